@@ -1,0 +1,52 @@
+# AdvisorOS. `make run` serves the app with demo data; `make test` runs the suite.
+# Both install what is missing. With no DATABASE_URL they use an embedded
+# PostgreSQL under var/ (scripts/devdb.py), started and stopped around the command.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+# A Python 3.12+ interpreter: pyenv's, then python3.13/3.12, then python3.
+PYTHON_BOOT := $(shell \
+  for c in "$$(pyenv root 2>/dev/null)/versions/$$(cat .python-version 2>/dev/null)/bin/python" \
+           python3.13 python3.12 python3; do \
+    if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+      command -v "$$c"; break; fi; done)
+
+.PHONY: run test lint check-deploy browsers clean-db help
+
+help:
+	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with a worker"
+	@echo "make test  - install and run the whole test suite"
+	@echo "make lint  - ruff check and format check"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if [ -z "$(PYTHON_BOOT)" ]; then \
+	  echo "AdvisorOS needs Python 3.12 or newer (Django 6). Install it (pyenv install 3.12.1," \
+	       "or your system's python3.12 package) and run make again." >&2; exit 1; fi
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	PORT=$(PORT) $(PY) scripts/devdb.py exec -- $(PY) scripts/serve.py
+
+test: $(STAMP)
+	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The production check: DEBUG off with production-like values.
+check-deploy: $(STAMP)
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DJANGO_ALLOWED_HOSTS=advisoros.example.com DATABASE_URL=postgres://x@127.0.0.1/x \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+clean-db:
+	$(PY) scripts/devdb.py stop
+	rm -rf var/pg var/db.env

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from auditlog import get_logentry_model
+from django.contrib import admin
+
+from advisoros.admin_site import FirmAdmin
+from advisoros.audit.models import AuditEvent, LogEntry
+
+if admin.site.is_registered(get_logentry_model()):
+    admin.site.unregister(get_logentry_model())
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(FirmAdmin):
+    list_display = [
+        "created_at",
+        "action",
+        "actor_email",
+        "target",
+        "ip_address",
+        "organization",
+    ]
+    list_filter = ["action"]
+    search_fields = ["actor_email", "target"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(FirmAdmin):
+    list_display = [
+        "timestamp",
+        "action",
+        "content_type",
+        "object_repr",
+        "actor_email",
+        "organization",
+    ]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_email"]
+    list_select_related = ["content_type", "organization"]
+    date_hierarchy = "timestamp"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,144 @@
+"""What happened, for whom: model changes (django-auditlog) and security events."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import nullcontext
+
+from auditlog.models import AbstractLogEntry, LogEntryManager
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from advisoros.tenancy.db import current_organization_id, platform_bypass
+from advisoros.tenancy.models import Organization
+
+
+def organization_id_of(instance: models.Model) -> int | None:
+    """The firm a changed object belongs to: its own FK, itself, or the active context."""
+    if isinstance(instance, Organization):
+        return instance.pk
+    org_id = getattr(instance, "organization_id", None)
+    return org_id if org_id is not None else current_organization_id()
+
+
+def _writing_for(org_id: int | None):
+    """The firm's context is active in the usual case; a firm's own creation, or a
+    change made outside any context, is written by the audit writer under the bypass."""
+    if org_id is None or org_id == current_organization_id():
+        return nullcontext()
+    return platform_bypass()
+
+
+class TenantLogEntryManager(LogEntryManager):
+    def log_create(self, instance, force_log: bool = False, **kwargs):
+        org_id = kwargs.setdefault("organization_id", organization_id_of(instance))
+        with _writing_for(org_id):
+            return super().log_create(instance, force_log=force_log, **kwargs)
+
+    def log_m2m_changes(
+        self, changed_queryset, instance, operation, field_name, **kwargs
+    ):
+        org_id = kwargs.setdefault("organization_id", organization_id_of(instance))
+        with _writing_for(org_id):
+            return super().log_m2m_changes(
+                changed_queryset, instance, operation, field_name, **kwargs
+            )
+
+
+class LogEntry(AbstractLogEntry):
+    """django-auditlog's entry with the firm it belongs to (AUDITLOG_LOGENTRY_MODEL).
+
+    Rows with no firm (a platform change) are written but visible only under
+    the platform bypass.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(
+        organization="organization", _manager_class=TenantLogEntryManager
+    )
+
+    class Meta(AbstractLogEntry.Meta):
+        indexes = [
+            models.Index(fields=["organization", "timestamp"], name="logentry_org_time")
+        ]
+
+
+class AuditAction(models.TextChoices):
+    LOGIN_SUCCESS = "login_success", "Signed in"
+    LOGIN_FAILURE = "login_failure", "Failed sign-in"
+    LOCKED_OUT = "locked_out", "Locked out"
+    LOGOUT = "logout", "Signed out"
+    SESSION_EXPIRED = "session_expired", "Session expired"
+    TWO_FACTOR_ENABLED = "2fa_enabled", "Two-factor enabled"
+    TWO_FACTOR_DISABLED = "2fa_disabled", "Two-factor disabled"
+    TWO_FACTOR_FAILURE = "2fa_failure", "Wrong two-factor code"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    INVITATION_SENT = "invitation_sent", "Invitation sent"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated"
+    MEMBER_REACTIVATED = "member_reactivated", "Member reactivated"
+    FIRM_CREATED = "firm_created", "Firm created"
+    FIRM_SETTINGS_CHANGED = "firm_settings_changed", "Firm settings changed"
+    AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+
+
+class AuditEvent(models.Model):
+    """A security event. Append-only: written through `audit.services.audit_event_record`."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept as text too: the account may be deleted, or never have existed (a failed login).
+    actor_email = models.CharField(max_length=254, blank=True)
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="auditevent_org_created"
+            ),
+            models.Index(
+                fields=["organization", "action", "created_at"],
+                name="auditevent_org_action",
+            ),
+            models.Index(
+                fields=["organization", "actor", "created_at"],
+                name="auditevent_org_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_email or 'unknown'}"

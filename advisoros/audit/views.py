@@ -1,0 +1,145 @@
+"""The firm's audit trail: security events and model changes, filtered and exported."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from advisoros.audit.forms import AuditFilterForm
+from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
+from advisoros.audit.services import audit_event_record
+from advisoros.tenancy.decorators import require_role
+from advisoros.tenancy.models import Role
+from advisoros.tenancy.request import OrgRequest
+
+PAGE_SIZE = 50
+
+
+def _filtered(request: OrgRequest) -> tuple[str, AuditFilterForm, QuerySet]:
+    kind = "changes" if request.GET.get("kind") == "changes" else "events"
+    org = request.organization
+    form = AuditFilterForm(request.GET or None, organization=org, kind=kind)
+    if kind == "changes":
+        qs = LogEntry.objects.filter(organization=org).select_related(
+            "actor", "content_type"
+        )
+        time_field, actor_field = "timestamp", "actor"
+    else:
+        qs = AuditEvent.objects.filter(organization=org).select_related(
+            "actor", "target_user"
+        )
+        time_field, actor_field = "created_at", "actor"
+    if form.is_valid():
+        data = form.cleaned_data
+        tz = ZoneInfo(org.timezone)
+        if data["actor"]:
+            qs = qs.filter(**{f"{actor_field}_id": data["actor"].user_id})
+        if data["action"] != "":
+            qs = qs.filter(action=data["action"])
+        if data["date_from"]:
+            qs = qs.filter(
+                **{
+                    f"{time_field}__gte": datetime.combine(
+                        data["date_from"], time.min, tz
+                    )
+                }
+            )
+        if data["date_to"]:
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
+            qs = qs.filter(**{f"{time_field}__lt": end})
+    return kind, form, qs.order_by(f"-{time_field}", "-id")
+
+
+@require_role(Role.ADMIN)
+def audit_log(request: OrgRequest, org_slug: str) -> HttpResponse:
+    kind, form, qs = _filtered(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    ctx = {"kind": kind, "form": form, "page": page, "query": params.urlencode()}
+    return render(request, "audit/audit_log.html", ctx)
+
+
+@require_role(Role.ADMIN)
+def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
+    kind, form, qs = _filtered(request)
+    stamp = timezone.localtime(
+        timezone.now(), ZoneInfo(request.organization.timezone)
+    ).strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{kind}-{request.organization.slug}-{stamp}.csv"'
+    )
+    writer = csv.writer(response)
+    if kind == "changes":
+        writer.writerow(
+            [
+                "timestamp",
+                "actor",
+                "action",
+                "object type",
+                "object",
+                "changes",
+                "ip address",
+            ]
+        )
+        for e in qs.iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    e.timestamp.isoformat(),
+                    e.actor_email or "",
+                    e.get_action_display(),
+                    e.content_type.model,
+                    _safe(e.object_repr),
+                    _safe(e.changes_str),
+                    e.remote_addr or "",
+                ]
+            )
+    else:
+        writer.writerow(
+            [
+                "timestamp",
+                "actor",
+                "event",
+                "target",
+                "ip address",
+                "user agent",
+                "detail",
+            ]
+        )
+        for e in qs.iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    e.created_at.isoformat(),
+                    e.actor_email,
+                    e.get_action_display(),
+                    _safe(e.target),
+                    e.ip_address or "",
+                    _safe(e.user_agent),
+                    _safe(str(e.detail or "")),
+                ]
+            )
+    audit_event_record(
+        action=AuditAction.AUDIT_EXPORTED,
+        organizations=[request.organization],
+        actor=request.user,
+        request=request,
+        detail={
+            "kind": kind,
+            "filters": {k: v for k, v in request.GET.items() if k != "page"},
+        },
+    )
+    return response
+
+
+def _safe(value: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in free text."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from advisoros.admin_site import FirmAdmin
+from advisoros.tenancy.models import Invitation, Membership, Organization
+
+
+@admin.register(Organization)
+class OrganizationAdmin(FirmAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "require_two_factor",
+        "session_timeout_minutes",
+        "created_at",
+    ]
+    search_fields = ["name", "slug"]
+    firm_can_change = True
+    organization_lookup = "pk"
+    firm_readonly_fields = ("slug",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(FirmAdmin):
+    list_display = ["user", "organization", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__email", "user__name", "organization__name"]
+    list_select_related = ["user", "organization"]
+    raw_id_fields = ["user", "organization"]
+    firm_can_change = True
+    firm_readonly_fields = ("user", "organization")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(FirmAdmin):
+    list_display = [
+        "email",
+        "organization",
+        "role",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization", "invited_by", "accepted_by"]

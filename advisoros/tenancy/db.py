@@ -1,0 +1,113 @@
+"""The database wall: the PostgreSQL settings that row-level security policies read.
+
+Every tenant table has a policy (see `advisoros.tenancy.rls`) comparing its
+`organization_id` with `app.organization_id`. This module is the only place that
+sets those variables:
+
+- `tenant_context(org)`: the request (through the middleware), every background
+  task and every management command run inside it. It enters django-scopes'
+  scope too, so both walls move together.
+- `platform_bypass()`: the one explicit, greppable way past both walls, for
+  platform-wide code (Django admin for superusers, cross-firm jobs, the audit
+  writer). `grep -rn platform_bypass` lists every use.
+
+Settings are session-level and always restored in `finally`, so a pooled or
+persistent connection never carries one firm's setting into the next request.
+With nothing set a tenant query sees no rows: the policies fail closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from django.db import connection
+from django_scopes import scope, scopes_disabled
+
+if TYPE_CHECKING:
+    from advisoros.tenancy.models import Organization
+
+
+@dataclass(frozen=True)
+class DbContext:
+    organization_id: int | None = None
+    user_id: int | None = None
+    bypass: bool = False
+
+
+_EMPTY = DbContext()
+_current: ContextVar[DbContext] = ContextVar("advisoros_db_context", default=_EMPTY)
+
+_SET_SQL = (
+    "SELECT set_config('app.organization_id', %s, false),"
+    " set_config('app.user_id', %s, false),"
+    " set_config('app.rls_bypass', %s, false)"
+)
+
+
+def _apply(ctx: DbContext) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SET_SQL,
+            [
+                "" if ctx.organization_id is None else str(ctx.organization_id),
+                "" if ctx.user_id is None else str(ctx.user_id),
+                "on" if ctx.bypass else "",
+            ],
+        )
+
+
+@contextmanager
+def _db_context(ctx: DbContext) -> Iterator[None]:
+    previous = _current.get()
+    token = _current.set(ctx)
+    _apply(ctx)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        _apply(previous)
+
+
+def current_organization_id() -> int | None:
+    """The firm whose context is active, if any (used by the audit log)."""
+    return _current.get().organization_id
+
+
+@contextmanager
+def tenant_context(
+    organization: Organization, *, user_id: int | None = None
+) -> Iterator[None]:
+    """Run the block as `organization`: both walls (scopes and RLS) set to it."""
+    ctx = replace(
+        _current.get(),
+        organization_id=organization.pk,
+        user_id=user_id if user_id is not None else _current.get().user_id,
+        bypass=False,
+    )
+    with _db_context(ctx), scope(organization=organization):
+        yield
+
+
+@contextmanager
+def user_context(user_id: int | None) -> Iterator[None]:
+    """Let the database show this user's own memberships in every firm (firm switcher)."""
+    with _db_context(replace(_current.get(), user_id=user_id)):
+        yield
+
+
+def bind_user(user_id: int | None) -> None:
+    """Set the user for the rest of the enclosing context (after a login mid-request)."""
+    ctx = replace(_current.get(), user_id=user_id)
+    _current.set(ctx)
+    _apply(ctx)
+
+
+@contextmanager
+def platform_bypass() -> Iterator[None]:
+    """PLATFORM BYPASS: see every firm's rows. Platform-wide code paths only."""
+    with _db_context(replace(_current.get(), bypass=True)), scopes_disabled():
+        yield

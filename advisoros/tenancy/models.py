@@ -1,0 +1,164 @@
+"""The tenant (Organization), who belongs to it (Membership) and how they join (Invitation)."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as dj_timezone
+from django_scopes import ScopedManager
+
+TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    STAFF = "staff", "Staff"
+    READONLY = "readonly", "Read-only"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self.value]
+
+    def at_least(self, other: Role | str) -> bool:
+        return self.rank >= _ROLE_RANK[Role(other).value]
+
+
+_ROLE_RANK = {"readonly": 0, "staff": 1, "manager": 2, "admin": 3, "owner": 4}
+
+
+class Organization(models.Model):
+    """One accounting firm: the tenant. Not itself row-level secured: its slug is public."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True)
+    timezone = models.CharField(
+        max_length=64, choices=TIMEZONE_CHOICES, default="America/New_York"
+    )
+    require_two_factor = models.BooleanField(
+        "require two-factor for all staff",
+        default=False,
+        help_text="Members must sign in with an authenticator app code.",
+    )
+    session_timeout_minutes = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text="Sign members out after this many minutes without activity.",
+    )
+    document_retention_years = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantModel(models.Model):
+    """Base for every firm-owned model: the direct organization FK and the scoped manager.
+
+    Its migration must also add `EnableRowLevelSecurity` (advisoros.tenancy.rls).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"],
+                name="%(app_label)s_%(class)s_org_created",
+            ),
+        ]
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    is_active = models.BooleanField(default=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="membership_unique_user_per_org"
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(fields=["organization", "role"], name="membership_org_role"),
+        ]
+        ordering = ["user__name", "user__email"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization_id} as {self.role}"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def has_role(self, minimum: Role | str) -> bool:
+        return self.is_active and self.role_enum.at_least(minimum)
+
+    @property
+    def can_write(self) -> bool:
+        return self.has_role(Role.STAFF)
+
+
+class Invitation(TenantModel):
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            # One open invitation per address and firm: inviting again resends it.
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > dj_timezone.now()
+        )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from advisoros.tenancy import views
+
+app_name = "tenancy"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/invite/", views.invitation_create, name="invitation_create"),
+    path("members/<uuid:member_uuid>/role/", views.member_role, name="member_role"),
+    path(
+        "members/<uuid:member_uuid>/active/", views.member_active, name="member_active"
+    ),
+    path(
+        "invitations/<uuid:invitation_uuid>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("settings/", views.firm_settings, name="settings"),
+]

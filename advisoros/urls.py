@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from advisoros.accounts.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("advisoros.accounts.urls")),
+    # Every firm page lives under /o/<org-slug>/: the tenancy middleware guards the prefix.
+    path("o/<slug:org_slug>/", include("advisoros.tenancy.urls")),
+    path("o/<slug:org_slug>/audit/", include("advisoros.audit.urls")),
+    path("admin/", admin.site.urls),
+]

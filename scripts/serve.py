@@ -1,0 +1,78 @@
+"""`make run`: migrate, seed the demo firm, run the web server and a django-q2 worker.
+
+Ctrl-C or SIGTERM stops both: SIGTERM first, then SIGKILL after a grace period
+(qcluster is known to hang on SIGTERM after a worker timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 10
+
+
+def manage(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), *args]
+
+
+def main() -> int:
+    port = os.environ.get("PORT", "8000")
+    env = dict(os.environ)
+    env.setdefault("DJANGO_DEBUG", "true")
+    subprocess.run(manage("migrate", "--no-input"), check=True, env=env, cwd=ROOT)
+    subprocess.run(manage("seed_demo"), check=True, env=env, cwd=ROOT)
+    children = [
+        subprocess.Popen(
+            manage("runserver", f"127.0.0.1:{port}", "--noreload"),
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        ),
+        subprocess.Popen(manage("qcluster"), env=env, cwd=ROOT, start_new_session=True),
+    ]
+    print(
+        f"\n  AdvisorOS is running at http://127.0.0.1:{port}/\n"
+        "  Demo logins (password demo-pass-2026):\n"
+        "    owner@demo.test, admin@demo.test, manager@demo.test, staff@demo.test, readonly@demo.test\n"
+        "    owner@other.test (a second firm)\n"
+        "  Press Ctrl-C to stop the web server, the worker and the database.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(
+                f"  {child.args[2]} did not stop in {GRACE_SECONDS}s: killing it.",
+                flush=True,
+            )
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    failed = [
+        c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL)
+    ]
+    return 1 if failed and not stopping else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

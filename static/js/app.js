@@ -1,0 +1,27 @@
+// AdvisorOS: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  // Close an open <details> menu when clicking elsewhere or pressing Escape.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
+    }
+  });
+  // Ask before destructive actions marked with data-confirm.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+  // Copy buttons (recovery codes, secrets).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    var target = document.querySelector(button.getAttribute("data-copy"));
+    if (target) navigator.clipboard.writeText(target.innerText).then(function () { button.textContent = "Copied"; });
+  });
+})();

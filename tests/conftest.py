@@ -1,0 +1,102 @@
+"""The shared cast.
+
+Two firms: Alpha Accounting (alice the owner, adam the admin, sam the staff
+member, rita read-only) and Beta Bookkeeping (oscar its owner, who is the
+outsider to Alpha). Everything is created inside each test's transaction, so a
+test may change the cast freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from advisoros.accounts.models import User
+from advisoros.audit.models import AuditAction, AuditEvent
+from advisoros.tenancy.db import platform_bypass
+from advisoros.tenancy.models import Invitation, Membership, Organization, Role
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@dataclass
+class Cast:
+    alpha: Organization
+    beta: Organization
+    alice: User  # Alpha owner
+    adam: User  # Alpha admin
+    sam: User  # Alpha staff
+    rita: User  # Alpha read-only
+    oscar: User  # Beta owner: the outsider to Alpha
+    alpha_invitation: Invitation
+    beta_invitation: Invitation
+
+    def membership(self, user: User, org: Organization) -> Membership:
+        with platform_bypass():
+            return Membership.objects.select_related("user", "organization").get(
+                user=user, organization=org
+            )
+
+
+def make_user(email: str, name: str) -> User:
+    return User.objects.create_user(email, PASSWORD, name=name)
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    with platform_bypass():
+        alpha = Organization.objects.create(name="Alpha Accounting", slug="alpha")
+        beta = Organization.objects.create(name="Beta Bookkeeping", slug="beta")
+        people = {
+            "alice": (make_user("alice@alpha.test", "Alice Owner"), alpha, Role.OWNER),
+            "adam": (make_user("adam@alpha.test", "Adam Admin"), alpha, Role.ADMIN),
+            "sam": (make_user("sam@alpha.test", "Sam Staff"), alpha, Role.STAFF),
+            "rita": (
+                make_user("rita@alpha.test", "Rita Readonly"),
+                alpha,
+                Role.READONLY,
+            ),
+            "oscar": (make_user("oscar@beta.test", "Oscar Outsider"), beta, Role.OWNER),
+        }
+        for user, org, role in people.values():
+            Membership.objects.create(organization=org, user=user, role=role)
+        expires = timezone.now() + timedelta(days=7)
+        invitations = {
+            org.slug: Invitation.objects.create(
+                organization=org,
+                email=f"new@{org.slug}.test",
+                role=Role.STAFF,
+                invited_by=inviter,
+                expires_at=expires,
+            )
+            for org, inviter in (
+                (alpha, people["alice"][0]),
+                (beta, people["oscar"][0]),
+            )
+        }
+        for org, user in ((alpha, people["alice"][0]), (beta, people["oscar"][0])):
+            AuditEvent.objects.create(
+                organization=org, action=AuditAction.FIRM_CREATED, actor=user
+            )
+    return Cast(
+        alpha=alpha,
+        beta=beta,
+        alpha_invitation=invitations["alpha"],
+        beta_invitation=invitations["beta"],
+        **{name: value[0] for name, value in people.items()},
+    )
+
+
+@pytest.fixture
+def login_as(client: Client):
+    """Sign a cast member in (password step only; two-factor is tested on its own)."""
+
+    def _login(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return _login
