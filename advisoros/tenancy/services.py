@@ -78,14 +78,16 @@ def invitation_create(
     organization: Organization,
     email: str,
     role: Role,
-    invited_by: User,
+    invited_by: User | None,
     request: HttpRequest | None = None,
 ) -> Invitation:
     """Invite someone by email (or send the open invitation again, with the new role)."""
     email = normalize_email(email)
-    inviter = Membership.objects.get(organization=organization, user=invited_by)
-    if role == Role.OWNER and not inviter.has_role(Role.OWNER):
-        raise ValidationError({"role": "Only an owner can invite another owner."})
+    # invited_by None: the platform invites (a support command), which may invite an owner.
+    if invited_by is not None:
+        inviter = Membership.objects.get(organization=organization, user=invited_by)
+        if role == Role.OWNER and not inviter.has_role(Role.OWNER):
+            raise ValidationError({"role": "Only an owner can invite another owner."})
     if Membership.objects.filter(
         organization=organization, user__email__iexact=email, is_active=True
     ).exists():
