@@ -1,0 +1,78 @@
+"""A person signs in with a real browser and switches firms.
+
+Chromium runs the page as a visitor would: the Content-Security-Policy, the
+<details> menus and the redirects all really happen. Any console error (a CSP
+violation shows up as one) fails the test.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from advisoros.accounts.models import User
+from advisoros.tenancy.db import platform_bypass
+from advisoros.tenancy.models import Membership, Organization, Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture
+def demo(transactional_db, settings):
+    """The `make run` demo data, with the demo owner also a member of Other Firm."""
+    settings.DEBUG = True  # seed_demo creates known passwords only in DEBUG
+    call_command("seed_demo", stdout=StringIO())
+    settings.DEBUG = False
+    with platform_bypass():
+        Membership.objects.create(
+            organization=Organization.objects.get(slug="other"),
+            user=User.objects.get(email="owner@demo.test"),
+            role=Role.STAFF,
+        )
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.errors = []
+    page.on(
+        "console",
+        lambda msg: page.errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def test_an_owner_signs_in_and_switches_to_another_firm(demo, page):
+    page.goto("/accounts/login/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "login.png")
+    page.get_by_label("Email").fill("owner@demo.test")
+    page.get_by_label("Password").fill("demo-pass-2026")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url("**/o/demo/")
+    assert page.locator(".firm-switcher .firm-name").inner_text() == "Demo CPA"
+    assert page.get_by_role("heading", name="Good to see you, Olivia").is_visible()
+    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+
+    switcher = page.get_by_test_id("firm-switcher")
+    switcher.locator("summary").click()
+    other = switcher.get_by_role("link", name="Other Firm")
+    assert other.is_visible()
+    page.screenshot(path=SCREENSHOTS / "firm-switcher.png")
+    other.click()
+
+    page.wait_for_url("**/o/other/")
+    assert page.locator(".firm-switcher .firm-name").inner_text() == "Other Firm"
+    assert page.get_by_text("Other Firm · you are staff").is_visible()
+    assert page.errors == []

@@ -1,0 +1,61 @@
+"""Production settings: Django's deploy check passes with production values, and a
+missing secret stops the process before it serves anything.
+
+Each run is a fresh `manage.py` process, because settings are read once at start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+MANAGE = str(settings.BASE_DIR / "manage.py")
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "advisoros.example.com",
+    # The console mailer is development-only (mail.E001): production names a server.
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # DATABASE_URL is the one this test run uses; the rest is replaced.
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(  # noqa: S603 (our own manage.py)
+        [sys.executable, MANAGE, *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def test_the_deploy_check_passes_with_production_values():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "no issues" in output
+
+
+def test_it_refuses_to_start_in_production_without_a_secret_key():
+    # An empty value also hides any DJANGO_SECRET_KEY in a local .env file.
+    result = manage("check", **{**PRODUCTION, "DJANGO_SECRET_KEY": ""})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_to_start_in_production_without_allowed_hosts():
+    result = manage("check", **{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": ""})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
