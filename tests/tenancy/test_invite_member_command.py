@@ -10,10 +10,13 @@ from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Invitation
 
 
-def test_it_invites_into_the_named_firm_only(cast, capsys):
-    call_command(
-        "invite_member", firm="beta", email="New.Owner@Beta.test", role="owner"
-    )
+def test_it_invites_into_the_named_firm_only(
+    cast, capsys, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "invite_member", firm="beta", email="New.Owner@Beta.test", role="owner"
+        )
     assert (
         "Invited new.owner@beta.test to Beta Bookkeeping as Owner"
         in capsys.readouterr().out
