@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -93,7 +94,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             }
             verify_url = reverse("accounts:login_verify")
             next_url = _safe_next(request, "")
-            return redirect(f"{verify_url}?next={next_url}" if next_url else verify_url)
+            if next_url:
+                verify_url = f"{verify_url}?{urlencode({'next': next_url})}"
+            return redirect(verify_url)
         return _complete_login(request, user)
     return render(
         request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")}

@@ -25,8 +25,10 @@ def organization_id_of(instance: models.Model) -> int | None:
 
 def _writing_for(org_id: int | None):
     """The firm's context is active in the usual case; a firm's own creation, or a
-    change made outside any context, is written by the audit writer under the bypass."""
-    if org_id is None or org_id == current_organization_id():
+    change made outside any firm (a sign-up, a password reset), is written by the
+    audit writer under the bypass: INSERT ... RETURNING must also pass the read
+    policy, which shows rows with no firm to the bypass only."""
+    if org_id is not None and org_id == current_organization_id():
         return nullcontext()
     return platform_bypass()
 
