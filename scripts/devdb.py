@@ -91,7 +91,20 @@ def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
     """Make sure the unprivileged app role and database exist; return the app URL."""
     parts = urlsplit(admin_url)
     dbname = dbname or parts.path.lstrip("/") or DEFAULT_DB
-    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+    try:
+        conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        # The named database is created below; until then use the maintenance one.
+        conn = psycopg.connect(
+            _with_user(
+                admin_url, parts.username or "postgres", parts.password, "postgres"
+            ),
+            autocommit=True,
+            connect_timeout=10,
+        )
+    with conn:
         row = conn.execute(
             "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
