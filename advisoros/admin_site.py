@@ -71,6 +71,6 @@ class FirmAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.filter(**{self.organization_lookup: request.organization})
+        return qs.filter(**{self.organization_lookup: request.organization.pk})
 
     organization_lookup = "organization"

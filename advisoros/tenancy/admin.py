@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from advisoros.admin_site import FirmAdmin
 from advisoros.tenancy.models import Invitation, Membership, Organization
+from advisoros.tenancy.services import organization_update_settings
 
 
 @admin.register(Organization)
@@ -20,6 +21,19 @@ class OrganizationAdmin(FirmAdmin):
     organization_lookup = "pk"
     firm_readonly_fields = ("slug",)
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        if not form.changed_data:
+            return None
+        # The same write as the firm settings page, audit event included.
+        return organization_update_settings(
+            organization=obj,
+            changed=form.changed_data,
+            actor=request.user,
+            request=request,
+        )
+
 
 @admin.register(Membership)
 class MembershipAdmin(FirmAdmin):
@@ -28,8 +42,10 @@ class MembershipAdmin(FirmAdmin):
     search_fields = ["user__email", "user__name", "organization__name"]
     list_select_related = ["user", "organization"]
     raw_id_fields = ["user", "organization"]
-    firm_can_change = True
-    firm_readonly_fields = ("user", "organization")
+    # Firm admins only look: roles and deactivation go through the members page,
+    # whose services keep the owner rules (an admin cannot make anyone an owner,
+    # the last owner stays) and record the audit events.
+    firm_can_change = False
 
 
 @admin.register(Invitation)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -35,6 +36,10 @@ def _get_invitation(request: OrgRequest, invitation_uuid) -> Invitation:
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
+
+
+def _form_error_text(form: Form) -> str:
+    return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
 @require_role(Role.READONLY)
@@ -102,9 +107,7 @@ def invitation_create(request: OrgRequest, org_slug: str) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
     else:
-        messages.error(
-            request, "; ".join(e for errs in form.errors.values() for e in errs)
-        )
+        messages.error(request, _form_error_text(form))
     return redirect("tenancy:members", org_slug=request.organization.slug)
 
 
@@ -141,6 +144,8 @@ def member_role(request: OrgRequest, org_slug: str, member_uuid) -> HttpResponse
             messages.success(
                 request, f"{membership.user} is now {membership.get_role_display()}."
             )
+    else:
+        messages.error(request, _form_error_text(form))
     return redirect("tenancy:members", org_slug=request.organization.slug)
 
 

@@ -1,0 +1,135 @@
+"""Every firm page, found in the URL resolver: outsiders get 404, read-only gets 403.
+
+New apps' pages under /o/<org_slug>/ join the sweep by themselves. A new `<uuid:...>`
+parameter should get a real Alpha object in `ALPHA_OBJECTS`, so the cross-firm test
+proves the view filters by firm rather than merely failing to find a random uuid.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ORG_PREFIX = "o/<slug:org_slug>/"
+PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
+
+# A real Alpha object for each uuid parameter name.
+ALPHA_OBJECTS: dict[str, Callable] = {
+    "member_uuid": lambda cast: cast.membership(cast.sam, cast.alpha).uuid,
+    "invitation_uuid": lambda cast: cast.alpha_invitation.uuid,
+}
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, route, ns)
+        elif isinstance(pattern, URLPattern):
+            yield route, f"{namespace}{pattern.name}" if pattern.name else route
+
+
+FIRM_ROUTES = sorted(
+    (name, route)
+    for route, name in _walk(get_resolver().url_patterns)
+    if route.startswith(ORG_PREFIX)
+)
+UUID_ROUTES = [(n, r) for n, r in FIRM_ROUTES if "<uuid:" in r]
+
+
+def _params(routes):
+    return [pytest.param(route, id=name) for name, route in routes]
+
+
+def _fill(route: str, cast, slug: str = "alpha", uuids: dict | None = None) -> str:
+    uuids = (
+        {name: get(cast) for name, get in ALPHA_OBJECTS.items()}
+        if uuids is None
+        else uuids
+    )
+
+    def value(match: re.Match) -> str:
+        converter, name = match["converter"], match["name"]
+        if name == "org_slug":
+            return slug
+        if converter == "uuid":
+            return str(uuids.get(name) or uuid.uuid4())
+        if converter == "int":
+            return "1"
+        return "x"
+
+    url = "/" + PARAM.sub(value, route)
+    assert not re.search(r"[<>^$()\\]", url), f"cannot fill {route!r}"
+    return url
+
+
+def test_the_sweep_finds_the_firm_pages():
+    names = {name for name, _ in FIRM_ROUTES}
+    assert {
+        "tenancy:dashboard",
+        "tenancy:members",
+        "tenancy:member_role",
+        "tenancy:invitation_revoke",
+        "audit:log",
+        "audit:export",
+    } <= names
+    assert {name for name, _ in UUID_ROUTES} >= {
+        "tenancy:member_role",
+        "tenancy:member_active",
+        "tenancy:invitation_revoke",
+    }
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("route", _params(FIRM_ROUTES))
+def test_the_firms_owner_reaches_the_page(cast, login_as, route, method):
+    # The control: the filled-in URLs are real, so the 404s below mean something.
+    response = getattr(login_as(cast.alice), method)(_fill(route, cast))
+
+    assert response.status_code in (200, 302, 405)
+
+
+@pytest.mark.parametrize("route", _params(FIRM_ROUTES))
+def test_an_anonymous_visitor_is_sent_to_sign_in(cast, client, route):
+    url = _fill(route, cast)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("route", _params(FIRM_ROUTES))
+def test_an_outsider_gets_404(cast, login_as, route, method):
+    client = login_as(cast.oscar)
+
+    response = getattr(client, method)(_fill(route, cast))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("route", _params(FIRM_ROUTES))
+def test_a_read_only_member_cannot_post(cast, login_as, route):
+    response = login_as(cast.rita).post(_fill(route, cast))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("route", _params(UUID_ROUTES))
+def test_another_firms_object_is_not_found_from_your_own_firm(cast, login_as, route):
+    client = login_as(cast.oscar)
+    crossed = _fill(route, cast, slug="beta")
+    missing = _fill(route, cast, slug="beta", uuids={})
+
+    assert client.post(crossed).status_code == 404
+    # A POST-only page answers a GET with 405 before looking anything up: the
+    # same answer as for a uuid that exists nowhere, so it tells nothing either.
+    answer = client.get(crossed).status_code
+    assert answer in (404, 405)
+    assert answer == client.get(missing).status_code
