@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from advisoros.accounts.middleware import idle_timeout_refresh
@@ -52,7 +53,10 @@ def dashboard(request: OrgRequest, org_slug: str) -> HttpResponse:
     ctx = {
         "member_count": counts["active"],
         "open_invitations": Invitation.objects.filter(
-            organization=org, accepted_at=None, revoked_at=None
+            organization=org,
+            accepted_at=None,
+            revoked_at=None,
+            expires_at__gt=timezone.now(),
         ).count(),
         "recent_events": (
             AuditEvent.objects.filter(organization=org).select_related("actor")[:6]
