@@ -1,7 +1,8 @@
-"""Turn Django's authentication signals into audit events (through the service)."""
+"""Turn the authentication signals (Django's and axes' lockout) into audit events."""
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import (
     user_logged_in,
     user_logged_out,
@@ -37,12 +38,22 @@ def on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    email = (
-        (credentials.get("username") or credentials.get("email") or "").strip().lower()
-    )
+    email = credentials.get("username") or credentials.get("email") or ""
+    _record_for_email(AuditAction.LOGIN_FAILURE, email, request)
+
+
+@receiver(user_locked_out)
+def on_locked_out(sender, request, username=None, **kwargs):
+    """Axes refused a sign-in: the limit was just reached, or the pair is locked."""
+    _record_for_email(AuditAction.LOCKED_OUT, username or "", request)
+
+
+def _record_for_email(action: AuditAction, email: str, request) -> None:
+    """An event about an email typed at sign-in, in the firms of its account if any."""
+    email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first() if email else None
     audit_event_record(
-        action=AuditAction.LOGIN_FAILURE,
+        action=action,
         organizations=organizations_of(user),
         actor_email=email[:254],
         target_user=user,
