@@ -463,7 +463,15 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
 def two_factor_required(request: HttpRequest) -> HttpResponse:
     """A firm requires two-factor and this session has not passed it."""
     slug = request.GET.get("firm", "")
-    organization = Organization.objects.filter(slug=slug).first()
+    # Only the person's own firms: the page must not name a firm to an outsider.
+    organization = next(
+        (
+            m.organization
+            for m in user_memberships(request.user.pk)
+            if m.organization.slug == slug
+        ),
+        None,
+    )
     enabled = two_factor.has_two_factor(request.user)
     form = OTPCodeForm(request.POST or None) if enabled else None
     if form is not None and request.method == "POST" and form.is_valid():
@@ -471,7 +479,7 @@ def two_factor_required(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return (
-                redirect("tenancy:dashboard", org_slug=slug)
+                redirect("tenancy:dashboard", org_slug=organization.slug)
                 if organization
                 else redirect("home")
             )

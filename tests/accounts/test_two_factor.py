@@ -342,6 +342,16 @@ def test_the_required_page_refuses_a_wrong_code(cast, login_as, enrol):
     assert client.get("/o/alpha/").status_code == 302
 
 
+def test_the_required_page_does_not_name_another_firm(cast, login_as):
+    client = login_as(cast.oscar)
+
+    response = client.get(f"{REQUIRED}?firm=alpha")
+
+    assert response.status_code == 200
+    assert b"Alpha Accounting" not in response.content
+    assert b"Your firm requires" in response.content
+
+
 def test_other_firms_stay_open_without_two_factor(cast, login_as):
     _require_two_factor(cast.alpha)
     client = login_as(cast.oscar)
