@@ -54,9 +54,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     while not stopping and all(child.poll() is None for child in children):
         time.sleep(0.5)
+    # SIGTERM to each leader only: qcluster stops its own workers in order, but
+    # hangs when they get the signal too. SIGKILL, if needed, takes the whole group.
     for child in children:
         if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+            child.terminate()
     deadline = time.monotonic() + GRACE_SECONDS
     for child in children:
         try:
