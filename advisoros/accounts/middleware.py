@@ -8,9 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
-from advisoros.audit.models import AuditAction
-from advisoros.audit.services import audit_event_record, organizations_of
-
 LAST_SEEN_KEY = "last_seen"
 TIMEOUT_KEY = "idle_timeout"
 DEFAULT_TIMEOUT = 60 * 60
@@ -28,13 +25,8 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY, now)
             timeout = request.session.get(TIMEOUT_KEY, DEFAULT_TIMEOUT)
             if now - last_seen > timeout:
-                user = request.user
-                audit_event_record(
-                    action=AuditAction.SESSION_EXPIRED,
-                    organizations=organizations_of(user),
-                    actor=user,
-                    request=request,
-                )
+                # The logout receiver records it as session_expired, not a sign-out.
+                request.session_expired = True
                 logout(request)
                 messages.info(
                     request, "You were signed out after a period of inactivity."

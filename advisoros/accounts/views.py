@@ -364,10 +364,22 @@ def _recovery_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user).count()
 
 
+def _unverified_second_factor(request: HttpRequest) -> HttpResponse | None:
+    """Changing an existing second factor needs a session that passed it: a
+    password alone (a session opened before two-factor was on) is not enough."""
+    if two_factor.has_two_factor(request.user) and not request.user.is_verified():
+        messages.error(request, "Confirm with your authenticator code first.")
+        return redirect("accounts:two_factor_required")
+    return None
+
+
 @login_required
 @require_POST
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     import segno
+
+    if refusal := _unverified_second_factor(request):
+        return refusal
 
     device = two_factor.totp_start(request.user)
     qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5, dark="#111827")
@@ -436,6 +448,8 @@ def recovery_codes_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("password")
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    if refusal := _unverified_second_factor(request):
+        return refusal
     memberships = list(user_memberships(request.user.pk))
     required_by = [
         m.organization.name for m in memberships if m.organization.require_two_factor

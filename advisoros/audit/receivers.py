@@ -28,8 +28,9 @@ def on_login(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def on_logout(sender, request, user, **kwargs):
     if user is not None:
+        expired = getattr(request, "session_expired", False)
         audit_event_record(
-            action=AuditAction.LOGOUT,
+            action=AuditAction.SESSION_EXPIRED if expired else AuditAction.LOGOUT,
             organizations=organizations_of(user),
             actor=user,
             request=request,

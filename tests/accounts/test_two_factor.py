@@ -62,6 +62,13 @@ def _require_two_factor(organization: Organization) -> None:
     organization.save(update_fields=["require_two_factor"])
 
 
+def _verified(client, sign_in, device: TOTPDevice, email: str):
+    """Sign in through both steps, so the session has passed two-factor."""
+    sign_in(email)
+    assert client.post(VERIFY, {"code": code_for(device)}).status_code == 302
+    return client
+
+
 def _signed_in_as(client) -> int | None:
     value = client.session.get("_auth_user_id")
     return int(value) if value is not None else None
@@ -140,9 +147,9 @@ def test_confirming_without_a_setup_in_progress_starts_over(cast, login_as):
     assert response.url == SECURITY
 
 
-def test_a_new_authenticator_replaces_the_old_one(cast, login_as, enrol):
+def test_a_new_authenticator_replaces_the_old_one(cast, client, sign_in, enrol):
     old, _ = enrol(cast.alice)
-    client = login_as(cast.alice)
+    _verified(client, sign_in, old, "alice@alpha.test")
     client.post(SETUP)
     new = TOTPDevice.objects.get(user=cast.alice, confirmed=False)
 
@@ -362,9 +369,9 @@ def test_other_firms_stay_open_without_two_factor(cast, login_as):
 # Turning it off -----------------------------------------------------------------
 
 
-def test_turning_off_needs_the_password(cast, login_as, enrol, audit_actions):
-    enrol(cast.alice)
-    client = login_as(cast.alice)
+def test_turning_off_needs_the_password(cast, client, sign_in, enrol, audit_actions):
+    device, _ = enrol(cast.alice)
+    _verified(client, sign_in, device, "alice@alpha.test")
 
     response = client.post(DISABLE, {"password": "not-the-password"})
 
@@ -382,11 +389,11 @@ def test_turning_off_needs_the_password(cast, login_as, enrol, audit_actions):
 
 
 def test_turning_off_is_refused_while_a_firm_requires_it(
-    cast, login_as, enrol, audit_actions
+    cast, client, sign_in, enrol, audit_actions
 ):
     _require_two_factor(cast.alpha)
-    enrol(cast.alice)
-    client = login_as(cast.alice)
+    device, _ = enrol(cast.alice)
+    _verified(client, sign_in, device, "alice@alpha.test")
 
     response = client.post(DISABLE, {"password": PASSWORD})
 
@@ -394,6 +401,21 @@ def test_turning_off_is_refused_while_a_firm_requires_it(
     assert b"cannot be turned off" in response.content
     assert two_factor.has_two_factor(cast.alice)
     assert "2fa_disabled" not in audit_actions(cast.alpha)
+
+
+def test_a_session_that_never_passed_two_factor_cannot_change_it(cast, login_as, enrol):
+    # A session opened with the password alone (say, before two-factor was on)
+    # must not replace or remove the authenticator.
+    device, _ = enrol(cast.alice)
+    client = login_as(cast.alice)
+
+    for response in (
+        client.post(SETUP),
+        client.post(DISABLE, {"password": PASSWORD}),
+    ):
+        assert response.status_code == 302
+        assert response.url == reverse("accounts:two_factor_required")
+    assert list(TOTPDevice.objects.filter(user=cast.alice)) == [device]
 
 
 # New recovery codes ---------------------------------------------------------------
