@@ -199,6 +199,17 @@ def _other_active_owners(membership: Membership) -> bool:
     )
 
 
+def _lock_owners(membership: Membership) -> None:
+    """Lock the firm's owner rows and re-read `membership`, so two admins acting at
+    once cannot each demote or deactivate "the other" last owner."""
+    list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    membership.refresh_from_db()
+
+
 def _check_may_manage(
     actor: Membership, target: Membership, new_role: Role | None = None
 ) -> None:
@@ -219,13 +230,7 @@ def membership_change_role(
     actor: Membership,
     request: HttpRequest | None = None,
 ) -> Membership:
-    # Lock the firm's owners so two admins cannot each demote "the other" last owner.
-    list(
-        Membership.objects.select_for_update()
-        .filter(organization_id=membership.organization_id, role=Role.OWNER)
-        .values_list("pk", flat=True)
-    )
-    membership.refresh_from_db()
+    _lock_owners(membership)
     _check_may_manage(actor, membership, role)
     if (
         membership.role == Role.OWNER
@@ -259,12 +264,7 @@ def membership_set_active(
     actor: Membership,
     request: HttpRequest | None = None,
 ) -> Membership:
-    list(
-        Membership.objects.select_for_update()
-        .filter(organization_id=membership.organization_id, role=Role.OWNER)
-        .values_list("pk", flat=True)
-    )
-    membership.refresh_from_db()
+    _lock_owners(membership)
     _check_may_manage(actor, membership)
     if (
         not active
