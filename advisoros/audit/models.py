@@ -123,11 +123,25 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Each firm's events form a hash chain (the platform's firm-less events one
+    # more): `audit.chain`, checked by `manage.py audit_verify`.
+    sequence = models.PositiveBigIntegerField(null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One event per place in a chain; the platform's chain (no firm) too.
+            models.UniqueConstraint(
+                fields=["organization", "sequence"],
+                condition=models.Q(sequence__isnull=False),
+                nulls_distinct=False,
+                name="auditevent_chain_position",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["organization", "created_at"], name="auditevent_org_created"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.http import HttpRequest
 
 from advisoros.accounts.models import User
+from advisoros.audit.chain import chain_link
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.http import client_ip
 from advisoros.tenancy.db import platform_bypass
@@ -61,7 +63,9 @@ def audit_event_record(
     events = [
         AuditEvent(organization_id=org_id, **common) for org_id in org_ids or [None]
     ]
-    with platform_bypass():
+    with platform_bypass(), transaction.atomic():
+        for event in events:
+            chain_link([event], event.organization_id)
         return AuditEvent.objects.bulk_create(events)
 
 

@@ -40,3 +40,18 @@ def test_deleting_a_person_keeps_their_events_with_the_recorded_email(cast):
         event.refresh_from_db()
     assert event.actor_id is None
     assert event.actor_email == "sam@alpha.test"
+
+
+def test_a_chained_event_cannot_be_taken_out_of_its_chain(cast):
+    from advisoros.audit.models import AuditAction
+    from advisoros.audit.services import audit_event_record
+
+    [event] = audit_event_record(
+        action=AuditAction.LOGOUT, organizations=[cast.alpha], actor=cast.sam
+    )
+    with platform_bypass():
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=event.pk).update(sequence=None, hash="")
+        # An event written outside the chain may be linked into it (a backfill).
+        unchained = AuditEvent.objects.filter(sequence__isnull=True).first()
+        AuditEvent.objects.filter(pk=unchained.pk).update(sequence=99, hash="h")
