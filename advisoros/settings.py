@@ -29,6 +29,21 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105
 
+# Fernet keys for encrypted fields (tax ids, tokens): the first encrypts, all
+# decrypt. Development derives one from the secret key; production must set it.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off."
+        )
+    import base64
+    import hashlib
+
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+    ]
+
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
@@ -59,6 +74,7 @@ INSTALLED_APPS = [
     "advisoros.accounts",
     "advisoros.tenancy",
     "advisoros.audit",
+    "clients",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
 ]
@@ -241,6 +257,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "django_q",
     "otp_totp",
     "otp_static",
+    "clients.clientsearchtoken",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "secret", "tax_id", "tin")

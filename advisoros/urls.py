@@ -11,5 +11,6 @@ urlpatterns = [
     # Every firm page lives under /o/<org-slug>/: the tenancy middleware guards the prefix.
     path("o/<slug:org_slug>/", include("advisoros.tenancy.urls")),
     path("o/<slug:org_slug>/audit/", include("advisoros.audit.urls")),
+    path("o/<slug:org_slug>/", include("clients.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 MANAGE = str(settings.BASE_DIR / "manage.py")
@@ -18,6 +19,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "advisoros.example.com",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     # The console mailer is development-only (mail.E001): production names a server.
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
 }
@@ -59,3 +61,10 @@ def test_it_refuses_to_start_in_production_without_allowed_hosts():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_it_refuses_to_start_in_production_without_encryption_keys():
+    result = manage("check", **{**PRODUCTION, "FIELD_ENCRYPTION_KEYS": ""})
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS" in result.stderr

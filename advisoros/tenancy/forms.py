@@ -28,6 +28,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "name",
             "timezone",
             "require_two_factor",
+            "assigned_clients_only",
             "session_timeout_minutes",
             "document_retention_years",
         ]

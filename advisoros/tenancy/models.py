@@ -52,6 +52,12 @@ class Organization(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
         help_text="Sign members out after this many minutes without activity.",
     )
+    assigned_clients_only = models.BooleanField(
+        "staff see only the clients they are assigned to",
+        default=False,
+        help_text="Staff and read-only members see only clients where they are the "
+        "partner, manager or assigned staff. Managers and above see every client.",
+    )
     document_retention_years = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
@@ -84,7 +90,7 @@ class TenantModel(models.Model):
         indexes = [
             models.Index(
                 fields=["organization", "created_at"],
-                name="%(app_label)s_%(class)s_org_created",
+                name="%(class)s_org_created",
             ),
         ]
 

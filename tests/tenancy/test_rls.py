@@ -25,6 +25,16 @@ TENANT_TABLES = sorted(
 )
 
 
+@pytest.fixture
+def sampled(cast):
+    """The cast with a row in every tenant table of both firms (tests/samples.py)."""
+    from tests.samples import firm_samples
+
+    firm_samples(cast.alpha, cast.alice)
+    firm_samples(cast.beta, cast.oscar)
+    return cast
+
+
 def _count(table: str, where: str = "TRUE", params: list | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT count(*) FROM "{table}" WHERE {where}', params or [])  # noqa: S608
@@ -49,18 +59,21 @@ def test_the_application_connects_as_a_role_that_rls_binds(db):
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
-def test_raw_sql_under_one_firm_never_sees_another_firms_rows(cast, table):
+def test_raw_sql_under_one_firm_never_sees_another_firms_rows(sampled, table):
+    cast = sampled
     with platform_bypass():
         beta_rows = _count(table, "organization_id = %s", [cast.beta.pk])
         alpha_rows = _count(table, "organization_id = %s", [cast.alpha.pk])
-    assert beta_rows > 0, f"the cast should give {table} rows in both firms"
+    assert beta_rows > 0 and alpha_rows > 0, (
+        f"{table} has no rows in both firms: add one to tests/samples.py"
+    )
     with tenant_context(cast.alpha):
         assert _count(table, "organization_id = %s", [cast.beta.pk]) == 0
         assert _count(table) == alpha_rows
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
-def test_with_no_firm_set_a_tenant_table_shows_no_rows(cast, table):
+def test_with_no_firm_set_a_tenant_table_shows_no_rows(sampled, table):
     assert _count(table) == 0
 
 
@@ -77,7 +90,8 @@ def test_an_insert_for_another_firm_is_refused(cast, table):
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)
-def test_an_update_cannot_move_a_row_into_another_firm(cast, table):
+def test_an_update_cannot_move_a_row_into_another_firm(sampled, table):
+    cast = sampled
     with tenant_context(cast.alpha):
         with pytest.raises(DatabaseError) as excinfo:
             with transaction.atomic(), connection.cursor() as cursor:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.demo import demo_seeders
 from advisoros.tenancy.models import Membership, Organization, Role
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 (demo data, DEBUG only)
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                     slug=slug, defaults={"name": name}
                 )
                 with tenant_context(org):
+                    users = {}
                     for email, person, role in people:
                         user = User.objects.filter(email__iexact=email).first()
                         if user is None:
@@ -52,6 +54,10 @@ class Command(BaseCommand):
                             user=user,
                             defaults={"role": role, "is_active": True},
                         )
+                        users[email] = user
+                    # Each app adds its demo records (clients, documents, work).
+                    for seeder in demo_seeders():
+                        seeder(organization=org, people=users, stdout=self.stdout)
                 self.stdout.write(
                     f"{name} (/o/{slug}/): {', '.join(p[0] for p in people)}"
                 )

@@ -1,0 +1,3 @@
+"""Demo clients for "Demo CPA" (registered with seed_demo). Filled in by the demo data work."""
+
+from __future__ import annotations

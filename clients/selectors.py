@@ -1,0 +1,149 @@
+"""Reads of clients and engagements, always through what the member may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+
+from advisoros.pagination import KeysetPage, keyset_page
+from advisoros.tenancy.models import Membership, Role
+from advisoros.tenancy.request import OrgRequest
+from clients.models import Client, ClientStatus, ClientTag, Engagement
+from clients.services.search import clients_matching
+
+PAGE_SIZE = 50
+
+# sort name -> (keyset keys, descending)
+CLIENT_SORTS: dict[str, tuple[tuple[str, ...], bool, str]] = {
+    "name": (("sort_name", "id"), False, "Name A–Z"),
+    "-name": (("sort_name", "id"), True, "Name Z–A"),
+    "newest": (("created_at", "id"), True, "Newest first"),
+    "oldest": (("created_at", "id"), False, "Oldest first"),
+    "code": (("client_code", "id"), False, "Client code"),
+}
+
+
+def sees_assigned_only(membership: Membership) -> bool:
+    """The firm's "staff see only their clients" setting binds staff and read-only."""
+    return membership.organization.assigned_clients_only and not membership.has_role(
+        Role.MANAGER
+    )
+
+
+def visible_clients(request: OrgRequest) -> QuerySet[Client]:
+    """Every client page, search and export starts here."""
+    qs = Client.objects.filter(organization=request.organization)
+    if sees_assigned_only(request.membership):
+        user = request.user
+        qs = qs.filter(Q(partner=user) | Q(manager=user) | Q(staff=user))
+    return qs
+
+
+def visible_engagements(request: OrgRequest) -> QuerySet[Engagement]:
+    qs = Engagement.objects.filter(organization=request.organization)
+    if sees_assigned_only(request.membership):
+        user = request.user
+        qs = qs.filter(
+            Q(client__partner=user)
+            | Q(client__manager=user)
+            | Q(client__staff=user)
+            | Q(partner=user)
+            | Q(manager=user)
+            | Q(preparer=user)
+            | Q(reviewer=user)
+        )
+    return qs
+
+
+@dataclass
+class ClientFilters:
+    """The client list's filters, read from (and written back to) the URL."""
+
+    q: str = ""
+    status: str = ""
+    entity_type: str = ""
+    assigned: str = ""  # a member's user uuid, or "me"
+    tag: str = ""  # a tag uuid
+    sort: str = "name"
+    cursor: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> ClientFilters:
+        f = cls(
+            q=params.get("q", "").strip()[:200],
+            status=params.get("status", ""),
+            entity_type=params.get("entity_type", ""),
+            assigned=params.get("assigned", ""),
+            tag=params.get("tag", ""),
+            sort=params.get("sort", "name"),
+            cursor=params.get("cursor", ""),
+        )
+        if f.sort not in CLIENT_SORTS:
+            f.sort = "name"
+        return f
+
+    @property
+    def active(self) -> bool:
+        return any((self.q, self.status, self.entity_type, self.assigned, self.tag))
+
+
+def filter_clients(request: OrgRequest, f: ClientFilters) -> QuerySet[Client]:
+    from clients.models import EntityType
+
+    qs = visible_clients(request)
+    if f.status in ClientStatus.values:
+        qs = qs.filter(status=f.status)
+    elif f.status != "all":
+        qs = qs.exclude(
+            status=ClientStatus.ARCHIVED
+        )  # archived clients only on request
+    if f.entity_type in EntityType.values:
+        qs = qs.filter(entity_type=f.entity_type)
+    if f.assigned:
+        user_filter = (
+            Q(user=request.user)
+            if f.assigned == "me"
+            else Q(user__uuid=f.assigned if _is_uuid(f.assigned) else None)
+        )
+        member = Membership.objects.filter(
+            user_filter, organization=request.organization
+        ).values("user_id")
+        qs = qs.filter(
+            Q(partner__in=member) | Q(manager__in=member) | Q(staff__in=member)
+        )
+    if f.tag and _is_uuid(f.tag):
+        qs = qs.filter(
+            pk__in=ClientTag.objects.filter(
+                organization=request.organization, tag__uuid=f.tag
+            ).values("client_id")
+        )
+    if f.q:
+        qs = clients_matching(qs, f.q)
+    return qs
+
+
+def client_page(
+    request: OrgRequest, f: ClientFilters, *, size: int = PAGE_SIZE
+) -> KeysetPage:
+    keys, descending, _ = CLIENT_SORTS[f.sort]
+    qs = (
+        filter_clients(request, f)
+        .select_related("partner", "manager", "staff")
+        .prefetch_related("tags")
+    )
+    return keyset_page(
+        qs, keys=keys, descending=descending, cursor=f.cursor or None, size=size
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,194 @@
+"""Writes about clients: create, edit, archive and restore, and the list's bulk actions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from advisoros.accounts.models import User
+from advisoros.tenancy.models import Membership, Organization
+from clients.models import Client, ClientStatus, ClientTag, EntityType, Tag
+from clients.services.search import fold, search_index_clients
+from clients.validators import normalize_tax_id
+
+ASSIGNMENT_FIELDS = ("partner", "manager", "staff")
+
+
+def client_code_suggest(
+    *,
+    organization: Organization,
+    display_name: str,
+    entity_type: str = EntityType.INDIVIDUAL,
+) -> str:
+    """SMITH-J for a person (last name, first initial), ACME for a business, then
+    a number when the code is taken."""
+    words = re.findall(r"[A-Z0-9]+", fold(display_name).upper()) or ["CLIENT"]
+    if EntityType(entity_type).is_person and len(words) > 1:
+        base = f"{words[-1][:12]}-{words[0][0]}"
+    else:
+        base = words[0][:12]
+    taken = set(
+        Client.objects.filter(
+            organization=organization, client_code__istartswith=base
+        ).values_list("client_code", flat=True)
+    )
+    taken = {c.upper() for c in taken}
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}{n}", n + 1
+    return code
+
+
+def _check_assignees(client: Client) -> None:
+    """Partner, manager and staff must be active members of the client's firm."""
+    ids = {getattr(client, f"{f}_id") for f in ASSIGNMENT_FIELDS} - {None}
+    if not ids:
+        return
+    members = set(
+        Membership.objects.filter(
+            organization_id=client.organization_id, user_id__in=ids, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    for f in ASSIGNMENT_FIELDS:
+        if getattr(client, f"{f}_id") not in (None, *members):
+            raise ValidationError({f: "Choose an active member of the firm."})
+
+
+def _prepare(client: Client) -> None:
+    client.display_name = client.display_name.strip()
+    client.sort_name = fold(client.display_name)[:200]
+    client.client_code = (
+        client.client_code or ""
+    ).strip().upper() or client_code_suggest(
+        organization=client.organization,
+        display_name=client.display_name,
+        entity_type=client.entity_type,
+    )
+    try:
+        client.tax_id = normalize_tax_id(client.tax_id, client.entity_type)
+    except ValidationError as exc:
+        raise ValidationError({"tax_id": exc.messages}) from exc
+    client.tax_id_last4 = client.tax_id[-4:] if client.tax_id else ""
+    _check_assignees(client)
+    client.full_clean(exclude=["tags"])
+
+
+def _save(client: Client) -> None:
+    try:
+        with transaction.atomic():
+            client.save()
+    except IntegrityError as exc:
+        if "client_code_unique_per_org" in str(exc):
+            raise ValidationError(
+                {"client_code": "Another client already has this code."}
+            ) from exc
+        raise
+
+
+@transaction.atomic
+def client_create(
+    *, organization: Organization, data: dict, tags: Iterable[Tag] = ()
+) -> Client:
+    client = Client(organization=organization, **data)
+    _prepare(client)
+    _save(client)
+    client_set_tags(client=client, tags=tags)
+    search_index_clients([client.pk])
+    return client
+
+
+@transaction.atomic
+def client_update(
+    *, client: Client, data: dict, tags: Iterable[Tag] | None = None
+) -> Client:
+    for name, value in data.items():
+        setattr(client, name, value)
+    _prepare(client)
+    _save(client)
+    if tags is not None:
+        client_set_tags(client=client, tags=tags)
+    search_index_clients([client.pk])
+    return client
+
+
+def client_set_tags(*, client: Client, tags: Iterable[Tag]) -> None:
+    wanted = {t.pk for t in tags if t.organization_id == client.organization_id}
+    current = set(
+        ClientTag.objects.filter(client=client).values_list("tag_id", flat=True)
+    )
+    ClientTag.objects.filter(client=client, tag_id__in=current - wanted).delete()
+    ClientTag.objects.bulk_create(
+        ClientTag(organization_id=client.organization_id, client=client, tag_id=t)
+        for t in wanted - current
+    )
+
+
+@transaction.atomic
+def client_archive(*, client: Client) -> Client:
+    """Archived clients leave the default list and search but keep everything."""
+    if client.status != ClientStatus.ARCHIVED:
+        client.status = ClientStatus.ARCHIVED
+        client.archived_at = timezone.now()
+        client.save(update_fields=["status", "archived_at", "updated_at"])
+    return client
+
+
+@transaction.atomic
+def client_restore(*, client: Client) -> Client:
+    if client.status == ClientStatus.ARCHIVED:
+        client.status = ClientStatus.ACTIVE
+        client.archived_at = None
+        client.save(update_fields=["status", "archived_at", "updated_at"])
+    return client
+
+
+# Bulk actions from the list ------------------------------------------------------
+
+
+@transaction.atomic
+def clients_bulk_assign(
+    *, clients: Iterable[Client], role: str, user: User | None
+) -> int:
+    """Set the partner, manager or staff of many clients (None clears it)."""
+    if role not in ASSIGNMENT_FIELDS:
+        raise ValidationError("Choose partner, manager or staff.")
+    changed = 0
+    for client in clients:
+        setattr(client, role, user)
+        _check_assignees(client)
+        client.save(update_fields=[role, "updated_at"])  # one audited save per client
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def clients_bulk_tag(*, clients: Iterable[Client], tag: Tag) -> int:
+    clients = list(clients)
+    existing = set(
+        ClientTag.objects.filter(tag=tag, client__in=clients).values_list(
+            "client_id", flat=True
+        )
+    )
+    new = [
+        c
+        for c in clients
+        if c.pk not in existing and c.organization_id == tag.organization_id
+    ]
+    ClientTag.objects.bulk_create(
+        ClientTag(organization_id=tag.organization_id, client=c, tag=tag) for c in new
+    )
+    return len(new)
+
+
+@transaction.atomic
+def clients_bulk_archive(*, clients: Iterable[Client]) -> int:
+    count = 0
+    for client in clients:
+        if client.status != ClientStatus.ARCHIVED:
+            client_archive(client=client)
+            count += 1
+    return count

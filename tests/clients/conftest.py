@@ -1,0 +1,58 @@
+"""Fixtures for the clients tests: a way to make clients (and their people) in a firm."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisoros.tenancy.db import tenant_context
+from clients.models import Client, Contact, ContactRole
+from clients.services.clients import client_create
+
+
+@pytest.fixture
+def make_client():
+    """make_client(org, "Jane Doe", tax_id=..., partner=user, ...) -> Client, via the service."""
+
+    def _make(organization, display_name: str, **data) -> Client:
+        tags = data.pop("tags", ())
+        with tenant_context(organization):
+            return client_create(
+                organization=organization,
+                data={"display_name": display_name, **data},
+                tags=tags,
+            )
+
+    return _make
+
+
+@pytest.fixture
+def make_contact():
+    """make_contact(client, "Ann", "Lee", email=..., role="primary") -> Contact linked to client."""
+
+    def _make(
+        client: Client,
+        first_name: str,
+        last_name: str = "",
+        role=ContactRole.PRIMARY,
+        **data,
+    ):
+        from clients.models import ClientContact
+        from clients.services.search import search_index_clients
+
+        with tenant_context(client.organization):
+            contact = Contact.objects.create(
+                organization=client.organization,
+                first_name=first_name,
+                last_name=last_name,
+                **data,
+            )
+            ClientContact.objects.create(
+                organization=client.organization,
+                client=client,
+                contact=contact,
+                role=role,
+            )
+            search_index_clients([client.pk])
+        return contact
+
+    return _make
