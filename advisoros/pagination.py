@@ -9,7 +9,7 @@ signed so a visitor cannot hand-craft one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core import signing
@@ -34,9 +34,18 @@ class KeysetPage:
         return self.prev_cursor is not None
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, datetime):
+        return "dt"
+    return "d" if isinstance(value, date) else ""
+
+
+_PARSE = {"dt": datetime.fromisoformat, "d": date.fromisoformat}
+
+
 def _encode(values: list[Any], direction: str) -> str:
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    kinds = ["dt" if isinstance(v, datetime) else "" for v in values]
+    kinds = [_kind(v) for v in values]
+    plain = [v.isoformat() if k else v for v, k in zip(values, kinds, strict=True)]
     return signing.dumps(
         {"v": plain, "k": kinds, "d": direction}, salt=_SALT, compress=True
     )
@@ -46,7 +55,7 @@ def _decode(cursor: str) -> tuple[list[Any], str] | None:
     try:
         data = signing.loads(cursor, salt=_SALT)
         values = [
-            datetime.fromisoformat(v) if kind == "dt" else v
+            _PARSE[kind](v) if kind else v
             for v, kind in zip(data["v"], data["k"], strict=True)
         ]
         return values, data["d"]
