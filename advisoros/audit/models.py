@@ -92,6 +92,14 @@ class AuditAction(models.TextChoices):
     FIRM_CREATED = "firm_created", "Firm created"
     FIRM_SETTINGS_CHANGED = "firm_settings_changed", "Firm settings changed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+    ENGAGEMENT_LETTER_DOWNLOADED = (
+        "engagement_letter_downloaded",
+        "Engagement letter downloaded",
+    )
+    ENGAGEMENT_LETTER_ACCEPTED = (
+        "engagement_letter_accepted",
+        "Engagement letter accepted",
+    )
 
 
 class AuditEvent(models.Model):
