@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django_scopes import ScopedManager
 
 from advisoros.crypto import EncryptedTextField
@@ -309,6 +311,16 @@ class FeeModel(models.TextChoices):
     RETAINER = "retainer", "Retainer"
 
 
+# Engagements without a due date sort after every dated one. The list pages by
+# (due_key, id): a NULL in a keyset tuple compares as unknown and would drop those
+# rows, so the key is coalesced to a far-future date, and indexed in that form.
+NO_DUE_DATE = date(9999, 12, 31)
+
+
+def engagement_due_key() -> Coalesce:
+    return Coalesce("due_date", models.Value(NO_DUE_DATE))
+
+
 def engagement_letter_path(instance: Engagement, filename: str) -> str:
     # Never the user's file name in the path: it is kept for display only.
     return f"private/{instance.organization_id}/engagement-letters/{instance.uuid}.pdf"
@@ -388,7 +400,10 @@ class Engagement(TenantModel):
                 name="engagement_org_client",
             ),
             models.Index(
-                fields=["organization", "due_date", "id"], name="engagement_org_due"
+                models.F("organization"),
+                engagement_due_key(),
+                models.F("id"),
+                name="engagement_org_due_key",
             ),
             models.Index(
                 fields=["organization", "tax_year"], name="engagement_org_year"
