@@ -15,6 +15,7 @@ from django.utils import timezone
 from advisoros.audit.forms import AuditFilterForm
 from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
 from advisoros.audit.services import audit_event_record
+from advisoros.csv_safe import csv_safe
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -97,8 +98,8 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
                     e.actor_email or "",
                     e.get_action_display(),
                     e.content_type.model,
-                    _safe(e.object_repr),
-                    _safe(e.changes_str),
+                    csv_safe(e.object_repr),
+                    csv_safe(e.changes_str),
                     e.remote_addr or "",
                 ]
             )
@@ -120,10 +121,10 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
                     e.created_at.isoformat(),
                     e.actor_email,
                     e.get_action_display(),
-                    _safe(e.target),
+                    csv_safe(e.target),
                     e.ip_address or "",
-                    _safe(e.user_agent),
-                    _safe(str(e.detail or "")),
+                    csv_safe(e.user_agent),
+                    csv_safe(str(e.detail or "")),
                 ]
             )
     audit_event_record(
@@ -137,9 +138,3 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
         },
     )
     return response
-
-
-def _safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in free text."""
-    value = value or ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
