@@ -74,7 +74,23 @@ def _prepare(client: Client) -> None:
         raise ValidationError({"tax_id": exc.messages}) from exc
     client.tax_id_last4 = client.tax_id[-4:] if client.tax_id else ""
     _check_assignees(client)
-    client.full_clean(exclude=["tags"])
+    _check_code_free(client)
+    # The code constraint is checked above: full_clean would name the constraint
+    # instead of the field.
+    client.full_clean(exclude=["tags"], validate_constraints=False)
+
+
+def _check_code_free(client: Client) -> None:
+    taken = (
+        Client.objects.filter(
+            organization_id=client.organization_id,
+            client_code__iexact=client.client_code,
+        )
+        .exclude(pk=client.pk)
+        .exists()
+    )
+    if taken:
+        raise ValidationError({"client_code": "Another client already has this code."})
 
 
 def _save(client: Client) -> None:
