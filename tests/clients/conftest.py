@@ -56,3 +56,20 @@ def make_contact():
         return contact
 
     return _make
+
+
+@pytest.fixture
+def make_engagement():
+    """make_engagement(client, "2025 return", due_date=..., preparer=user, ...) -> Engagement.
+
+    Written directly (not through the service) so a test can set any state."""
+    from clients.models import Engagement, EngagementType
+
+    def _make(client: Client, name: str = "2025 return", **fields) -> Engagement:
+        fields.setdefault("engagement_type", EngagementType.INDIVIDUAL_TAX)
+        with tenant_context(client.organization):
+            return Engagement.objects.create(
+                organization=client.organization, client=client, name=name, **fields
+            )
+
+    return _make
