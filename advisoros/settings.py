@@ -260,6 +260,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "clients.clientsearchtoken",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
+# A client import's CSV holds whole tax ids: never copied into the change log.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "clients.clientimport", "exclude_fields": ["content"]},
+)
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "secret", "tax_id", "tin")
 AUDITLOG_MASK_CALLABLE = "advisoros.audit.services.mask_fully"
 AUDITLOG_DISABLE_REMOTE_ADDR = False

@@ -520,7 +520,10 @@ class ClientImport(TenantModel):
         USER, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     filename = models.CharField(max_length=255)
-    content = models.TextField()
+    # The uploaded CSV holds whole tax ids: encrypted like Client.tax_id, kept out
+    # of the change log (settings.AUDITLOG_INCLUDE_TRACKING_MODELS) and emptied
+    # once imported.
+    content = EncryptedTextField()
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
     )

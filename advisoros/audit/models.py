@@ -93,6 +93,7 @@ class AuditAction(models.TextChoices):
     FIRM_SETTINGS_CHANGED = "firm_settings_changed", "Firm settings changed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
     CLIENTS_EXPORTED = "clients_exported", "Clients exported"
+    CLIENTS_IMPORTED = "clients_imported", "Clients imported"
     ENGAGEMENT_LETTER_DOWNLOADED = (
         "engagement_letter_downloaded",
         "Engagement letter downloaded",
