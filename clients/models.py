@@ -312,8 +312,11 @@ class FeeModel(models.TextChoices):
 
 
 # Engagements without a due date sort after every dated one. The list pages by
-# (due_key, id): a NULL in a keyset tuple compares as unknown and would drop those
-# rows, so the key is coalesced to a far-future date, and indexed in that form.
+# (due_sort, id): a NULL in a keyset tuple compares as unknown and would drop those
+# rows, so the key is the due date coalesced to a far-future date. It is a stored
+# column, not an expression in the query: under row-level security PostgreSQL
+# treats COALESCE as possibly leaky and will not use it as an index condition,
+# so every deeper page would rescan the pages before it.
 NO_DUE_DATE = date(9999, 12, 31)
 
 
@@ -366,6 +369,11 @@ class Engagement(TenantModel):
     budgeted_hours = models.DecimalField(
         max_digits=8, decimal_places=2, null=True, blank=True
     )
+    due_sort = models.GeneratedField(
+        expression=engagement_due_key(),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
     partner = models.ForeignKey(
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -400,10 +408,8 @@ class Engagement(TenantModel):
                 name="engagement_org_client",
             ),
             models.Index(
-                models.F("organization"),
-                engagement_due_key(),
-                models.F("id"),
-                name="engagement_org_due_key",
+                fields=["organization", "due_sort", "id"],
+                name="engagement_org_due_sort",
             ),
             models.Index(
                 fields=["organization", "tax_year"], name="engagement_org_year"
