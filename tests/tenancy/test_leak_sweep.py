@@ -17,10 +17,36 @@ from django.urls import URLPattern, URLResolver, get_resolver
 ORG_PREFIX = "o/<slug:org_slug>/"
 PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
+
+def _alpha_sample(model_path: str) -> Callable:
+    """The uuid of an Alpha row of a tenant model, from tests/samples.py's rows
+    (made once per test, on first use)."""
+
+    def get(cast):
+        from django.apps import apps
+
+        from advisoros.tenancy.db import tenant_context
+        from tests.samples import firm_samples
+
+        model = apps.get_model(model_path)
+        with tenant_context(cast.alpha):
+            if not model.objects.filter(organization=cast.alpha).exists():
+                firm_samples(cast.alpha, cast.alice)
+            return model.objects.filter(organization=cast.alpha).earliest("pk").uuid
+
+    return get
+
+
 # A real Alpha object for each uuid parameter name.
 ALPHA_OBJECTS: dict[str, Callable] = {
     "member_uuid": lambda cast: cast.membership(cast.sam, cast.alpha).uuid,
     "invitation_uuid": lambda cast: cast.alpha_invitation.uuid,
+    "client_uuid": _alpha_sample("clients.Client"),
+    "engagement_uuid": _alpha_sample("clients.Engagement"),
+    "contact_uuid": _alpha_sample("clients.Contact"),
+    "link_uuid": _alpha_sample("clients.ClientContact"),
+    "note_uuid": _alpha_sample("clients.Note"),
+    "relationship_uuid": _alpha_sample("clients.ClientRelationship"),
 }
 
 
