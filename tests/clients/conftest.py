@@ -73,3 +73,28 @@ def make_engagement():
             )
 
     return _make
+
+
+@pytest.fixture
+def make_clients():
+    """make_clients(org, 120, prefix="Client", staff=user, ...) -> list[Client]: many
+    at once (one bulk insert and one index rebuild), for paging and query-count tests."""
+    from clients.services.search import fold, search_index_clients
+
+    def _make(organization, n: int, prefix: str = "Client", **fields) -> list[Client]:
+        code = "".join(ch for ch in fold(prefix).upper() if ch.isalnum())[:10]
+        with tenant_context(organization):
+            clients = Client.objects.bulk_create(
+                Client(
+                    organization=organization,
+                    display_name=f"{prefix} {i:03d}",
+                    sort_name=fold(f"{prefix} {i:03d}"),
+                    client_code=f"{code}{i:03d}",
+                    **fields,
+                )
+                for i in range(n)
+            )
+            search_index_clients([c.pk for c in clients])
+        return clients
+
+    return _make
