@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client, ClientStatus, ClientTag, Engagement
+from clients.models import (
+    Client,
+    ClientContact,
+    ClientStatus,
+    ClientTag,
+    Contact,
+    Engagement,
+    Note,
+)
 from clients.services.search import clients_matching
 
 PAGE_SIZE = 50
@@ -147,3 +155,28 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def visible_contacts(request: OrgRequest) -> QuerySet[Contact]:
+    """The firm's people a member may see: with assigned-only, those of their clients."""
+    qs = Contact.objects.filter(organization=request.organization)
+    if sees_assigned_only(request.membership):
+        qs = qs.filter(
+            Exists(
+                ClientContact.objects.filter(
+                    contact=OuterRef("pk"), client__in=visible_clients(request)
+                )
+            )
+        )
+    return qs
+
+
+def visible_notes(request: OrgRequest) -> QuerySet[Note]:
+    """Notes of the clients a member sees; a private note only ever to its author."""
+    qs = Note.objects.filter(
+        Q(is_private=False) | Q(author=request.user),
+        organization=request.organization,
+    )
+    if sees_assigned_only(request.membership):
+        qs = qs.filter(client__in=visible_clients(request))
+    return qs

@@ -62,6 +62,7 @@ def change_items(client: Client, *, viewer, limit: int):
             when=entry.timestamp,
             kind="change",
             title=f"Client {verb}",
-            detail=fields and f"Changed: {fields}",
+            # A creation lists every field: only an update's fields say something.
+            detail=f"Changed: {fields}" if entry.action == 1 and fields else "",
             actor=entry.actor_email or "",
         )

@@ -27,6 +27,7 @@ def main() -> int:
     env.setdefault("DJANGO_DEBUG", "true")
     subprocess.run(manage("migrate", "--no-input"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("seed_demo"), check=True, env=env, cwd=ROOT)
+    subprocess.run(manage("setup_schedules"), check=True, env=env, cwd=ROOT)
     children = [
         subprocess.Popen(
             manage("runserver", f"127.0.0.1:{port}", "--noreload"),

@@ -1,0 +1,37 @@
+"""Create or update the django-q2 schedules. Idempotent: run it on every start.
+
+It lives in the clients app for now because the project package may not import
+apps (advisoros must not depend on clients); later apps add their lines to
+SCHEDULES until the list moves somewhere shared.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+# (name, function path, every N minutes)
+SCHEDULES = [
+    ("note reminders", "clients.tasks.note_reminders_send", 5),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update the background schedules (note reminders). Safe to run again."
+    )
+
+    def handle(self, *args, **options):
+        for name, func, minutes in SCHEDULES:
+            # Keyed by the function path: a renamed schedule is updated, not doubled.
+            _, created = Schedule.objects.update_or_create(
+                func=func,
+                defaults={
+                    "name": name,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            verb = "Created" if created else "Updated"
+            self.stdout.write(f"{verb} schedule {name!r}: {func} every {minutes} min.")
