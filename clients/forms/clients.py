@@ -35,9 +35,25 @@ class ClientFilterForm(forms.Form):
     )
 
     def __init__(
-        self, *args, members: Sequence[Membership], tags: Sequence[Tag], **kwargs
+        self,
+        *args,
+        members: Sequence[Membership],
+        tags: Sequence[Tag],
+        list_url: str,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Each select asks for the results itself when it changes (a form-wide
+            # "change" trigger would also fire when the search box loses focus,
+            # racing a click on a page link).
+            field.widget.attrs.update(
+                {
+                    "hx-get": list_url,
+                    "hx-include": "closest form",
+                    "hx-sync": "closest form:replace",
+                }
+            )
         self.fields["status"].choices = [
             ("", "Open (not archived)"),
             *ClientStatus.choices,

@@ -113,6 +113,7 @@ def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
             initial={name: getattr(f, name) for name in FILTER_PARAMS},
             members=members,
             tags=tags,
+            list_url=_list_url(request, ""),
         ),
         "bulk_form": ClientBulkForm(
             organization=request.organization, members=members, tags=tags
