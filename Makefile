@@ -15,11 +15,12 @@ PYTHON_BOOT := $(shell \
     if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
       command -v "$$c"; break; fi; done)
 
-.PHONY: run test lint check-deploy browsers clean-db help
+.PHONY: run test bench lint check-deploy browsers clean-db help
 
 help:
 	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with a worker"
 	@echo "make test  - install and run the whole test suite"
+	@echo "make bench - seed the bench firms (first run only) and measure the pages: var/bench/results.json"
 	@echo "make lint  - ruff check and format check"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -36,6 +37,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Server-side timings of the main pages at 1,000 and 100,000 clients (advisoros/bench.py).
+# The first run seeds the firms bench-1k and bench-100k (a minute or two); later runs
+# reuse them. BENCH_ARGS='--only client_list' picks scenarios.
+bench: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
+	  '$(PY) manage.py migrate --no-input && $(PY) manage.py run_bench $(BENCH_ARGS)'
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

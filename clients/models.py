@@ -136,6 +136,16 @@ class Client(TenantModel):
                 fields=["organization", "status", "sort_name", "id"],
                 name="client_org_status_name",
             ),
+            # Entity-type filters, alone or with a status: a range in name order
+            # instead of a walk that skips the other types.
+            models.Index(
+                fields=["organization", "entity_type", "sort_name", "id"],
+                name="client_org_type_name",
+            ),
+            models.Index(
+                fields=["organization", "status", "entity_type", "sort_name", "id"],
+                name="client_org_status_type_name",
+            ),
             models.Index(
                 fields=["organization", "client_code"], name="client_org_code"
             ),
@@ -506,7 +516,9 @@ class ClientSearchToken(models.Model):
             models.Index(
                 fields=["organization", "token", "client"], name="searchtoken_org_token"
             ),
-            models.Index(fields=["client"], name="searchtoken_client"),
+            # A search walks clients in name order and probes each one's tokens
+            # for the typed prefix: (client, token) answers that in one descent.
+            models.Index(fields=["client", "token"], name="searchtoken_client_token"),
         ]
 
     def __str__(self) -> str:

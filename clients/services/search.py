@@ -16,7 +16,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def fold(text: str) -> str:
     """Lower-case ASCII: 'José Müller' -> 'jose muller'."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():
+        return text.lower()  # nothing to decompose: the common case, fast
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 

@@ -1,0 +1,439 @@
+"""The benchmark suite behind `make bench`: big firms, real pages, server-side times.
+
+`manage.py run_bench` makes sure two firms exist in the database it runs on,
+`bench-1k` and `bench-100k` (1,000 and 100,000 clients), filling them through
+the registered seeders when they are missing or short (the first run is slow,
+later runs reuse them). Then, for every registered scenario, it requests the
+scenario's page in both firms through the whole Django stack in-process
+(`django.test.Client`, signed in as the firm's owner, every middleware, no
+network): 5 warm-up requests, then 60 measured ones, alternating between the
+two firms so a noisy neighbour slows both alike. It reports p50 and p95 in
+milliseconds, the number of SQL queries of one request, and the 100k/1k ratio
+of the p95, as a table and as `var/bench/results.json`: a list of
+`{"name": "<scenario>.<metric>", "value", "unit", "dataset_size"}` with the
+metrics p50_ms, p95_ms, queries and p95_ratio (dataset_size of a ratio: the
+large firm's size).
+
+An app adds to it with a module `<app>/bench.py` (found automatically, like
+`admin.py`)::
+
+    from django.urls import reverse
+
+    from advisoros.bench import BenchFirm, copy_rows, register_bench_seeder, register_scenario
+
+
+    @register_bench_seeder
+    def seed_documents(*, firm: BenchFirm, stdout) -> None:
+        # Idempotent top-up: add what `firm` lacks for `firm.size` clients.
+        # Runs inside tenant_context(firm.organization); copy_rows() inserts fast.
+        ...
+
+
+    @register_scenario("document_list")
+    def document_list(firm: BenchFirm) -> str:
+        # The path to measure. Runs inside the firm's context: it may query
+        # (pick a document) or request pages with firm.http (follow a cursor).
+        return reverse("documents:document_list", args=[firm.organization.slug])
+
+Seeders run in registration order (INSTALLED_APPS order, so clients first);
+scenarios are reported in registration order. The targets (issue 3): p95 under
+25 ms at 100,000 clients, a 100k/1k ratio under 1.3, the same query count at
+both sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+from advisoros.accounts.models import User
+from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.models import Membership, Organization, Role
+
+BENCH_FIRMS: tuple[tuple[str, int], ...] = (
+    ("bench-1k", 1_000),
+    ("bench-100k", 100_000),
+)
+WARMUP = 5
+RUNS = 60
+RESULTS = Path(settings.BASE_DIR) / "var" / "bench" / "results.json"
+TARGET_P95_MS = 25.0
+TARGET_RATIO = 1.3
+
+
+@dataclass
+class BenchFirm:
+    organization: Organization
+    owner: User
+    size: int  # clients
+    http: HttpClient | None = None  # signed in as the owner (during scenarios)
+
+
+Seeder = Callable[..., None]
+PathFor = Callable[[BenchFirm], str]
+
+
+@dataclass
+class Scenario:
+    name: str
+    path_for: PathFor
+
+
+_seeders: list[Seeder] = []
+_scenarios: dict[str, Scenario] = {}
+
+
+def register_bench_seeder(seeder: Seeder) -> Seeder:
+    """`seeder(firm=BenchFirm, stdout=...)`, idempotent, inside the firm's context."""
+    if seeder not in _seeders:
+        _seeders.append(seeder)
+    return seeder
+
+
+def register_scenario(name: str) -> Callable[[PathFor], PathFor]:
+    def decorator(path_for: PathFor) -> PathFor:
+        _scenarios[name] = Scenario(name, path_for)
+        return path_for
+
+    return decorator
+
+
+def discover() -> None:
+    autodiscover_modules("bench")
+
+
+def bench_seeders() -> list[Seeder]:
+    return list(_seeders)
+
+
+def scenarios() -> list[Scenario]:
+    return list(_scenarios.values())
+
+
+# Firms and their people ---------------------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+_FIRST = _split(
+    "Alex Blake Casey Dana Elliot Frankie Gale Harper Indra Jordan Kai Logan "
+    "Morgan Noor Oakley Parker Quinn Riley Sage Taylor Uma Val Wren Yuri"
+)
+_LAST = _split(
+    "Abbott Brooks Chen Dalton Evans Fischer Garcia Haddad Ito Jensen Kowalski "
+    "Lindqvist Moreau Nakamura Okafor Petrov Quintero Rossi Schmidt Tanaka"
+)
+
+
+def bench_firm_ensure(slug: str, *, members: int = 20) -> BenchFirm:
+    """The firm `slug` with an owner and, when it has no one else, `members` bench
+    users (a fifth admins, who partner clients; three tenths managers; the rest
+    staff). Users get unusable passwords: the bench signs in with force_login."""
+    organization, _ = Organization.objects.get_or_create(
+        slug=slug, defaults={"name": f"Bench firm {slug}"}
+    )
+    with tenant_context(organization):
+        owner_membership = (
+            Membership.objects.filter(
+                organization=organization, role=Role.OWNER, is_active=True
+            )
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+        if owner_membership is None:
+            owner = _bench_user(f"owner@{slug}.bench.test", "Bench Owner")
+            Membership.objects.create(
+                organization=organization, user=owner, role=Role.OWNER
+            )
+        else:
+            owner = owner_membership.user
+        others = (
+            Membership.objects.filter(organization=organization, is_active=True)
+            .exclude(user=owner)
+            .count()
+        )
+        if not others:
+            for i in range(members):
+                role = (
+                    Role.ADMIN
+                    if i < members // 5
+                    else Role.MANAGER
+                    if i < members // 2
+                    else Role.STAFF
+                )
+                first, last = _FIRST[i % len(_FIRST)], _LAST[(i * 7) % len(_LAST)]
+                user = _bench_user(
+                    f"{first}.{last}.{i}@{slug}.bench.test".lower(), f"{first} {last}"
+                )
+                Membership.objects.create(
+                    organization=organization, user=user, role=role
+                )
+    return BenchFirm(organization=organization, owner=owner, size=0)
+
+
+def _bench_user(email: str, name: str) -> User:
+    user = User.objects.filter(email__iexact=email).first()
+    return user or User.objects.create_user(email, None, name=name)
+
+
+# Fast inserts -------------------------------------------------------------------
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` fresh primary keys from the table's sequence, so rows can be linked
+    before they are inserted."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s))"
+            " FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def time_uuid() -> uuid.UUID:
+    """A version 7 UUID: milliseconds first, then random bits. Bulk rows get these
+    so the unique uuid indexes grow at their right edge instead of everywhere."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10))
+    return uuid.UUID(
+        int=(ms << 80)
+        | (0x7 << 76)
+        | ((rand >> 62) & 0xFFF) << 64
+        | (0b10 << 62)
+        | (rand & ((1 << 62) - 1))
+    )
+
+
+def copy_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Insert `rows` (tuples in the order of `columns`, which are column names) fast.
+
+    PostgreSQL refuses COPY FROM into a table with row-level security ("COPY
+    FROM not supported with row-level security"), so the rows are COPY'd into
+    a temporary table first and moved with one INSERT ... SELECT, which goes
+    through the table's policy: a row of another firm than the current
+    tenant_context fails the WITH CHECK. Columns not given get the field's
+    default: a time-ordered uuid per row, a fresh default per row for other
+    unique fields, one value for the whole batch otherwise (timestamps: now).
+    """
+    table = model._meta.db_table
+    given = list(columns)
+    filled: list[tuple[str, Callable[[], Any]]] = []
+    for f in model._meta.concrete_fields:
+        if f.column in given or f.primary_key or f.generated:
+            continue
+        if isinstance(f, models.UUIDField) and f.has_default():
+            filled.append((f.column, time_uuid))
+        elif f.unique and f.has_default():
+            filled.append((f.column, f.get_default))
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            now = timezone.now()
+            filled.append((f.column, lambda now=now: now))
+        elif f.has_default():
+            value = f.get_db_prep_save(f.get_default(), connection)
+            filled.append((f.column, lambda value=value: value))
+        elif f.null:
+            continue
+        elif f.blank and f.empty_strings_allowed:
+            filled.append((f.column, str))
+        else:
+            raise ValueError(f"copy_rows({table}): give a value for {f.column}.")
+    all_columns = given + [c for c, _ in filled]
+    makers = [make for _, make in filled]
+    cols = ", ".join(connection.ops.quote_name(c) for c in all_columns)
+    staging = connection.ops.quote_name(f"_copy_{table}")
+    quoted = connection.ops.quote_name(table)
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} AS SELECT {cols} FROM {quoted}"  # noqa: S608
+            " WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, *(make() for make in makers)) if makers else row)
+                count += 1
+        cursor.execute(
+            f"INSERT INTO {quoted} ({cols}) SELECT {cols} FROM {staging}"  # noqa: S608
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+    return count
+
+
+# Measuring ----------------------------------------------------------------------
+
+
+@dataclass
+class Measurement:
+    scenario: str
+    size: int
+    times_ms: list[float] = field(default_factory=list)
+    queries: int = 0
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.times_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+
+
+def _get(http: HttpClient, path: str) -> float:
+    started = time.perf_counter()
+    response = http.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return elapsed
+
+
+def measure(
+    firms: list[BenchFirm],
+    scenario: Scenario,
+    *,
+    warmup: int = WARMUP,
+    runs: int = RUNS,
+) -> list[Measurement]:
+    """The scenario in every firm: warm-ups, then measured requests taking turns."""
+    paths = []
+    for firm in firms:
+        with tenant_context(firm.organization):
+            paths.append(scenario.path_for(firm))
+    results = [Measurement(scenario.name, firm.size) for firm in firms]
+    for firm, path in zip(firms, paths, strict=True):
+        for _ in range(warmup):
+            _get(firm.http, path)
+    for _ in range(runs):
+        for firm, path, result in zip(firms, paths, results, strict=True):
+            result.times_ms.append(_get(firm.http, path))
+    for firm, path, result in zip(firms, paths, results, strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            _get(firm.http, path)
+        result.queries = len(queries)
+    return results
+
+
+def run(
+    *,
+    stdout,
+    firms: Sequence[tuple[str, int]] = BENCH_FIRMS,
+    only: str = "",
+    runs: int = RUNS,
+) -> list[Measurement]:
+    discover()
+    bench_firms = []
+    for slug, size in firms:
+        firm = bench_firm_ensure(slug)
+        firm.size = size
+        with tenant_context(firm.organization):
+            for seeder in bench_seeders():
+                seeder(firm=firm, stdout=stdout)
+        bench_firms.append(firm)
+    # Production-like: no query logging (DEBUG), the test client's host allowed.
+    with override_settings(
+        DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
+    ):
+        for firm in bench_firms:
+            firm.http = HttpClient()
+            firm.http.force_login(firm.owner)
+        results: list[Measurement] = []
+        for scenario in scenarios():
+            if only and only not in scenario.name:
+                continue
+            results.extend(measure(bench_firms, scenario, runs=runs))
+    return results
+
+
+def report(results: list[Measurement], *, stdout, path: Path = RESULTS) -> list[dict]:
+    """Print the table and write the JSON; return the JSON's records."""
+    records: list[dict] = []
+    by_scenario: dict[str, list[Measurement]] = {}
+    for m in results:
+        by_scenario.setdefault(m.scenario, []).append(m)
+    width = max([len("scenario"), *(len(name) for name in by_scenario)])
+    head = f"{'scenario':<{width}}  {'size':>7}  {'p50 ms':>7}  {'p95 ms':>7}  {'queries':>7}  {'ratio':>6}"
+    stdout.write(head)
+    stdout.write("-" * len(head))
+    for name, ms in by_scenario.items():
+        ms.sort(key=lambda m: m.size)
+        small, large = ms[0], ms[-1]
+        ratio = large.p95 / small.p95 if small.p95 else 0.0
+        for m in ms:
+            shown_ratio = f"{ratio:6.2f}" if m is large and len(ms) > 1 else ""
+            stdout.write(
+                f"{name:<{width}}  {m.size:>7}  {m.p50:7.2f}  {m.p95:7.2f}"
+                f"  {m.queries:>7}  {shown_ratio:>6}"
+            )
+            records += [
+                {
+                    "name": f"{name}.p50_ms",
+                    "value": round(m.p50, 2),
+                    "unit": "ms",
+                    "dataset_size": m.size,
+                },
+                {
+                    "name": f"{name}.p95_ms",
+                    "value": round(m.p95, 2),
+                    "unit": "ms",
+                    "dataset_size": m.size,
+                },
+                {
+                    "name": f"{name}.queries",
+                    "value": m.queries,
+                    "unit": "queries",
+                    "dataset_size": m.size,
+                },
+            ]
+        if len(ms) > 1:
+            records.append(
+                {
+                    "name": f"{name}.p95_ratio",
+                    "value": round(ratio, 3),
+                    "unit": "ratio",
+                    "dataset_size": large.size,
+                }
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=2) + "\n")
+    return records
+
+
+def misses(results: list[Measurement]) -> list[str]:
+    """The targets a run missed, in words (empty when all are met)."""
+    found = []
+    by_scenario: dict[str, list[Measurement]] = {}
+    for m in results:
+        by_scenario.setdefault(m.scenario, []).append(m)
+    for name, ms in by_scenario.items():
+        ms.sort(key=lambda m: m.size)
+        small, large = ms[0], ms[-1]
+        if large.p95 >= TARGET_P95_MS:
+            found.append(f"{name}: p95 {large.p95:.1f} ms at {large.size} clients")
+        if len(ms) > 1 and small.p95 and large.p95 / small.p95 >= TARGET_RATIO:
+            found.append(f"{name}: 100k/1k ratio {large.p95 / small.p95:.2f}")
+        if len({m.queries for m in ms}) > 1:
+            found.append(f"{name}: query counts differ ({[m.queries for m in ms]})")
+    return found

@@ -1,0 +1,88 @@
+"""The clients' part of `make bench` (see advisoros/bench.py): the data and the pages.
+
+Every client page of issue 3 at 1,000 and 100,000 clients: the list (first
+page, a deep keyset page, a surname search, a contact-email search, a filter),
+the client page and the engagement list.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from advisoros.bench import BenchFirm, register_bench_seeder, register_scenario
+from clients.bench_seed import seed_clients
+from clients.models import Client, ClientStatus, Contact, EntityType
+
+DEEP_PAGES = 480  # 50 a page: depth 24,000
+_NEXT_LINK = re.compile(r"<a\b[^>]*\brel=\"next\"[^>]*>")
+_HREF = re.compile(r"\bhref=\"([^\"]+)\"")
+
+
+@register_bench_seeder
+def seed(*, firm: BenchFirm, stdout) -> None:
+    result = seed_clients(
+        organization=firm.organization, clients=firm.size, stdout=stdout
+    )
+    if result.clients:
+        stdout.write(
+            f"{firm.organization.slug}: {result.clients:,} clients seeded"
+            f" in {result.seconds:.1f} s"
+        )
+
+
+def _client_list(firm: BenchFirm, query: str = "") -> str:
+    url = reverse("clients:client_list", args=[firm.organization.slug])
+    return f"{url}?{query}" if query else url
+
+
+@register_scenario("client_list_first_page")
+def client_list_first_page(firm: BenchFirm) -> str:
+    return _client_list(firm)
+
+
+@register_scenario("client_list_deep_page")
+def client_list_deep_page(firm: BenchFirm) -> str:
+    """Follow the "Next" link 480 pages deep, or to the last page of a small firm."""
+    path = _client_list(firm)
+    for _ in range(DEEP_PAGES):
+        html = firm.http.get(path).content.decode()
+        link = _NEXT_LINK.search(html)
+        if link is None:
+            break
+        path = unescape(_HREF.search(link.group(0)).group(1))
+    return path
+
+
+@register_scenario("client_search_surname")
+def client_search_surname(firm: BenchFirm) -> str:
+    return _client_list(firm, "q=smi")
+
+
+@register_scenario("client_search_email")
+def client_search_email(firm: BenchFirm) -> str:
+    contacts = Contact.objects.exclude(email="").order_by("pk")
+    email = contacts[contacts.count() // 2].email
+    return _client_list(firm, urlencode({"q": email}))
+
+
+@register_scenario("client_list_filtered")
+def client_list_filtered(firm: BenchFirm) -> str:
+    return _client_list(firm, f"status=active&entity_type={EntityType.LLC}")
+
+
+@register_scenario("client_page")
+def client_page(firm: BenchFirm) -> str:
+    """A client in the middle of the firm, with contacts, engagements and notes."""
+    active = Client.objects.filter(status=ClientStatus.ACTIVE).order_by("pk")
+    client = active[active.count() // 2]
+    url = reverse("clients:client_detail", args=[firm.organization.slug, client.uuid])
+    return f"{url}?tab=overview"
+
+
+@register_scenario("engagement_list")
+def engagement_list(firm: BenchFirm) -> str:
+    return reverse("clients:engagement_list", args=[firm.organization.slug])
