@@ -18,19 +18,24 @@ from clients.validators import normalize_tax_id
 ASSIGNMENT_FIELDS = ("partner", "manager", "staff")
 
 
+def client_code_base(
+    display_name: str, entity_type: str = EntityType.INDIVIDUAL
+) -> str:
+    """SMITH-J for a person (last name, first initial), ACME for a business."""
+    words = re.findall(r"[A-Z0-9]+", fold(display_name).upper()) or ["CLIENT"]
+    if EntityType(entity_type).is_person and len(words) > 1:
+        return f"{words[-1][:12]}-{words[0][0]}"
+    return words[0][:12]
+
+
 def client_code_suggest(
     *,
     organization: Organization,
     display_name: str,
     entity_type: str = EntityType.INDIVIDUAL,
 ) -> str:
-    """SMITH-J for a person (last name, first initial), ACME for a business, then
-    a number when the code is taken."""
-    words = re.findall(r"[A-Z0-9]+", fold(display_name).upper()) or ["CLIENT"]
-    if EntityType(entity_type).is_person and len(words) > 1:
-        base = f"{words[-1][:12]}-{words[0][0]}"
-    else:
-        base = words[0][:12]
+    """client_code_base, then a number when the code is taken."""
+    base = client_code_base(display_name, entity_type)
     taken = set(
         Client.objects.filter(
             organization=organization, client_code__istartswith=base

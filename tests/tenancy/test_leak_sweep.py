@@ -47,6 +47,7 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "link_uuid": _alpha_sample("clients.ClientContact"),
     "note_uuid": _alpha_sample("clients.Note"),
     "relationship_uuid": _alpha_sample("clients.ClientRelationship"),
+    "import_uuid": _alpha_sample("clients.ClientImport"),
 }
 
 
