@@ -106,6 +106,7 @@ def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     members = _active_members(request)
     tags = list(Tag.objects.filter(organization=request.organization))
     filters_query = _list_query(request.GET)
+    list_url = _list_url(request, "")
     ctx = {
         "filters": f,
         "page": page,
@@ -113,13 +114,13 @@ def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
             initial={name: getattr(f, name) for name in FILTER_PARAMS},
             members=members,
             tags=tags,
-            list_url=_list_url(request, ""),
+            list_url=list_url,
         ),
         "bulk_form": ClientBulkForm(
             organization=request.organization, members=members, tags=tags
         ),
         "can_edit": request.membership.has_role(Role.STAFF),
-        "list_url": _list_url(request, ""),
+        "list_url": list_url,
         "filters_query": filters_query,
         "here_query": _list_query(request.GET, cursor=True),
         "next_url": _page_url(request, filters_query, page.next_cursor),
