@@ -23,7 +23,9 @@ def client_code_base(
 ) -> str:
     """SMITH-J for a person (last name, first initial), ACME for a business."""
     words = re.findall(r"[A-Z0-9]+", fold(display_name).upper()) or ["CLIENT"]
-    if EntityType(entity_type).is_person and len(words) > 1:
+    # Individuals are filed by last name; a sole proprietor usually trades under a
+    # business name ("Lee Photography"), so it gets the business rule.
+    if entity_type == EntityType.INDIVIDUAL and len(words) > 1:
         return f"{words[-1][:12]}-{words[0][0]}"
     return words[0][:12]
 
