@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization
+from advisoros.widgets import FastSelect
 from clients.models import Client, ClientStatus, EntityType, Tag
 from clients.selectors import CLIENT_SORTS
 
@@ -26,12 +27,16 @@ class ClientFilterForm(forms.Form):
     """Renders the list's filters (the search box is in the template, with its
     htmx attributes); `ClientFilters.from_query` reads them."""
 
-    status = forms.ChoiceField(required=False)
-    entity_type = forms.ChoiceField(required=False, label="Type")
-    assigned = forms.ChoiceField(required=False, label="Assigned to")
-    tag = forms.ChoiceField(required=False)
+    # FastSelect: rendered on every list request, where Django's option
+    # templates cost milliseconds.
+    status = forms.ChoiceField(required=False, widget=FastSelect)
+    entity_type = forms.ChoiceField(required=False, label="Type", widget=FastSelect)
+    assigned = forms.ChoiceField(required=False, label="Assigned to", widget=FastSelect)
+    tag = forms.ChoiceField(required=False, widget=FastSelect)
     sort = forms.ChoiceField(
-        required=False, choices=[(k, v[2]) for k, v in CLIENT_SORTS.items()]
+        required=False,
+        choices=[(k, v[2]) for k, v in CLIENT_SORTS.items()],
+        widget=FastSelect,
     )
 
     def __init__(

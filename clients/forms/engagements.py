@@ -6,6 +6,7 @@ from django import forms
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization
+from advisoros.widgets import FastSelect
 from clients.engagement_selectors import (
     ENGAGEMENT_SORTS,
     STATUS_ALL,
@@ -31,13 +32,17 @@ class EngagementFilterForm(forms.Form):
             attrs={"type": "search", "placeholder": "Name, code, contact…"}
         ),
     )
+    # FastSelect: rendered on every list request, where Django's option
+    # templates cost milliseconds.
     engagement_type = forms.ChoiceField(
         label="Type",
         required=False,
         choices=[("", "All types"), *EngagementType.choices],
+        widget=FastSelect,
     )
     status = forms.ChoiceField(
         required=False,
+        widget=FastSelect,
         choices=[
             (STATUS_OPEN, "Open"),
             (STATUS_OVERDUE, "Overdue"),
@@ -52,13 +57,14 @@ class EngagementFilterForm(forms.Form):
         max_value=2100,
         widget=forms.NumberInput(attrs={"placeholder": "Any"}),
     )
-    partner = forms.ChoiceField(required=False)
-    manager = forms.ChoiceField(required=False)
-    preparer = forms.ChoiceField(required=False)
+    partner = forms.ChoiceField(required=False, widget=FastSelect)
+    manager = forms.ChoiceField(required=False, widget=FastSelect)
+    preparer = forms.ChoiceField(required=False, widget=FastSelect)
     mine = forms.BooleanField(label="My engagements", required=False)
     sort = forms.ChoiceField(
         required=False,
         choices=[(k, label) for k, (_, _, label) in ENGAGEMENT_SORTS.items()],
+        widget=FastSelect,
     )
 
     def __init__(self, *args, members: list[Membership], **kwargs):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
 from advisoros.csv_safe import csv_safe
+from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
@@ -103,6 +104,11 @@ def _suggestions(request: OrgRequest, f: ClientFilters) -> QuerySet[Client]:
 def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     f = ClientFilters.from_query(request.GET)
     page = client_page(request, f)
+    detail_url = row_url(
+        "clients:client_detail", "client_uuid", org_slug=request.organization.slug
+    )
+    for c in page.rows:
+        c.detail_url = detail_url(c.uuid)
     members = _active_members(request)
     tags = list(Tag.objects.filter(organization=request.organization))
     filters_query = _list_query(request.GET)

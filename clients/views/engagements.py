@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.http import client_ip
+from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -84,6 +85,14 @@ def engagement_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     page = engagement_page(
         request, filters, today=today, cursor=request.GET.get("cursor", "")
     )
+    slug = request.organization.slug
+    engagement_url = row_url(
+        "clients:engagement_detail", "engagement_uuid", org_slug=slug
+    )
+    client_url = row_url("clients:client_detail", "client_uuid", org_slug=slug)
+    for e in page.rows:
+        e.detail_url = engagement_url(e.uuid)
+        e.client_url = client_url(e.client.uuid)
     ctx = {
         "form": form,
         "filters": filters,
