@@ -224,6 +224,10 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="AdvisorOS <no-reply@advisoros.local>"
 )
 
+# The cache is shared by web processes and workers (job progress, rate limits):
+# a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+
 # Background jobs: django-q2 on the ORM broker. timeout < retry, a bounded
 # number of attempts (the default retries forever), no replay of missed runs.
 Q_CLUSTER = {

@@ -557,6 +557,7 @@ class ClientSearchToken(models.Model):
 
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", "Waiting for confirmation"
+    QUEUED = "queued", "Importing"
     IMPORTED = "imported", "Imported"
     CANCELLED = "cancelled", "Cancelled"
 

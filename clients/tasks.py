@@ -37,3 +37,35 @@ def note_reminders_send() -> int:
                     # it stays due and is tried again on the next run.
                     logger.exception("Reminder for note %s failed", note_id)
     return sent
+
+
+def client_import_job(
+    *,
+    organization: Organization,
+    import_id: int,
+    user_id: int | None,
+    remote_addr: str | None,
+) -> str:
+    """Import a checked CSV (queued by `client_import_queue`), all or nothing.
+
+    An unexpected failure puts the file back to its preview with a message and
+    is not retried: the person decides whether to try again.
+    """
+    from auditlog.context import set_actor
+
+    from advisoros.accounts.models import User
+    from clients.models import ClientImport
+    from clients.services.imports import client_import_fail, client_import_run
+
+    client_import = ClientImport.objects.get(pk=import_id)
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    try:
+        with set_actor(user, remote_addr=remote_addr):
+            outcome = client_import_run(
+                client_import=client_import, user=user, remote_addr=remote_addr
+            )
+    except Exception:
+        logger.exception("Client import %s failed", client_import.uuid)
+        client_import_fail(client_import=client_import)
+        return "failed"
+    return outcome.status

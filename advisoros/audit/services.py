@@ -36,6 +36,7 @@ def audit_event_record(
     target_user: User | None = None,
     target: str = "",
     request: HttpRequest | None = None,
+    ip_address: str | None = None,
     detail: dict | None = None,
 ) -> list[AuditEvent]:
     """Record one event in each named firm's log (one row with no firm when none is named).
@@ -54,7 +55,8 @@ def audit_event_record(
         actor_email=actor_email or (actor.email if actor else ""),
         target_user=target_user,
         target=target or (target_user.email if target_user else ""),
-        ip_address=client_ip(request) if request is not None else None,
+        # A background job has no request: it passes the address it was queued from.
+        ip_address=client_ip(request) if request is not None else ip_address,
         user_agent=(
             request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else ""
         ),

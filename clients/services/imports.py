@@ -32,7 +32,9 @@ from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction, LogEntry
 from advisoros.audit.services import audit_event_record
 from advisoros.http import client_ip
+from advisoros.jobs import progress_clear, progress_report
 from advisoros.tenancy.models import Membership, Organization
+from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import (
     Client,
     ClientContact,
@@ -616,15 +618,71 @@ class ImportOutcome:
     error_rows: int = 0
 
 
-def client_import_run(
+def client_import_queue(
     *, client_import: ClientImport, user: User, request=None
-) -> ImportOutcome:
-    """Import every row or none. Safe to call twice: the second call imports nothing."""
+) -> str:
+    """Hand a checked file to a background job ("queued"), once.
+
+    A large file takes a minute or more: the page shows the job's progress
+    instead of holding a request open. A double submit finds the import
+    already queued ("running") or done ("already_imported").
+    """
     with transaction.atomic():
-        # The row lock makes a double submit wait here, then see "imported".
         locked = ClientImport.objects.select_for_update().get(pk=client_import.pk)
-        if locked.status != ImportStatus.PREVIEWED:
+        if locked.status == ImportStatus.IMPORTED:
+            return "already_imported"
+        if locked.status == ImportStatus.QUEUED:
+            return "running"
+        if locked.error_count:
+            return "invalid"
+        locked.status = ImportStatus.QUEUED
+        locked.save(update_fields=["status", "updated_at"])
+        progress_report(
+            str(locked.uuid), done=0, total=locked.row_count, stage="Waiting to start"
+        )
+        enqueue_for_organization(
+            "clients.tasks.client_import_job",
+            locked.organization,
+            import_id=locked.pk,
+            user_id=user.pk,
+            remote_addr=client_ip(request) if request else None,
+        )
+    return "queued"
+
+
+def client_import_fail(*, client_import: ClientImport) -> None:
+    """Back to the preview after an unexpected error: nothing was imported."""
+    ClientImport.objects.filter(pk=client_import.pk, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.PREVIEWED,
+        errors=[
+            {
+                "row": 0,
+                "column": "",
+                "level": "error",
+                "message": "The import stopped on an unexpected error and nothing was "
+                "imported. Upload the file again; if it happens again, tell your administrator.",
+            }
+        ],
+        error_count=1,
+    )
+    progress_clear(str(client_import.uuid))
+
+
+def client_import_run(
+    *, client_import: ClientImport, user: User | None, remote_addr: str | None = None
+) -> ImportOutcome:
+    """Import every row or none. Safe to call twice: the second call imports nothing.
+
+    Runs in the background job (`client_import_queue`); a file that turns out
+    invalid meanwhile goes back to the preview with its errors.
+    """
+    with transaction.atomic():
+        # The row lock makes a second run wait here, then see "imported".
+        locked = ClientImport.objects.select_for_update().get(pk=client_import.pk)
+        if locked.status not in (ImportStatus.PREVIEWED, ImportStatus.QUEUED):
             return ImportOutcome(status="already_imported")
+        job_key = str(locked.uuid)
+        progress_report(job_key, done=0, total=locked.row_count, stage="Checking rows")
         organization = locked.organization
         try:
             rows = import_validate(
@@ -641,7 +699,8 @@ def client_import_run(
                         organization,
                         rows,
                         actor=user,
-                        remote_addr=client_ip(request) if request else None,
+                        remote_addr=remote_addr,
+                        job_key=job_key,
                     )
             except IntegrityError:
                 # Checked a moment ago, so someone else just took a code or an email.
@@ -652,8 +711,10 @@ def client_import_run(
                 )
         messages, error_rows = import_messages(rows)
         if outcome is None:
+            locked.status = ImportStatus.PREVIEWED
             locked.errors, locked.error_count = messages, error_rows
-            locked.save(update_fields=["errors", "error_count", "updated_at"])
+            locked.save(update_fields=["status", "errors", "error_count", "updated_at"])
+            progress_clear(job_key)
             return ImportOutcome(status="invalid", error_rows=error_rows)
         locked.status = ImportStatus.IMPORTED
         locked.imported_at = timezone.now()
@@ -669,7 +730,7 @@ def client_import_run(
             organizations=[organization],
             actor=user,
             target=locked.filename,
-            request=request,
+            ip_address=remote_addr,
             detail={
                 "import": str(locked.uuid),
                 "clients": outcome.clients,
@@ -683,8 +744,9 @@ def _import_rows(
     organization: Organization,
     rows: list[ImportRow],
     *,
-    actor: User,
+    actor: User | None,
     remote_addr: str | None,
+    job_key: str,
 ) -> ImportOutcome:
     """Insert the checked rows in batches.
 
@@ -695,6 +757,8 @@ def _import_rows(
     four digits), the change-log entries and the search index. The rules they
     check were checked by import_validate.
     """
+    total = len(rows)
+    progress_report(job_key, done=0, total=total, stage="Writing clients")
     tags = _tags_for(organization, rows)
     # Codes the file asks for are reserved before others are suggested.
     taken = {
@@ -768,7 +832,9 @@ def _import_rows(
         _log_created(objects, actor=actor, remote_addr=remote_addr)
     ids = [c.pk for c in clients]
     for start in range(0, len(ids), BATCH):
+        progress_report(job_key, done=start, total=total, stage="Indexing for search")
         search_index_clients(ids[start : start + BATCH])
+    progress_report(job_key, done=total, total=total, stage="Finishing")
     return ImportOutcome(
         status="imported", clients=len(clients), contacts=len(new_contacts)
     )

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.jobs import progress_read
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -23,7 +24,7 @@ from clients.services.imports import (
     MAX_ROWS,
     PREVIEW_ROWS,
     client_import_create,
-    client_import_run,
+    client_import_queue,
     import_parse,
     import_template_csv,
 )
@@ -123,8 +124,11 @@ def _preview(
                 )
             )
     last = rows[-1].number if rows else 0
+    # Errors of rows after the preview, and of the file as a whole (row 0).
     later = [
-        m for m in client_import.errors if m["level"] == "error" and m["row"] > last
+        m
+        for m in client_import.errors
+        if m["level"] == "error" and (m["row"] > last or m["row"] == 0)
     ]
     return rows, later, parsed.ignored if parsed else []
 
@@ -144,6 +148,7 @@ def import_preview(request: OrgRequest, org_slug: str, import_uuid) -> HttpRespo
         "links": sum(1 for m in client_import.errors if m["level"] == "info"),
         "can_import": client_import.status == ImportStatus.PREVIEWED
         and client_import.error_count == 0,
+        "progress": progress_read(str(client_import.uuid)),
     }
     return render(request, "clients/import_preview.html", ctx)
 
@@ -152,28 +157,39 @@ def import_preview(request: OrgRequest, org_slug: str, import_uuid) -> HttpRespo
 @require_role(Role.STAFF)
 def import_confirm(request: OrgRequest, org_slug: str, import_uuid) -> HttpResponse:
     client_import = _get_import(request, import_uuid)
-    outcome = client_import_run(
+    result = client_import_queue(
         client_import=client_import, user=request.user, request=request
     )
-    slug = request.organization.slug
-    if outcome.status == "imported":
-        messages.success(
-            request,
-            f"Imported {outcome.clients} client{'s' if outcome.clients != 1 else ''} "
-            f"and {outcome.contacts} new contact{'s' if outcome.contacts != 1 else ''}.",
-        )
-        return redirect("clients:client_list", org_slug=slug)
-    if outcome.status == "already_imported":
+    if result == "already_imported":
         messages.info(request, "This file was already imported.")
-    else:
+    elif result == "invalid":
         messages.error(
             request,
-            f"Nothing was imported: {outcome.error_rows} "
-            f"row{'s have' if outcome.error_rows != 1 else ' has'} errors. "
-            "Fix the file and upload it again.",
+            "Nothing was imported: some rows have errors. Fix the file and upload it again.",
         )
     return redirect(
-        "clients:import_preview", org_slug=slug, import_uuid=client_import.uuid
+        "clients:import_preview",
+        org_slug=request.organization.slug,
+        import_uuid=client_import.uuid,
+    )
+
+
+@require_role(Role.STAFF)
+def import_status(request: OrgRequest, org_slug: str, import_uuid) -> HttpResponse:
+    """The progress panel, polled by htmx while the background job runs."""
+    client_import = _get_import(request, import_uuid)
+    if client_import.status == ImportStatus.PREVIEWED and client_import.error_count:
+        # The job found errors meanwhile: show the whole preview again.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(
+        request,
+        "clients/import_progress.html",
+        {
+            "client_import": client_import,
+            "progress": progress_read(str(client_import.uuid)),
+        },
     )
 
 
@@ -185,5 +201,10 @@ urlpatterns = [
         "clients/import/<uuid:import_uuid>/confirm/",
         import_confirm,
         name="import_confirm",
+    ),
+    path(
+        "clients/import/<uuid:import_uuid>/status/",
+        import_status,
+        name="import_status",
     ),
 ]

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.urls import reverse
 
 from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
@@ -58,13 +59,15 @@ def _upload(client, slug: str, data: bytes, name: str = "clients.csv"):
     )
 
 
-def _confirm(client, client_import: ClientImport):
-    return client.post(
-        reverse(
-            "clients:import_confirm",
-            kwargs={"org_slug": "alpha", "import_uuid": client_import.uuid},
+def _confirm(client, client_import: ClientImport, *, run_job: bool = True):
+    """Confirm; the background job (django-q2 sync in tests) runs at commit."""
+    with TestCase.captureOnCommitCallbacks(execute=run_job):
+        return client.post(
+            reverse(
+                "clients:import_confirm",
+                kwargs={"org_slug": "alpha", "import_uuid": client_import.uuid},
+            )
         )
-    )
 
 
 def _preview_url(client_import: ClientImport, slug: str = "alpha") -> str:
@@ -137,7 +140,8 @@ def test_a_good_file_is_previewed_then_imported_whole(cast, login_as):
     response = _confirm(client, client_import)
 
     assert response.status_code == 302
-    assert response.url == reverse("clients:client_list", kwargs={"org_slug": "alpha"})
+    assert response.url == _preview_url(client_import)  # where the progress shows
+    assert b'data-testid="import-done"' in client.get(response.url).content
     with tenant_context(cast.alpha):
         bright = Client.objects.get(client_code="BRIGHT")
         assert bright.entity_type == EntityType.S_CORP
@@ -189,7 +193,7 @@ def test_a_file_with_one_bad_row_imports_nothing_and_shows_its_errors(cast, logi
     assert _clients(cast.alpha) == []
     assert response.url == _preview_url(client_import)
     page = client.get(response.url).content.decode()
-    assert "Nothing was imported: 1 row has errors." in page
+    assert "Nothing was imported: some rows have errors." in page
 
 
 def test_the_import_checks_again_and_imports_nothing_when_a_row_became_wrong(
@@ -554,3 +558,57 @@ def test_the_preview_costs_the_same_queries_for_any_number_of_rows(
 
     assert response.status_code == 200
     assert response.content.count(b"data-row=") == rows
+
+
+def test_a_confirmed_import_runs_in_the_background_and_shows_progress(cast, login_as):
+    client = login_as(cast.alice)
+    _upload(client, "alpha", _csv(GOOD).encode())
+    [client_import] = _imports(cast.alpha)
+
+    response = _confirm(client, client_import, run_job=False)
+
+    assert response.url == _preview_url(client_import)
+    assert _clients(cast.alpha) == []  # queued, not yet run
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="import-progress"' in page
+    assert "Waiting to start" in page
+    status_url = reverse(
+        "clients:import_status",
+        kwargs={"org_slug": "alpha", "import_uuid": client_import.uuid},
+    )
+    assert 'hx-trigger="every 1s"' in client.get(status_url).content.decode()
+    # A second confirm while it is queued does not queue it again.
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        _confirm(client, client_import, run_job=False)
+    assert callbacks == []
+
+
+def test_the_job_imports_and_the_progress_panel_says_so(cast, login_as):
+    client = login_as(cast.alice)
+    _upload(client, "alpha", _csv(GOOD).encode())
+    [client_import] = _imports(cast.alpha)
+    _confirm(client, client_import)
+    status_url = reverse(
+        "clients:import_status",
+        kwargs={"org_slug": "alpha", "import_uuid": client_import.uuid},
+    )
+    panel = client.get(status_url).content.decode()
+    assert 'data-testid="import-done"' in panel
+    assert "every 1s" not in panel  # polling stops
+
+
+def test_a_failed_job_puts_the_file_back_to_its_preview_with_a_message(cast, login_as):
+    from clients.services.imports import client_import_fail
+
+    client = login_as(cast.alice)
+    _upload(client, "alpha", _csv(GOOD).encode())
+    [client_import] = _imports(cast.alpha)
+    _confirm(client, client_import, run_job=False)
+    with tenant_context(cast.alpha):
+        client_import_fail(client_import=client_import)
+
+    [client_import] = _imports(cast.alpha)
+    assert client_import.status == ImportStatus.PREVIEWED
+    page = client.get(_preview_url(client_import)).content.decode()
+    assert "stopped on an unexpected error and nothing was imported" in page
+    assert _clients(cast.alpha) == []
