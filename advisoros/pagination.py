@@ -93,7 +93,8 @@ def keyset_page(
         return KeysetPage([], None, None)
 
     def key_of(row) -> list[Any]:
-        return [getattr(row, k) for k in keys]
+        # Model instances, or dicts from .values().
+        return [row[k] if isinstance(row, dict) else getattr(row, k) for k in keys]
 
     has_next = more if not backwards else True
     has_prev = (decoded is not None) if not backwards else more

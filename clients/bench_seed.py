@@ -384,7 +384,7 @@ NOTE_COLUMNS = [
     "reminded_at",
 ]
 TAG_LINK_COLUMNS = ["organization_id", "created_at", "client_id", "tag_id"]
-TOKEN_COLUMNS = ["organization_id", "client_id", "token"]
+TOKEN_COLUMNS = ["organization_id", "client_id", "token", "sort_name", "archived"]
 
 
 @dataclass
@@ -606,6 +606,8 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
             partner=r.choice(f.partners) if r.random() < 0.95 else None,
             manager=r.choice(f.managers) if r.random() < 0.85 else None,
             staff=r.choice(f.staff) if r.random() < 0.75 else None,
+            sort_name=fold(display)[:200],
+            archived=status == ClientStatus.ARCHIVED,
         )
         if person and r.random() < 0.7:
             client.email = f.email(first, last, r.choice(PERSONAL_DOMAINS))
@@ -872,7 +874,7 @@ def _make_chunk(
     # In token order: the search index takes them in neighbouring pages.
     tokens = sorted(
         (
-            (org_id, c.pk, token)
+            (org_id, c.pk, token, c.sort_name, c.archived)
             for c in plain
             for token in client_tokens(c, people[c.pk])
         ),

@@ -538,13 +538,21 @@ class ClientSearchToken(models.Model):
     )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     token = models.CharField(max_length=100, db_collation="C")
+    # Copies of the client's sort key and archived state, so that a one-word
+    # search pages through the tokens alone (`clients.selectors.client_page`)
+    # instead of probing every matching client: constant cost however many
+    # clients share a common prefix.
+    sort_name = models.CharField(max_length=200, db_collation="C", default="")
+    archived = models.BooleanField(default=False)
 
     objects = ScopedManager(organization="organization")
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["organization", "token", "client"], name="searchtoken_org_token"
+                fields=["organization", "token"],
+                include=["archived", "sort_name", "client"],
+                name="searchtoken_org_token_page",
             ),
             # A search walks clients in name order and probes each one's tokens
             # for the typed prefix: (client, token) answers that in one descent.

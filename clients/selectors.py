@@ -13,13 +13,14 @@ from advisoros.tenancy.request import OrgRequest
 from clients.models import (
     Client,
     ClientContact,
+    ClientSearchToken,
     ClientStatus,
     ClientTag,
     Contact,
     Engagement,
     Note,
 )
-from clients.services.search import clients_matching
+from clients.services.search import clients_matching, prefix_range, search_terms
 
 PAGE_SIZE = 50
 
@@ -156,16 +157,72 @@ LIST_COLUMNS = (
 def client_page(
     request: OrgRequest, f: ClientFilters, *, size: int = PAGE_SIZE
 ) -> KeysetPage:
+    page = _one_word_search_page(request, f, size=size)
+    if page is not None:
+        return page
     keys, descending, _ = CLIENT_SORTS[f.sort]
-    qs = (
-        filter_clients(request, f)
-        .select_related(*ASSIGNMENT_ROLES)
+    return keyset_page(
+        _listed(filter_clients(request, f)),
+        keys=keys,
+        descending=descending,
+        cursor=f.cursor or None,
+        size=size,
+    )
+
+
+def _listed(qs: QuerySet[Client]) -> QuerySet[Client]:
+    return (
+        qs.select_related(*ASSIGNMENT_ROLES)
         # A list, not the related manager: Django would build a queryset per row.
         .prefetch_related(Prefetch("tags", to_attr="tag_list"))
         .only(*LIST_COLUMNS)
     )
-    return keyset_page(
-        qs, keys=keys, descending=descending, cursor=f.cursor or None, size=size
+
+
+def _one_word_search_page(
+    request: OrgRequest, f: ClientFilters, *, size: int
+) -> KeysetPage | None:
+    """A one-word search in name order, pages from the search tokens alone.
+
+    The general path walks clients in name order and probes each one's tokens,
+    so a common prefix ("smi" matches 2% of a big firm) costs thousands of
+    probes. Each token carries its client's sort key and archived state, so
+    this page is one index range over the tokens, then the page's clients by
+    primary key. Its cursors are the general path's (sort name, id). Any other
+    filter, sort or the assigned-only rule takes the general path.
+    """
+    terms = search_terms(f.q)
+    if (
+        len(terms) != 1
+        or f.sort not in ("name", "-name")
+        or f.status not in ("", "all", ClientStatus.ARCHIVED)
+        or f.entity_type
+        or f.assigned
+        or f.tag
+        or sees_assigned_only(request.membership)
+    ):
+        return None
+    low, high = prefix_range(terms[0])
+    tokens = ClientSearchToken.objects.filter(
+        organization=request.organization, token__gte=low, token__lt=high
+    )
+    if f.status == ClientStatus.ARCHIVED:
+        tokens = tokens.filter(archived=True)
+    elif f.status != "all":
+        tokens = tokens.filter(archived=False)
+    page = keyset_page(
+        tokens.values("sort_name", "client_id").distinct(),
+        keys=("sort_name", "client_id"),
+        descending=f.sort == "-name",
+        cursor=f.cursor or None,
+        size=size,
+    )
+    ids = [row["client_id"] for row in page.rows]
+    clients = _listed(Client.objects.filter(organization=request.organization)).in_bulk(
+        ids
+    )
+    return KeysetPage(
+        [clients[pk] for pk in ids if pk in clients], page.next_cursor, page.prev_cursor
     )
 
 

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization
-from clients.models import Client, ClientStatus, ClientTag, EntityType, Tag
+from clients.models import (
+    Client,
+    ClientSearchToken,
+    ClientStatus,
+    ClientTag,
+    EntityType,
+    Tag,
+)
 from clients.services.search import fold, search_index_clients
 from clients.validators import normalize_tax_id
 
@@ -157,6 +164,7 @@ def client_archive(*, client: Client) -> Client:
         client.status = ClientStatus.ARCHIVED
         client.archived_at = timezone.now()
         client.save(update_fields=["status", "archived_at", "updated_at"])
+        ClientSearchToken.objects.filter(client=client).update(archived=True)
     return client
 
 
@@ -166,6 +174,7 @@ def client_restore(*, client: Client) -> Client:
         client.status = ClientStatus.ACTIVE
         client.archived_at = None
         client.save(update_fields=["status", "archived_at", "updated_at"])
+        ClientSearchToken.objects.filter(client=client).update(archived=False)
     return client
 
 

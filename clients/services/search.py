@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from clients.models import Client, ClientContact, ClientSearchToken
+from clients.models import Client, ClientContact, ClientSearchToken, ClientStatus
 
 MAX_TOKEN = 100
 _WORD = re.compile(r"[a-z0-9]+")
@@ -63,14 +63,18 @@ def search_index_clients(client_ids: Iterable[int]) -> None:
     ClientSearchToken.objects.filter(client_id__in=ids).delete()
     ClientSearchToken.objects.bulk_create(
         ClientSearchToken(
-            organization_id=c.organization_id, client_id=c.pk, token=token
+            organization_id=c.organization_id,
+            client_id=c.pk,
+            token=token,
+            sort_name=c.sort_name,
+            archived=c.status == ClientStatus.ARCHIVED,
         )
         for c in clients
         for token in client_tokens(c, contacts_by_client[c.pk])
     )
 
 
-def _prefix_range(term: str) -> tuple[str, str]:
+def prefix_range(term: str) -> tuple[str, str]:
     """[term, next) in C collation: every string that starts with `term`."""
     return term, term[:-1] + chr(ord(term[-1]) + 1)
 
@@ -90,7 +94,7 @@ def search_terms(query: str) -> list[str]:
 def clients_matching(qs: QuerySet[Client], query: str) -> QuerySet[Client]:
     """Clients with, for every word typed, a token starting with it."""
     for term in search_terms(query):
-        low, high = _prefix_range(term)
+        low, high = prefix_range(term)
         qs = qs.filter(
             pk__in=ClientSearchToken.objects.filter(
                 Q(token__gte=low) & Q(token__lt=high)
