@@ -32,10 +32,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) .env
 	PORT=$(PORT) $(PY) scripts/devdb.py exec -- $(PY) scripts/serve.py
 
-test: $(STAMP)
+test: $(STAMP) .env
 	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Server-side timings of the main pages at 1,000 and 100,000 clients (advisoros/bench.py).
@@ -50,6 +50,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 # The production check: DEBUG off with production-like values.
+# Development settings for this checkout (git-ignored): DEBUG on, console email.
+# Production sets its environment instead and never has this file.
+.env:
+	cp .env.example .env
+	@echo "Created .env from .env.example (development settings)."
+
 # The checks read the database server's version (generated columns), so they run
 # against the real database, as in production.
 check-deploy: $(STAMP)
