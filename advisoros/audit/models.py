@@ -104,6 +104,11 @@ class AuditAction(models.TextChoices):
     )
 
 
+def audit_action_choices() -> list[tuple[str, str]]:
+    """A callable, so that an app adding an action needs no migration of this table."""
+    return AuditAction.choices
+
+
 class AuditEvent(models.Model):
     """A security event. Append-only: written through `audit.services.audit_event_record`."""
 
@@ -112,7 +117,7 @@ class AuditEvent(models.Model):
     )
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    action = models.CharField(max_length=40, choices=audit_action_choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
