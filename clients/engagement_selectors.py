@@ -173,7 +173,9 @@ def filters_query(params: dict) -> str:
 def engagement_notes(engagement: Engagement, *, viewer_id: int) -> QuerySet[Note]:
     """The engagement's notes a member may read: shared ones and their own private ones."""
     return (
-        Note.objects.filter(engagement=engagement)
+        Note.objects.filter(
+            organization_id=engagement.organization_id, engagement=engagement
+        )
         .filter(Q(is_private=False) | Q(author_id=viewer_id))
         .select_related("author")
     )

@@ -57,7 +57,7 @@ def client_import_job(
     from clients.models import ClientImport
     from clients.services.imports import client_import_fail, client_import_run
 
-    client_import = ClientImport.objects.get(pk=import_id)
+    client_import = ClientImport.objects.get(pk=import_id, organization=organization)
     user = User.objects.filter(pk=user_id).first() if user_id else None
     try:
         with set_actor(user, remote_addr=remote_addr):

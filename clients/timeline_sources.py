@@ -14,7 +14,7 @@ from clients.timeline import TimelineItem, register_timeline_source
 @register_timeline_source
 def note_items(client: Client, *, viewer, limit: int):
     notes = (
-        Note.objects.filter(client=client)
+        Note.objects.filter(organization_id=client.organization_id, client=client)
         .filter(Q(is_private=False) | Q(author_id=viewer.user_id))
         .select_related("author")
         .order_by("-created_at")[:limit]
@@ -31,9 +31,9 @@ def note_items(client: Client, *, viewer, limit: int):
 
 @register_timeline_source
 def engagement_items(client: Client, *, viewer, limit: int):
-    for engagement in Engagement.objects.filter(client=client).order_by("-created_at")[
-        :limit
-    ]:
+    for engagement in Engagement.objects.filter(
+        organization_id=client.organization_id, client=client
+    ).order_by("-created_at")[:limit]:
         yield TimelineItem(
             when=engagement.created_at,
             kind="engagement",
@@ -53,7 +53,9 @@ def engagement_items(client: Client, *, viewer, limit: int):
 def change_items(client: Client, *, viewer, limit: int):
     """Edits of the client record itself, from the audit trail."""
     entries = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Client), object_id=client.pk
+        organization_id=client.organization_id,
+        content_type=ContentType.objects.get_for_model(Client),
+        object_id=client.pk,
     ).order_by("-timestamp")[:limit]
     for entry in entries:
         verb = {0: "created", 1: "updated", 2: "deleted"}.get(entry.action, "changed")

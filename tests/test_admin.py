@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction, AuditEvent
@@ -17,6 +19,24 @@ ALPHA_EMAILS = ("alice@alpha.test", "sam@alpha.test")
 @pytest.fixture
 def root(cast) -> User:
     return User.objects.create_superuser("root@platform.test", PASSWORD, name="Root")
+
+
+@pytest.fixture
+def as_root(root, client):
+    """The platform superuser, signed in with password and authenticator code."""
+    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
+    client.force_login(root)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as django_otp.login does
+    session.save()
+    return client
+
+
+def test_a_superuser_without_a_verified_second_factor_is_kept_out(cast, login_as, root):
+    response = login_as(root).get("/admin/tenancy/membership/")
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/security/two-factor/required/"
 
 
 @pytest.fixture
@@ -38,8 +58,8 @@ def adam_in_alpha(cast, login_as):
         "/admin/audit/auditevent/",
     ],
 )
-def test_a_superuser_sees_every_firms_rows(cast, login_as, root, url):
-    response = login_as(root).get(url)
+def test_a_superuser_sees_every_firms_rows(cast, as_root, url):
+    response = as_root.get(url)
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -47,8 +67,8 @@ def test_a_superuser_sees_every_firms_rows(cast, login_as, root, url):
     assert "Beta Bookkeeping" in html
 
 
-def test_a_superuser_sees_every_firm_and_every_member(cast, login_as, root):
-    client = login_as(root)
+def test_a_superuser_sees_every_firm_and_every_member(cast, as_root):
+    client = as_root
 
     firms = client.get("/admin/tenancy/organization/").content.decode()
     members = client.get("/admin/tenancy/membership/").content.decode()
@@ -60,10 +80,10 @@ def test_a_superuser_sees_every_firm_and_every_member(cast, login_as, root):
     assert client.get("/admin/accounts/user/").status_code == 200
 
 
-def test_a_superuser_opens_any_firms_membership(cast, login_as, root):
+def test_a_superuser_opens_any_firms_membership(cast, as_root):
     oscar = cast.membership(cast.oscar, cast.beta)
 
-    response = login_as(root).get(f"/admin/tenancy/membership/{oscar.pk}/change/")
+    response = as_root.get(f"/admin/tenancy/membership/{oscar.pk}/change/")
 
     assert response.status_code == 200
     assert "Oscar Outsider" in response.content.decode()

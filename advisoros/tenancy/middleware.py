@@ -71,6 +71,9 @@ class TenancyMiddleware:
     def _admin_page(self, request: HttpRequest, user_id: int) -> HttpResponse:
         """Superusers see every firm (platform bypass); a firm's owners/admins see their own."""
         if request.user.is_superuser:
+            # Every firm's data: a password alone is not enough.
+            if not request.user.is_verified():
+                return redirect(reverse("accounts:two_factor_required"))
             with platform_bypass():
                 return _finish(self.get_response(request), platform_bypass)
         slug = request.session.get(ACTIVE_ORG_SESSION_KEY)
