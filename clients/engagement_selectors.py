@@ -89,13 +89,11 @@ def filter_engagements(
     request: OrgRequest, f: EngagementFilters, *, today: date
 ) -> QuerySet[Engagement]:
     qs = visible_engagements(request)
-    if f.status == STATUS_ALL:
-        pass
-    elif f.status == STATUS_OVERDUE:
+    if f.status == STATUS_OVERDUE:
         qs = qs.filter(due_date__lt=today).exclude(status__in=CLOSED_STATUSES)
     elif f.status in EngagementStatus.values:
         qs = qs.filter(status=f.status)
-    else:
+    elif f.status != STATUS_ALL:  # the default: open work only
         qs = qs.exclude(status__in=CLOSED_STATUSES)
     if f.engagement_type:
         qs = qs.filter(engagement_type=f.engagement_type)

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Greatest
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -38,15 +38,12 @@ from clients.selectors import (
 )
 from clients.services import clients as services
 from clients.services.tags import tag_find_or_create
+from clients.views.client_detail import get_client_or_404
 
 # The URL parameters of the list; everything else in a query string is dropped.
 FILTER_PARAMS = ("q", "status", "entity_type", "assigned", "tag", "sort")
 SUGGESTIONS = 5
 SUGGESTION_MIN_SIMILARITY = 0.3
-
-
-def _get_client(request: OrgRequest, client_uuid) -> Client:
-    return get_object_or_404(visible_clients(request), uuid=client_uuid)
 
 
 def _list_query(params: QueryDict, *, cursor: bool = False) -> str:
@@ -329,7 +326,7 @@ def client_create(request: OrgRequest, org_slug: str) -> HttpResponse:
 
 @require_role(Role.STAFF)
 def client_edit(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
-    client = _get_client(request, client_uuid)
+    client = get_client_or_404(request, client_uuid)
     form = ClientForm(
         request.POST or None, instance=client, organization=request.organization
     )
@@ -353,7 +350,7 @@ def client_edit(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse
 @require_POST
 @require_role(Role.STAFF)
 def client_archive(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
-    client = _get_client(request, client_uuid)
+    client = get_client_or_404(request, client_uuid)
     if client.is_archived:
         messages.info(request, f"{client.display_name} was already archived.")
     else:
@@ -369,7 +366,7 @@ def client_archive(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespo
 @require_POST
 @require_role(Role.STAFF)
 def client_restore(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
-    client = _get_client(request, client_uuid)
+    client = get_client_or_404(request, client_uuid)
     if client.is_archived:
         services.client_restore(client=client)
         messages.success(request, f"{client.display_name} restored as active.")

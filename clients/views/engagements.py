@@ -31,13 +31,10 @@ from clients.forms.engagements import (
     EngagementLetterForm,
 )
 from clients.models import Client, Engagement, EngagementType, EntityType
-from clients.selectors import visible_clients, visible_engagements
+from clients.selectors import visible_engagements
 from clients.services import engagements as services
 from clients.services.engagements import firm_today
-
-
-def _get_client(request: OrgRequest, client_uuid) -> Client:
-    return get_object_or_404(visible_clients(request), uuid=client_uuid)
+from clients.views.client_detail import get_client_or_404
 
 
 def _get_engagement(request: OrgRequest, engagement_uuid) -> Engagement:
@@ -120,7 +117,7 @@ def _edit_page(
 
 @require_role(Role.STAFF)
 def engagement_create(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
-    client = _get_client(request, client_uuid)
+    client = get_client_or_404(request, client_uuid)
     org = request.organization
     if request.method == "POST":
         form = EngagementForm(request.POST, organization=org)
