@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "advisoros.tenancy",
     "advisoros.audit",
     "clients",
+    "documents",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
 ]
@@ -267,6 +268,12 @@ AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "clients.clientimport", "exclude_fields": ["content"]},
+    # OCR text and its search vector are large and derived: the change log keeps
+    # the facts (status, confidence, category), not the text.
+    {
+        "model": "documents.document",
+        "exclude_fields": ["ocr_text", "search_vector", "ocr_pages_done"],
+    },
 )
 AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "secret", "tax_id", "tin")
 AUDITLOG_MASK_CALLABLE = "advisoros.audit.services.mask_fully"

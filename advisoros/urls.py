@@ -12,5 +12,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("advisoros.tenancy.urls")),
     path("o/<slug:org_slug>/audit/", include("advisoros.audit.urls")),
     path("o/<slug:org_slug>/", include("clients.urls")),
+    path("o/<slug:org_slug>/", include("documents.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -65,3 +65,53 @@ def firm_samples(organization: Organization, user: User) -> None:
             filename="x.csv",
             content="a,b\n",
         )
+        _document_samples(organization, user, client=one, engagement=engagement)
+
+
+def _document_samples(organization, user, *, client, engagement) -> None:
+    from documents.models import (
+        Document,
+        DocumentAccess,
+        DocumentRequest,
+        DocumentRequestItem,
+        DocumentSettings,
+        DocumentTombstone,
+    )
+
+    DocumentSettings.objects.create(organization=organization)
+    request = DocumentRequest.objects.create(
+        organization=organization, client=client, engagement=engagement, title="2026"
+    )
+    item = DocumentRequestItem.objects.create(
+        organization=organization, request=request, title="W-2", category="w2"
+    )
+    document = Document.objects.create(
+        organization=organization,
+        client=client,
+        title="W-2 2026",
+        original_filename="w2.pdf",
+        file=f"private/{organization.pk}/documents/sample",
+        size=3,
+        mime_type="application/pdf",
+        checksum="0" * 64,
+        request_item=item,
+        uploaded_by=user,
+    )
+    DocumentAccess.objects.create(
+        organization=organization, document=document, user=user
+    )
+    DocumentTombstone.objects.create(
+        organization=organization,
+        document_uuid=document.uuid,
+        client=client,
+        client_name=client.display_name,
+        title="Old receipt",
+        original_filename="r.pdf",
+        category="receipt",
+        version=1,
+        size=3,
+        checksum="1" * 64,
+        uploaded_at=document.created_at,
+        purged_by=user,
+        purged_by_email=user.email,
+    )

@@ -102,6 +102,11 @@ class AuditAction(models.TextChoices):
         "engagement_letter_accepted",
         "Engagement letter accepted",
     )
+    DOCUMENT_VIEWED = "document_viewed", "Document viewed"
+    DOCUMENT_DOWNLOADED = "document_downloaded", "Document downloaded"
+    DOCUMENT_PURGED = "document_purged", "Document purged"
+    DOCUMENT_LEGAL_HOLD = "document_legal_hold", "Legal hold changed"
+    DOCUMENTS_ARCHIVED = "documents_archived", "Documents archived (retention)"
 
 
 def audit_action_choices() -> list[tuple[str, str]]:

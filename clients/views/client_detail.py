@@ -41,14 +41,14 @@ from clients.models import (
 from clients.selectors import sees_assigned_only, visible_clients, visible_contacts
 from clients.services import relationships as relationship_services
 from clients.services.notes import note_editable_by
+from clients.tabs import registered_client_tabs
 from clients.timeline import client_timeline
 
-TABS = {
+OWN_TABS = {
     "overview": "Overview",
     "contacts": "Contacts",
     "engagements": "Engagements",
     "notes": "Notes",
-    "timeline": "Timeline",
 }
 NOTES_SHOWN = 100
 TIMELINE_SHOWN = 50
@@ -248,11 +248,19 @@ TAB_CONTEXT: dict[str, Callable[[OrgRequest, Client], dict]] = {
 }
 
 
+def client_tabs() -> dict[str, str]:
+    """The client page's tabs: its own, those other apps registered, the timeline."""
+    extra = {key: tab.label for key, tab in registered_client_tabs().items()}
+    return {**OWN_TABS, **extra, "timeline": "Timeline"}
+
+
 @require_role(Role.READONLY)
 def client_detail(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
+    tabs = client_tabs()
     tab = request.GET.get("tab", "overview")
-    if tab not in TABS:
+    if tab not in tabs:
         tab = "overview"
+    registered = registered_client_tabs().get(tab)
     # An htmx tab switch swaps only the tabs; going back to a page htmx no longer
     # has cached asks for the whole page again.
     partial = bool(request.htmx) and not request.htmx.history_restore_request
@@ -267,10 +275,12 @@ def client_detail(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespon
         ctx = {
             "client": client,
             "tab": tab,
-            "tabs": TABS,
-            "tab_template": f"clients/client_tab_{tab}.html",
+            "tabs": tabs,
+            "tab_template": (
+                registered.template if registered else f"clients/client_tab_{tab}.html"
+            ),
             "can_write": request.membership.can_write,
-            **TAB_CONTEXT[tab](request, client),
+            **(registered.context if registered else TAB_CONTEXT[tab])(request, client),
         }
         template = (
             "clients/client_tabs.html" if partial else "clients/client_detail.html"

@@ -20,8 +20,8 @@ from clients.models import Note
 from clients.selectors import visible_notes
 from clients.services import notes as note_services
 from clients.views.client_detail import (
-    TABS,
     client_tab_url,
+    client_tabs,
     firm_time,
     get_client_or_404,
 )
@@ -39,7 +39,7 @@ def _get_note(request: OrgRequest, note_uuid) -> Note:
 
 def _back_tab(request: OrgRequest) -> str:
     tab = request.POST.get("tab", "notes")
-    return tab if tab in TABS else "notes"
+    return tab if tab in client_tabs() else "notes"
 
 
 @require_role(Role.STAFF)

@@ -48,6 +48,10 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "note_uuid": _alpha_sample("clients.Note"),
     "relationship_uuid": _alpha_sample("clients.ClientRelationship"),
     "import_uuid": _alpha_sample("clients.ClientImport"),
+    "document_uuid": _alpha_sample("documents.Document"),
+    "request_uuid": _alpha_sample("documents.DocumentRequest"),
+    "item_uuid": _alpha_sample("documents.DocumentRequestItem"),
+    "tombstone_uuid": _alpha_sample("documents.DocumentTombstone"),
 }
 
 

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class DocumentsConfig(AppConfig):
+    name = "documents"
+    label = "documents"
+    verbose_name = "Documents"
+
+    def ready(self) -> None:
+        from documents import client_tab, timeline_sources  # noqa: F401  (registrations)

@@ -1,0 +1,377 @@
+"""Clients' documents: versioned files with OCR text, search, requests and retention.
+
+A document is a lineage of versions. Each version is one `Document` row; the first
+version is the root (`parent_document` is empty) and every later version points at
+the root. Exactly one row of a lineage is the latest (`is_latest_version`), which a
+partial unique index enforces; `documents.services.documents.document_add_version`
+serialises concurrent uploads on the root row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from advisoros.tenancy.models import TenantModel
+from clients.models import Client, Contact, Engagement
+
+USER = settings.AUTH_USER_MODEL
+
+
+class DocumentCategory(models.TextChoices):
+    TAX_RETURN = "tax_return", "Tax return"
+    W2 = "w2", "W-2"
+    FORM_1099 = "1099", "1099"
+    FORM_1098 = "1098", "1098"
+    K1 = "k1", "K-1"
+    BANK_STATEMENT = "bank_statement", "Bank statement"
+    RECEIPT = "receipt", "Receipt"
+    INVOICE = "invoice", "Invoice"
+    FINANCIAL_STATEMENT = "financial_statement", "Financial statement"
+    ENGAGEMENT_LETTER = "engagement_letter", "Engagement letter"
+    PAYROLL = "payroll", "Payroll"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+    OTHER = "other", "Other"
+
+
+class DocumentSource(models.TextChoices):
+    STAFF = "staff", "Staff upload"
+    PORTAL = "portal", "Client portal"
+    INTEGRATION = "integration", "Integration"
+
+
+class OcrStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class AccessLevel(models.TextChoices):
+    STANDARD = "standard", "Standard"  # anyone who may see the client
+    RESTRICTED = "restricted", "Restricted"  # partner/manager + named people
+    CONFIDENTIAL = "confidential", "Confidential"  # owners and admins
+
+
+def document_path(instance: Document, filename: str) -> str:
+    # Never the uploader's file name in the path: it is kept for display only.
+    return f"private/{instance.organization_id}/documents/{instance.uuid}"
+
+
+class DocumentSettings(TenantModel):
+    """A firm's document rules; one row per firm, made on first use
+    (`documents.services.settings.document_settings_for`)."""
+
+    max_upload_mb = models.PositiveIntegerField(
+        "largest upload (MB)",
+        default=200,
+        validators=[MinValueValidator(1), MaxValueValidator(5 * 1024)],
+    )
+    ocr_review_threshold = models.DecimalField(
+        "OCR confidence below which a document needs review",
+        max_digits=3,
+        decimal_places=2,
+        default=0.80,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    reminder_every_days = models.PositiveSmallIntegerField(
+        "remind clients of overdue requested items every (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    # {category: years} overriding the firm's document_retention_years.
+    retention_years_by_category = models.JSONField(default=dict, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name_plural = "document settings"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], name="documentsettings_one_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Document settings of firm {self.organization_id}"
+
+
+class DocumentRequest(TenantModel):
+    """What the firm asks a client to upload: a list of items with due dates."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="document_requests"
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="document_requests",
+    )
+    title = models.CharField(max_length=200)
+    message = models.TextField(
+        blank=True, help_text="Shown to the client above the list."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default="open")
+    created_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_count = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "status"], name="docrequest_org_status"
+            ),
+            models.Index(
+                fields=["client", "status", "created_at"],
+                name="docrequest_client_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DocumentRequestItem(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RECEIVED = "received", "Received"  # something uploaded, not yet checked
+        ACCEPTED = "accepted", "Accepted"  # fulfilled
+        REJECTED = "rejected", "Rejected"  # the client must upload again
+
+    request = models.ForeignKey(
+        DocumentRequest, on_delete=models.CASCADE, related_name="items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField("what is needed", max_length=200)
+    description = models.TextField(blank=True)
+    category = models.CharField(
+        max_length=24, choices=DocumentCategory.choices, blank=True
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default="open")
+    rejection_reason = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["position", "id"]
+        indexes = [
+            # TenantModel's default name would pass PostgreSQL's 30-character limit.
+            models.Index(
+                fields=["organization", "created_at"], name="docreqitem_org_created"
+            ),
+            models.Index(
+                fields=["organization", "status", "due_date"],
+                name="docreqitem_org_status_due",
+            ),
+            models.Index(fields=["request", "position"], name="docreqitem_request"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Document(TenantModel):
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="documents"
+    )
+    engagement = models.ForeignKey(
+        Engagement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    title = models.CharField(max_length=255)
+    original_filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=document_path, max_length=500)
+    size = models.BigIntegerField(default=0)
+    mime_type = models.CharField(max_length=120)
+    checksum = models.CharField("SHA-256", max_length=64)
+    # Set at upload when the same bytes already exist for this client.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    category = models.CharField(
+        max_length=24, choices=DocumentCategory.choices, default="other"
+    )
+    tax_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2200)],
+    )
+    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    description = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_by_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(
+        max_length=12, choices=DocumentSource.choices, default="staff"
+    )
+    request_item = models.ForeignKey(
+        DocumentRequestItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+
+    # Versions: the root has no parent; every later version points at the root.
+    version = models.PositiveIntegerField(default=1)
+    parent_document = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="later_versions",
+    )
+    is_latest_version = models.BooleanField(default=True)
+
+    # OCR (documents.ocr, run by documents.tasks.document_ocr).
+    ocr_status = models.CharField(
+        max_length=12, choices=OcrStatus.choices, default="pending"
+    )
+    ocr_confidence = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    ocr_text = models.TextField(blank=True)
+    ocr_processed_at = models.DateTimeField(null=True, blank=True)
+    ocr_error = models.TextField(blank=True)
+    ocr_pages_done = models.PositiveIntegerField(default=0)  # progress
+    suggested_category = models.CharField(
+        max_length=24, choices=DocumentCategory.choices, blank=True
+    )
+    suggested_tax_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    suggestion_confidence = models.FloatField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    # Maintained by the database (documents/migrations: search trigger).
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    access_level = models.CharField(
+        max_length=12, choices=AccessLevel.choices, default="standard"
+    )
+    visible_to_client = models.BooleanField(default=False)
+    retention_until = models.DateField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_reason = models.CharField(max_length=200, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            # Exactly one latest version per lineage (root id = parent or self).
+            models.UniqueConstraint(
+                Coalesce("parent_document", "id"),
+                condition=models.Q(is_latest_version=True),
+                name="document_one_latest_per_lineage",
+            ),
+            models.UniqueConstraint(
+                Coalesce("parent_document", "id"),
+                "version",
+                name="document_version_unique_in_lineage",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ocr_confidence__isnull=True)
+                | models.Q(ocr_confidence__gte=0, ocr_confidence__lte=1),
+                name="document_ocr_confidence_0_1",
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "ocr_status"], name="document_org_ocr_status"
+            ),
+            models.Index(
+                fields=["client", "is_latest_version", "tax_year", "category"],
+                name="document_client_latest",
+            ),
+            models.Index(
+                fields=["client", "checksum"], name="document_client_checksum"
+            ),
+            models.Index(
+                fields=["organization", "retention_until"],
+                name="document_org_retention",
+                condition=models.Q(legal_hold=False, is_latest_version=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def root_id(self) -> int:
+        return self.parent_document_id or self.pk
+
+
+class DocumentAccess(TenantModel):
+    """A person named on a restricted document (besides the engagement's partner
+    and manager)."""
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="access_grants"
+    )
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "user"], name="documentaccess_unique"
+            )
+        ]
+
+
+class DocumentTombstone(TenantModel):
+    """What stays of a purged document version: its metadata and checksum."""
+
+    document_uuid = models.UUIDField()
+    client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    client_name = models.CharField(max_length=200)
+    title = models.CharField(max_length=255)
+    original_filename = models.CharField(max_length=255)
+    category = models.CharField(max_length=24, choices=DocumentCategory.choices)
+    tax_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    checksum = models.CharField("SHA-256", max_length=64)
+    uploaded_at = models.DateTimeField()
+    retention_until = models.DateField(null=True, blank=True)
+    purged_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    purged_by_email = models.CharField(max_length=254)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version} (purged)"
