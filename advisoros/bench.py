@@ -95,6 +95,12 @@ class Scenario:
 
 _seeders: list[Seeder] = []
 _scenarios: dict[str, Scenario] = {}
+# Benchmarks that are not a page (upload throughput, OCR per page, a search at a
+# million rows): `fn(*, stdout) -> list[record]`, each record a dict like the
+# JSON's ({"name", "value", "unit", "dataset_size"}) plus, optionally,
+# "missed": "<what the target was>" when the figure misses its target.
+Measure = Callable[..., list[dict]]
+_measures: dict[str, Measure] = {}
 
 
 def register_bench_seeder(seeder: Seeder) -> Seeder:
@@ -108,6 +114,16 @@ def register_scenario(name: str) -> Callable[[PathFor], PathFor]:
     def decorator(path_for: PathFor) -> PathFor:
         _scenarios[name] = Scenario(name, path_for)
         return path_for
+
+    return decorator
+
+
+def register_measure(name: str) -> Callable[[Measure], Measure]:
+    """Register a non-page benchmark (see `Measure`); `--only` matches its name."""
+
+    def decorator(fn: Measure) -> Measure:
+        _measures[name] = fn
+        return fn
 
     return decorator
 
@@ -344,6 +360,9 @@ def run(
     runs: int = RUNS,
 ) -> list[Measurement]:
     discover()
+    chosen = [s for s in scenarios() if not only or only in s.name]
+    if not chosen:
+        return []
     bench_firms = []
     for slug, size in firms:
         firm = bench_firm_ensure(slug)
@@ -360,15 +379,37 @@ def run(
             firm.http = HttpClient()
             firm.http.force_login(firm.owner)
         results: list[Measurement] = []
-        for scenario in scenarios():
-            if only and only not in scenario.name:
-                continue
+        for scenario in chosen:
             results.extend(measure(bench_firms, scenario, runs=runs))
     return results
 
 
-def report(results: list[Measurement], *, stdout, path: Path = RESULTS) -> list[dict]:
-    """Print the table and write the JSON; return the JSON's records."""
+def run_measures(*, stdout, only: str = "") -> list[dict]:
+    """Run the registered non-page benchmarks; print and return their records."""
+    discover()
+    records: list[dict] = []
+    for name, fn in _measures.items():
+        if only and only not in name:
+            continue
+        stdout.write(f"--- {name}")
+        for record in fn(stdout=stdout):
+            size = record.get("dataset_size")
+            stdout.write(
+                f"{record['name']:<48} {record['value']:>12} {record['unit']:<8}"
+                + (f" (size {size})" if size is not None else "")
+            )
+            records.append(record)
+    return records
+
+
+def report(
+    results: list[Measurement],
+    *,
+    stdout,
+    path: Path = RESULTS,
+    extra: Sequence[dict] = (),
+) -> list[dict]:
+    """Print the table and write the JSON (page records, then `extra`); return them."""
     records: list[dict] = []
     by_scenario: dict[str, list[Measurement]] = {}
     for m in results:
@@ -416,14 +457,15 @@ def report(results: list[Measurement], *, stdout, path: Path = RESULTS) -> list[
                     "dataset_size": large.size,
                 }
             )
+    records += [{k: v for k, v in r.items() if k != "missed"} for r in extra]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, indent=2) + "\n")
     return records
 
 
-def misses(results: list[Measurement]) -> list[str]:
+def misses(results: list[Measurement], extra: Sequence[dict] = ()) -> list[str]:
     """The targets a run missed, in words (empty when all are met)."""
-    found = []
+    found = [f"{r['name']}: {r['missed']}" for r in extra if r.get("missed")]
     by_scenario: dict[str, list[Measurement]] = {}
     for m in results:
         by_scenario.setdefault(m.scenario, []).append(m)

@@ -9,4 +9,8 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents"
 
     def ready(self) -> None:
-        from documents import client_tab, timeline_sources  # noqa: F401  (registrations)
+        from documents import (  # noqa: F401  (registrations)
+            client_tab,
+            timeline_requests,
+            timeline_sources,
+        )

@@ -23,18 +23,28 @@ class Command(BaseCommand):
             "--runs", type=int, default=bench.RUNS, help="Measured requests each."
         )
         parser.add_argument(
+            "--no-pages",
+            action="store_true",
+            help="Skip the page scenarios (and the bench firms' seeding).",
+        )
+        parser.add_argument(
             "--strict",
             action="store_true",
             help="Exit with an error when a target is missed.",
         )
 
-    def handle(self, *args, only: str, runs: int, strict: bool, **options):
-        results = bench.run(stdout=self.stdout, only=only, runs=runs)
-        if not results:
+    def handle(
+        self, *args, only: str, runs: int, strict: bool, no_pages: bool, **options
+    ):
+        results = (
+            [] if no_pages else bench.run(stdout=self.stdout, only=only, runs=runs)
+        )
+        extra = bench.run_measures(stdout=self.stdout, only=only)
+        if not results and not extra:
             raise CommandError(f"No scenario matches {only!r}.")
-        bench.report(results, stdout=self.stdout)
+        bench.report(results, stdout=self.stdout, extra=extra)
         self.stdout.write(f"Written to {bench.RESULTS}")
-        missed = bench.misses(results)
+        missed = bench.misses(results, extra)
         if not missed:
             self.stdout.write(
                 self.style.SUCCESS(

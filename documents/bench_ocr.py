@@ -1,0 +1,3 @@
+"""Registered from documents/bench.py."""
+
+from __future__ import annotations
