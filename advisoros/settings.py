@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "advisoros.audit",
     "clients",
     "documents",
+    "workflows",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/audit/", include("advisoros.audit.urls")),
     path("o/<slug:org_slug>/", include("clients.urls")),
     path("o/<slug:org_slug>/", include("documents.urls")),
+    path("o/<slug:org_slug>/", include("workflows.urls")),
     path("admin/", admin.site.urls),
 ]

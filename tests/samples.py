@@ -66,6 +66,12 @@ def firm_samples(organization: Organization, user: User) -> None:
             content="a,b\n",
         )
         _document_samples(organization, user, client=one, engagement=engagement)
+        _workflow_samples(organization, user, client=one, engagement=engagement)
+        from advisoros.tenancy.models import JobFailure
+
+        JobFailure.objects.create(
+            organization=organization, func="clients.tasks.x", error="Boom"
+        )
 
 
 def _document_samples(organization, user, *, client, engagement) -> None:
@@ -114,4 +120,73 @@ def _document_samples(organization, user, *, client, engagement) -> None:
         uploaded_at=document.created_at,
         purged_by=user,
         purged_by_email=user.email,
+    )
+
+
+def _workflow_samples(organization, user, *, client, engagement) -> None:
+    from workflows.models import (
+        Notification,
+        RecurringSchedule,
+        StepDependency,
+        StepTemplate,
+        Task,
+        TaskComment,
+        TaskDependency,
+        WorkflowExecution,
+        WorkflowTemplate,
+    )
+
+    template = WorkflowTemplate.objects.create(
+        organization=organization, name="1040", category="tax"
+    )
+    first = StepTemplate.objects.create(
+        organization=organization, template=template, position=0, title="Gather"
+    )
+    second = StepTemplate.objects.create(
+        organization=organization, template=template, position=1, title="Prepare"
+    )
+    StepDependency.objects.create(
+        organization=organization, step=second, depends_on=first
+    )
+    schedule = RecurringSchedule.objects.create(
+        organization=organization,
+        client=client,
+        template=template,
+        frequency="monthly",
+        starts_on=timezone.localdate(),
+    )
+    execution = WorkflowExecution.objects.create(
+        organization=organization,
+        template=template,
+        name="1040 2026",
+        client=client,
+        engagement=engagement,
+        start_date=timezone.localdate(),
+        recurring_schedule=schedule,
+        period_start=timezone.localdate(),
+    )
+    gather = Task.objects.create(
+        organization=organization,
+        execution=execution,
+        client=client,
+        step_index=0,
+        title="Gather",
+        status="ready",
+        assignee=user,
+    )
+    prepare = Task.objects.create(
+        organization=organization,
+        execution=execution,
+        client=client,
+        step_index=1,
+        title="Prepare",
+    )
+    TaskDependency.objects.create(
+        organization=organization, task=prepare, depends_on=gather
+    )
+    TaskComment.objects.create(
+        organization=organization, task=gather, author=user, body="Started"
+    )
+    Notification.objects.create(
+        organization=organization, user=user, kind="assigned", task=gather, title="Hi"
     )

@@ -172,3 +172,30 @@ class Invitation(TenantModel):
             and self.revoked_at is None
             and self.expires_at > dj_timezone.now()
         )
+
+
+class JobFailure(TenantModel):
+    """A firm's background job that failed for good, after its retries.
+
+    Recorded by `advisoros.tenancy.tasks.run_in_organization` on the last attempt;
+    owners and admins see the list with the error and may retry the job.
+    """
+
+    func = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.func} failed"

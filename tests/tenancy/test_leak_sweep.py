@@ -52,6 +52,14 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "request_uuid": _alpha_sample("documents.DocumentRequest"),
     "item_uuid": _alpha_sample("documents.DocumentRequestItem"),
     "tombstone_uuid": _alpha_sample("documents.DocumentTombstone"),
+    "template_uuid": _alpha_sample("workflows.WorkflowTemplate"),
+    "step_uuid": _alpha_sample("workflows.StepTemplate"),
+    "execution_uuid": _alpha_sample("workflows.WorkflowExecution"),
+    "task_uuid": _alpha_sample("workflows.Task"),
+    "comment_uuid": _alpha_sample("workflows.TaskComment"),
+    "schedule_uuid": _alpha_sample("workflows.RecurringSchedule"),
+    "notification_uuid": _alpha_sample("workflows.Notification"),
+    "failure_uuid": _alpha_sample("tenancy.JobFailure"),
 }
 
 

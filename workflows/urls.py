@@ -1,0 +1,16 @@
+"""The workflows app's pages, under /o/<org-slug>/. Each views module owns its URLs."""
+
+from __future__ import annotations
+
+from workflows.views import board, executions, jobs, my_work, templates, workload
+
+app_name = "workflows"
+
+urlpatterns = [
+    *my_work.urlpatterns,
+    *board.urlpatterns,
+    *executions.urlpatterns,
+    *templates.urlpatterns,
+    *workload.urlpatterns,
+    *jobs.urlpatterns,
+]
