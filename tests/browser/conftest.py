@@ -38,3 +38,48 @@ def browser() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Errors the page logs or throws; Chromium reports CSP violations here too."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, console_errors):
+    """A fresh browser tab on the live server; its console errors are collected
+    in `console_errors` (also `page.console_errors`)."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1360, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.console_errors = console_errors
+    page.on(
+        "console",
+        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo(transactional_db, settings):
+    """The `make run` demo data (Demo CPA, its people, clients and work)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    debug, settings.DEBUG = settings.DEBUG, True  # seed_demo runs only in DEBUG
+    call_command("seed_demo", stdout=StringIO())
+    settings.DEBUG = debug
+
+
+def sign_in(page, email: str, password: str, *, lands_on: str = "**/o/*/") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lands_on)

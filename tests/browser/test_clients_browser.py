@@ -9,12 +9,10 @@ violation shows up as one) fails the test.
 from __future__ import annotations
 
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
@@ -23,36 +21,6 @@ from clients.models import Client
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-
-
-@pytest.fixture
-def demo(transactional_db, settings):
-    """The `make run` demo data: Demo CPA with three dozen clients."""
-    debug, settings.DEBUG = settings.DEBUG, True  # seed_demo runs only in DEBUG
-    call_command("seed_demo", stdout=StringIO())
-    settings.DEBUG = debug
-
-
-@pytest.fixture
-def console_errors() -> list[str]:
-    """Errors the page logs or throws; Chromium reports CSP violations here too."""
-    return []
-
-
-@pytest.fixture
-def page(browser, live_server, console_errors):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1360, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.on(
-        "console",
-        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-    )
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-    yield page
-    context.close()
 
 
 def test_a_partner_adds_a_client_with_a_contact_and_an_engagement_then_finds_it(

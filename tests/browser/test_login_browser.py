@@ -7,12 +7,10 @@ violation shows up as one) fails the test.
 
 from __future__ import annotations
 
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import platform_bypass
@@ -24,11 +22,8 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 @pytest.fixture
-def demo(transactional_db, settings):
-    """The `make run` demo data, with the demo owner also a member of Other Firm."""
-    debug, settings.DEBUG = settings.DEBUG, True  # seed_demo runs only in DEBUG
-    call_command("seed_demo", stdout=StringIO())
-    settings.DEBUG = debug
+def demo_two_firms(demo):
+    """The demo data, with the demo owner also a member of Other Firm."""
     with platform_bypass():
         Membership.objects.create(
             organization=Organization.objects.get(slug="other"),
@@ -37,27 +32,9 @@ def demo(transactional_db, settings):
         )
 
 
-@pytest.fixture
-def console_errors() -> list[str]:
-    """Errors the page logs or throws; Chromium reports CSP violations here too."""
-    return []
-
-
-@pytest.fixture
-def page(browser, live_server, console_errors):
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.on(
-        "console",
-        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
-    )
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-    yield page
-    context.close()
-
-
-def test_an_owner_signs_in_and_switches_to_another_firm(demo, page, console_errors):
+def test_an_owner_signs_in_and_switches_to_another_firm(
+    demo_two_firms, page, console_errors
+):
     page.goto("/accounts/login/")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "login.png")
