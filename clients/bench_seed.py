@@ -31,6 +31,7 @@ from django.utils import timezone
 from advisoros.bench import copy_rows, reserve_ids
 from advisoros.crypto import encrypt
 from advisoros.tenancy.models import Membership, Organization, Role
+from clients.fake import fake_tax_id
 from clients.models import (
     Client,
     ClientContact,
@@ -528,12 +529,6 @@ def _firm(organization: Organization, rng: random.Random) -> _Firm:
     )
 
 
-def _tax_id(rng: random.Random, person: bool) -> str:
-    if person:
-        return f"{rng.randint(1, 665):03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
-    return f"{rng.randint(10, 99):02d}-{rng.randint(1000000, 9999999):07d}"
-
-
 def _business_name(f: _Firm, entity_type: str) -> tuple[str, str, str]:
     """(display name, legal name, web domain)."""
     r = f.rng
@@ -584,7 +579,11 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
         else:
             display, legal, domain = _business_name(f, entity_type)
         created = now - timedelta(seconds=r.randint(0, 6 * 365 * 86400))
-        tax_id = "" if r.random() < 0.08 else _tax_id(r, person and r.random() < 0.95)
+        tax_id = (
+            ""
+            if r.random() < 0.08
+            else fake_tax_id(r, person=person and r.random() < 0.95)
+        )
         city, region, zip3 = r.choice(PLACES)
         fye = (
             (12, 31)

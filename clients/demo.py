@@ -22,6 +22,7 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from advisoros.tenancy.demo import register_demo_seeder
 from advisoros.tenancy.models import Organization
+from clients.fake import fake_tax_id
 from clients.models import (
     Client,
     ClientStatus,
@@ -174,15 +175,6 @@ EMAILS = [
 ]
 
 
-def _tax_id(rng: random.Random, entity: str) -> str:
-    if EntityType(entity).is_person:
-        return (
-            f"{rng.randint(100, 665):03d}-{rng.randint(1, 99):02d}-"
-            f"{rng.randint(1, 9999):04d}"
-        )
-    return f"{rng.randint(10, 98):02d}-{rng.randint(1000000, 9999999):07d}"
-
-
 def _aware(day: date, hour: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
@@ -233,7 +225,7 @@ def _seed(organization: Organization, people: dict[str, User]) -> dict[str, int]
                 "industry": spec.industry,
                 "fiscal_year_end_month": spec.fiscal_year_end[0],
                 "fiscal_year_end_day": spec.fiscal_year_end[1],
-                "tax_id": _tax_id(rng, spec.entity),
+                "tax_id": fake_tax_id(rng, person=EntityType(spec.entity).is_person),
                 "email": _ascii(f"{spec.people[0][0].lower()}@{spec.domain}"),
                 "phone": f"(312) 555-{rng.randint(100, 9999):04d}",
                 "website": "" if spec.entity == IND else f"https://www.{spec.domain}",

@@ -1,0 +1,15 @@
+"""Made-up but well-formed values for the demo firm and the benchmark firms."""
+
+from __future__ import annotations
+
+import random
+
+
+def fake_tax_id(rng: random.Random, *, person: bool) -> str:
+    """An SSN-shaped (never 000, 666 or 9xx area) or EIN-shaped number."""
+    if person:
+        return (
+            f"{rng.randint(100, 665):03d}-{rng.randint(1, 99):02d}-"
+            f"{rng.randint(1, 9999):04d}"
+        )
+    return f"{rng.randint(10, 98):02d}-{rng.randint(1000000, 9999999):07d}"
