@@ -267,6 +267,10 @@ class Document(TenantModel):
     )
     suggested_tax_year = models.PositiveSmallIntegerField(null=True, blank=True)
     suggestion_confidence = models.FloatField(null=True, blank=True)
+    # Why (documents.classify): "Found “Wage and Tax Statement”", ...
+    suggestion_reasons = ArrayField(
+        models.CharField(max_length=200), default=list, blank=True
+    )
     reviewed_by = models.ForeignKey(
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,9 +1,104 @@
-"""Background jobs of the documents app (django-q2), thin adapters over services."""
+"""Background jobs of the documents app (django-q2), thin adapters over services.
+
+OCR: `enqueue_ocr(document)` queues `document_ocr_job` once the transaction that
+made the document commits, through `enqueue_for_organization` (the job runs in
+the document's firm's scope and RLS setting).
+
+The job is bounded in time. The cluster kills a task after 120 s
+(`Q_CLUSTER["timeout"]`); each tesseract run is killed after
+`OCR_PAGE_TIMEOUT` seconds (default 30), and the job stops taking new pages
+after `OCR_JOB_BUDGET` seconds (default 75) and queues itself again for the rest,
+so a long document is read in slices that each finish in time.
+
+Retries: a failure that a later attempt may not meet (tesseract timed out, the
+file store or the system failed: `OcrTransientError`, `OSError`) schedules the
+job again, a django-q2 `Schedule` (ONCE) 30 s, then 60 s later; after the third
+attempt the document is marked failed with the error. A failure that never
+changes (a password-protected or damaged PDF) fails the document at once.
+"""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_q.models import Schedule
+
+from advisoros.tenancy.models import Organization
+from advisoros.tenancy.tasks import enqueue_for_organization
 from documents.models import Document
+from documents.ocr import OcrTransientError
+from documents.services.ocr import OcrOutcome, document_ocr_fail, document_ocr_run
+
+JOB = "documents.tasks.document_ocr_job"
+MAX_ATTEMPTS = 3
+RETRY_BASE_SECONDS = 30
+DEFAULT_JOB_BUDGET = 75  # seconds; settings.OCR_JOB_BUDGET overrides
 
 
-def enqueue_ocr(document: Document) -> None:
+def enqueue_ocr(document: Document, *, force: bool = False) -> None:
     """Queue OCR of a document version once the current transaction commits."""
+    kwargs = {"document_id": document.pk}
+    if force:
+        kwargs["force"] = True
+    enqueue_for_organization(JOB, document.organization, **kwargs)
+
+
+def document_ocr_job(
+    *,
+    organization: Organization,
+    document_id: int,
+    attempt: int = 0,
+    force: bool = False,
+) -> str:
+    """One slice of a document's OCR (run by `run_in_organization`)."""
+    budget = float(getattr(settings, "OCR_JOB_BUDGET", DEFAULT_JOB_BUDGET))
+    try:
+        outcome = document_ocr_run(
+            document_id=document_id,
+            force=force,
+            deadline=time.monotonic() + budget,
+        )
+    except Document.DoesNotExist:
+        return "gone: the document was deleted"
+    except (OcrTransientError, OSError) as exc:
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        if attempt + 1 >= MAX_ATTEMPTS:
+            document_ocr_fail(
+                document_id=document_id,
+                error=f"{message} (gave up after {MAX_ATTEMPTS} attempts)",
+            )
+            return f"failed: {message}"
+        delay = ocr_retry_delay(attempt)
+        ocr_retry_schedule(
+            organization=organization,
+            document_id=document_id,
+            attempt=attempt + 1,
+            delay=delay,
+        )
+        return f"retry {attempt + 2} of {MAX_ATTEMPTS} in {delay} s: {message}"
+    if outcome == OcrOutcome.CONTINUE:
+        # The next slice resumes after the last page read (a fresh budget).
+        enqueue_for_organization(JOB, organization, document_id=document_id)
+    return str(outcome)
+
+
+def ocr_retry_delay(attempt: int) -> int:
+    """Seconds before attempt `attempt + 1`: 30, 60, 120 ..."""
+    return RETRY_BASE_SECONDS * 2**attempt
+
+
+def ocr_retry_schedule(
+    *, organization: Organization, document_id: int, attempt: int, delay: int
+) -> Schedule:
+    """Run the job again in `delay` seconds (a one-off schedule, deleted once run)."""
+    job_kwargs = {"document_id": document_id, "attempt": attempt}
+    return Schedule.objects.create(
+        name=f"OCR retry {attempt + 1} of document {document_id}",
+        func="advisoros.tenancy.tasks.run_in_organization",
+        args=repr((JOB, organization.pk, job_kwargs)),
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + timedelta(seconds=delay),
+    )
