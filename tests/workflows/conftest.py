@@ -132,3 +132,30 @@ def fresh(obj):
     """Reload a tenant row in its firm's context."""
     with tenant_context(obj.organization):
         return type(obj).objects.get(pk=obj.pk)
+
+
+@pytest.fixture
+def make_member():
+    """make_member(org, "Mia Manager", Role.MANAGER) -> User, an active member."""
+    from advisoros.tenancy.db import platform_bypass
+    from advisoros.tenancy.models import Membership
+    from tests.conftest import make_user
+
+    def _make(organization, name: str, role, *, is_active: bool = True):
+        email = name.lower().replace(" ", ".") + f"@{organization.slug}.test"
+        with platform_bypass():
+            user = make_user(email, name)
+            Membership.objects.create(
+                organization=organization, user=user, role=role, is_active=is_active
+            )
+        return user
+
+    return _make
+
+
+def move(task: Task, to_status: str, by, comment: str = "") -> Task:
+    """task_transition in the task's firm."""
+    from workflows.services.tasks import task_transition
+
+    with tenant_context(task.organization):
+        return task_transition(task=task, to_status=to_status, by=by, comment=comment)
