@@ -13,6 +13,13 @@ from django_q.models import Schedule
 # (name, function path, every N minutes)
 SCHEDULES = [
     ("note reminders", "clients.tasks.note_reminders_send", 5),
+    # Hourly; each firm's cadence (DocumentSettings.reminder_every_days) is
+    # enforced per request inside the job.
+    (
+        "document request reminders",
+        "documents.tasks_scheduled.document_request_reminders_send",
+        60,
+    ),
 ]
 
 

@@ -1,0 +1,42 @@
+"""Cross-firm scheduled jobs of the documents app (`manage.py setup_schedules`).
+
+Each job lists the firms it concerns under the platform bypass (nothing else is
+read there), then does each firm's work inside that firm's own context, so the
+work itself runs behind both walls. One firm's failure is logged and does not
+hold back the others.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from advisoros.tenancy.db import platform_bypass, tenant_context
+from advisoros.tenancy.models import Organization
+from documents.reminders import (
+    document_request_reminders_for_firm,
+    firms_with_overdue_items,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def document_request_reminders_send() -> int:
+    """Hourly: email clients about overdue requested documents, at each firm's
+    cadence (enforced per request by documents.reminders). Returns emails sent."""
+    now = timezone.now()
+    with platform_bypass():
+        firm_ids = firms_with_overdue_items(now=now)
+    sent = 0
+    for organization in Organization.objects.filter(pk__in=firm_ids).order_by("pk"):
+        with tenant_context(organization):
+            try:
+                sent += document_request_reminders_for_firm(
+                    organization=organization, now=now
+                )
+            except Exception:
+                logger.exception(
+                    "Document request reminders of firm %s failed", organization.pk
+                )
+    return sent
