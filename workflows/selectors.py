@@ -1,0 +1,91 @@
+"""Reads of tasks and workflows, always through what the member may see.
+
+Every page that lists tasks or executions starts here (My work, the board, the
+workload page, the client page's Workflows tab, the workflow list). The rule
+follows the clients app's: with the firm's "staff see only their clients"
+setting, staff and read-only members see the work of the clients they are
+assigned to (partner, manager or staff), plus:
+
+- tasks without a client (the firm's own ad-hoc work), which everyone in the
+  firm sees;
+- tasks assigned to them, whatever the client: a person must see the work they
+  are asked to do (the client's name shows on the task; the client page itself
+  stays closed to them).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+
+from advisoros.tenancy.models import Membership
+from advisoros.tenancy.request import OrgRequest
+from clients.models import Client
+from clients.selectors import sees_assigned_only
+from workflows.models import (
+    CLOSED_STATUSES,
+    Task,
+    TaskStatus,
+    WorkflowExecution,
+)
+
+# A task without a due date sorts after every dated one. Keyset pages compare
+# (due_sort, id) tuples, and a NULL there compares as unknown and would drop
+# those rows, hence the stand-in date; 0003_pages indexes this very expression.
+NO_DUE_DATE = date(9999, 12, 31)
+
+# The statuses a person works on (pending tasks still wait for others).
+ACTIONABLE_STATUSES = (
+    TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.IN_REVIEW,
+)
+OPEN_STATUSES = (TaskStatus.PENDING, *ACTIONABLE_STATUSES)
+
+
+def due_sort() -> Coalesce:
+    """The due date with undated tasks last (matches the indexes of 0003_pages)."""
+    return Coalesce("due_date", Value(NO_DUE_DATE))
+
+
+def _assigned_clients(membership: Membership) -> QuerySet[Client]:
+    user_id = membership.user_id
+    return Client.objects.filter(
+        Q(partner_id=user_id) | Q(manager_id=user_id) | Q(staff_id=user_id),
+        organization_id=membership.organization_id,
+    ).values("pk")
+
+
+def tasks_visible_to(membership: Membership) -> QuerySet[Task]:
+    """The tasks of the member's firm that the member may see (see the module doc)."""
+    qs = Task.objects.filter(organization_id=membership.organization_id)
+    if sees_assigned_only(membership):
+        qs = qs.filter(
+            Q(client__isnull=True)
+            | Q(assignee_id=membership.user_id)
+            | Q(client_id__in=_assigned_clients(membership))
+        )
+    return qs
+
+
+def visible_tasks(request: OrgRequest) -> QuerySet[Task]:
+    return tasks_visible_to(request.membership)
+
+
+def executions_visible_to(membership: Membership) -> QuerySet[WorkflowExecution]:
+    """The firm's workflows the member may see: with assigned-only, those of their
+    clients (an execution always has a client)."""
+    qs = WorkflowExecution.objects.filter(organization_id=membership.organization_id)
+    if sees_assigned_only(membership):
+        qs = qs.filter(client_id__in=_assigned_clients(membership))
+    return qs
+
+
+def visible_executions(request: OrgRequest) -> QuerySet[WorkflowExecution]:
+    return executions_visible_to(request.membership)
+
+
+def open_tasks(qs: QuerySet[Task]) -> QuerySet[Task]:
+    return qs.exclude(status__in=CLOSED_STATUSES)
