@@ -96,16 +96,53 @@ def page_image(
     *,
     size: tuple[int, int] = PAGE_SIZE,
     font_px: int = FONT_PX,
+    dpi: int = DPI,
 ) -> Image.Image:
-    """A white page (greyscale) with `lines` printed in black, one per row."""
+    """A white page (greyscale) with `lines` printed in black, one per row.
+
+    `dpi` other than 200 scales the default page, margins and type with it.
+    """
+    scale = dpi / DPI
+    if dpi != DPI:
+        size = size if size != PAGE_SIZE else (round(1700 * scale), round(2200 * scale))
+        font_px = font_px if font_px != FONT_PX else round(FONT_PX * scale)
+    margin = round(MARGIN * scale)
     image = Image.new("L", size, 255)
     draw = ImageDraw.Draw(image)
     font = _font(font_px)
-    y = MARGIN
+    y = margin
     for line in lines:
-        draw.text((MARGIN, y), line, fill=0, font=font)
+        draw.text((margin, y), line, fill=0, font=font)
         y += int(font_px * 1.8)
     return image
+
+
+def statement_page_lines(page: int) -> list[str]:
+    """A full page of a bank statement (26 lines): realistic work for OCR."""
+    rng = random.Random(page)  # noqa: S311  (repeatable content, not secrecy)
+    payees = (
+        "Corner Office Supply",
+        "City Water Utility",
+        "Northwind Traders Payroll",
+        "Riverside Insurance Premium",
+        "Online Transfer to Savings",
+        "Card Purchase Hardware Store",
+        "Deposit Mobile Check",
+        "Electric Company Autopay",
+    )
+    lines = [
+        "Riverside Savings Bank Account Statement",
+        f"Statement period March 1, 2025 to March 31, 2025 Page {page + 1}",
+        "Date Description Amount Balance",
+    ]
+    balance = 10_000 + 137 * page
+    for day in range(1, 24):
+        amount = rng.randrange(-90_000, 60_000) / 100
+        balance += amount
+        lines.append(
+            f"03/{(day % 28) + 1:02} {rng.choice(payees)} {amount:,.2f} {balance:,.2f}"
+        )
+    return lines
 
 
 def noisy_image(lines: Sequence[str], *, seed: int = 7) -> Image.Image:
@@ -128,9 +165,9 @@ def noisy_image(lines: Sequence[str], *, seed: int = 7) -> Image.Image:
     return page
 
 
-def png_bytes(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image, *, dpi: int = DPI) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", dpi=(DPI, DPI))
+    image.save(buffer, "PNG", dpi=(dpi, dpi))
     return buffer.getvalue()
 
 
