@@ -13,9 +13,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from advisoros.tenancy.models import Role, TenantModel
-from clients.models import Client, Engagement
+from clients.models import NO_DUE_DATE, Client, Engagement
 
 USER = settings.AUTH_USER_MODEL
 
@@ -278,6 +279,14 @@ class WorkflowExecution(TenantModel):
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The workflow list's keyset: the due date with undated workflows last. A
+    # stored column, not an expression: under row-level security PostgreSQL will
+    # not use COALESCE as an index condition (see clients.models.NO_DUE_DATE).
+    due_sort = models.GeneratedField(
+        expression=Coalesce("due_date", models.Value(NO_DUE_DATE)),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -298,6 +307,17 @@ class WorkflowExecution(TenantModel):
             models.Index(
                 fields=["client", "status", "due_date"],
                 name="execution_client_status",
+            ),
+            # The workflow list (workflows.views.executions): open ones by due
+            # date (the default), one status by due date.
+            models.Index(
+                fields=["organization", "due_sort", "id"],
+                condition=models.Q(status__in=["active", "paused"]),
+                name="execution_org_open_due",
+            ),
+            models.Index(
+                fields=["organization", "status", "due_sort", "id"],
+                name="execution_org_status_sort",
             ),
         ]
 
