@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont
 
 DPI = 200
 # US Letter at 200 dpi (8.5 x 11 in).
@@ -214,6 +214,17 @@ def photo_png(lines: Sequence[str] = RECEIPT_LINES) -> bytes:
     photo.paste(receipt, (200, 200))
     photo = photo.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=70)
     return png_bytes(photo.filter(ImageFilter.GaussianBlur(radius=0.6)).convert("RGB"))
+
+
+def turned_photo_jpeg(lines: Sequence[str] = RECEIPT_LINES) -> bytes:
+    """A phone photo stored sideways with an EXIF orientation (6: turn 90° to the
+    right to show it), as phones save pictures taken in portrait."""
+    stored = page_image(lines, size=(1100, 1000)).rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    buffer = io.BytesIO()
+    stored.convert("RGB").save(buffer, "JPEG", exif=exif, quality=90)
+    return buffer.getvalue()
 
 
 # Hand-written PDFs ----------------------------------------------------------------

@@ -165,14 +165,17 @@ def _pdf_pages(path: Path, *, start: int, timeout: float) -> Iterator[PageText]:
                 raise OcrError(MESSAGE_DAMAGED) from exc
             try:
                 text = _text_layer(page)
-                if text is not None:
-                    words = len(text.split())
-                    yield PageText(index + 1, text, words, float(words), True)
-                    continue
-                image_path = Path(scratch) / "page.pgm"
-                _render(page).save(image_path)
+                if text is None:
+                    image_path = Path(scratch) / "page.pgm"
+                    _render(page).save(image_path)
+            except pdfium.PdfiumError as exc:
+                raise OcrError(MESSAGE_DAMAGED) from exc
             finally:
                 page.close()
+            if text is not None:
+                words = len(text.split())
+                yield PageText(index + 1, text, words, float(words), True)
+                continue
             yield _tesseract(image_path, index + 1, timeout=timeout)
 
 

@@ -23,6 +23,7 @@ from documents.demo_scans import (
     scan_png,
     scan_tiff,
     text_layer_pdf,
+    turned_photo_jpeg,
 )
 from documents.models import Document
 
@@ -40,6 +41,7 @@ __all__ = [
     "scan_png",
     "scan_tiff",
     "text_layer_pdf",
+    "turned_photo_jpeg",
 ]
 
 

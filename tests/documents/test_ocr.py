@@ -105,6 +105,21 @@ def test_each_frame_of_a_multi_page_tiff_is_read(client_alpha):
     assert "CORNER OFFICE SUPPLY" in document.ocr_text.split("\f")[1]
 
 
+def test_a_sideways_phone_photo_is_turned_upright_before_reading(client_alpha):
+    document = run(
+        scans.scan_document(
+            client_alpha,
+            scans.turned_photo_jpeg(),
+            filename="receipt.jpg",
+            mime_type="image/jpeg",
+        )
+    )
+
+    assert "CORNER OFFICE SUPPLY" in document.ocr_text
+    assert document.ocr_confidence >= 0.8
+    assert document.suggested_category == "receipt"
+
+
 def test_a_noisy_scan_lands_in_needs_review(client_alpha):
     document = run(scans.scan_document(client_alpha, scans.noisy_scan_png()))
 
