@@ -1,3 +1,456 @@
+"""The team board: the firm's open work in columns by status, and moving a card.
+
+Columns: pending (collapsed), ready, in progress, in review, and the tasks
+completed in the last two weeks. Each column shows at most COLUMN_SIZE cards
+(soonest due first; newest completed first) and a count capped at COUNT_CAP,
+so the page costs the same at 1,000 or 100,000 tasks: one query for every
+column's cards, one for every column's count. "More" opens one column alone,
+in keyset pages.
+
+A card moves by native drag and drop (static/js/board.js) or, from the
+keyboard and without JavaScript, by the "Move to" menu on the card. Both POST
+to `task_move`, and the task service is the judge: an illegal move answers 409
+with its reason and the card goes back where it was.
+"""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from advisoros.pagination import KeysetPage, keyset_page
+from advisoros.tenancy.decorators import require_role
+from advisoros.tenancy.models import Membership, Role
+from advisoros.tenancy.request import OrgRequest
+from clients.models import Client
+from clients.services.engagements import firm_today
+from workflows.models import (
+    Priority,
+    TaskStatus,
+    TemplateCategory,
+    WorkflowExecution,
+    WorkflowTemplate,
+)
+from workflows.selectors import due_sort, visible_tasks
+from workflows.services.tasks import allowed_moves, task_transition
+from workflows.views.my_work import STATUS_LABELS, decorate_rows, my_tasks
+
+COLUMN_SIZE = 50
+COUNT_CAP = 1000
+COLUMN_PAGE_SIZE = 60
+RECENT_DAYS = 14
+
+# The board's columns, left to right (pending is drawn collapsed).
+COLUMNS = (
+    TaskStatus.PENDING,
+    TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.IN_REVIEW,
+    TaskStatus.COMPLETED,
+)
+COLUMN_TITLES = {
+    **STATUS_LABELS,
+    TaskStatus.PENDING: "Waiting",
+    TaskStatus.COMPLETED: f"Completed (last {RECENT_DAYS} days)",
+}
+# Where a card may be dropped (the menu offers every legal move, skip and
+# cancel included).
+DROP_TARGETS = COLUMNS[1:]
+CARD_COLUMNS = (
+    "uuid",
+    "organization_id",
+    "title",
+    "status",
+    "priority",
+    "due_date",
+    "completed_at",
+    "needs_approval",
+    "assignee_id",
+    "client_id",
+    "client__uuid",
+    "client__display_name",
+    "client__client_code",
+    "execution_id",
+    "execution__uuid",
+    "execution__name",
+    "execution__status",
+    "execution__engagement_id",
+    "execution__engagement__reviewer_id",
+)
+PRIORITY_LABELS = dict(Priority.choices)
+UNASSIGNED = "none"
+
+
+@dataclass
+class BoardFilters:
+    """The board's filters, from the URL. Unknown values are ignored (a stale
+    link shows the whole board rather than an error)."""
+
+    assignee: str = ""  # a member's user uuid, "me" or "none"
+    client: str = ""  # a client uuid
+    template: str = ""  # a workflow template uuid
+    execution: str = ""  # one workflow's uuid
+    category: str = ""
+    column: str = ""  # one column alone, in pages
+    cursor: str = ""
+
+    NAMES = ("assignee", "client", "template", "execution", "category")
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> BoardFilters:
+        f = cls(**{name: params.get(name, "").strip()[:64] for name in cls.NAMES})
+        for name in ("client", "template", "execution"):
+            if not _is_uuid(getattr(f, name)):
+                setattr(f, name, "")
+        if f.assignee not in ("", "me", UNASSIGNED) and not _is_uuid(f.assignee):
+            f.assignee = ""
+        if f.category not in TemplateCategory.values:
+            f.category = ""
+        column = params.get("column", "")
+        f.column = column if column in COLUMNS else ""
+        f.cursor = params.get("cursor", "")
+        return f
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in self.NAMES)
+
+    def query(self, **changes: str) -> str:
+        params = QueryDict(mutable=True)
+        for name in (*self.NAMES, "column"):
+            value = changes.get(name, getattr(self, name))
+            if value:
+                params[name] = value
+        return params.urlencode()
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def filtered_tasks(
+    request: OrgRequest, f: BoardFilters, members: dict[str, Membership]
+) -> QuerySet:
+    qs = visible_tasks(request)
+    if f.assignee == "me":
+        qs = qs.filter(assignee_id=request.user.pk)
+    elif f.assignee == UNASSIGNED:
+        qs = qs.filter(assignee__isnull=True)
+    elif f.assignee:
+        member = members.get(f.assignee)
+        qs = qs.filter(assignee_id=member.user_id) if member else qs.none()
+    if f.client:
+        qs = qs.filter(client__uuid=f.client)
+    if f.execution:
+        qs = qs.filter(execution__uuid=f.execution)
+    if f.template:
+        qs = qs.filter(execution__template__uuid=f.template)
+    if f.category:
+        qs = qs.filter(execution__template__category=f.category)
+    return qs
+
+
+def _cards(qs: QuerySet) -> QuerySet:
+    return qs.select_related("client", "execution", "execution__engagement").only(
+        *CARD_COLUMNS
+    )
+
+
+def _recently_completed(qs: QuerySet) -> QuerySet:
+    since = timezone.now() - timedelta(days=RECENT_DAYS)
+    return qs.filter(status=TaskStatus.COMPLETED, completed_at__gte=since)
+
+
+def _column(qs: QuerySet, status: str) -> QuerySet:
+    """One column's tasks, in the column's order (each an index range)."""
+    # Every column carries due_sort, so their slices make one UNION.
+    if status == TaskStatus.COMPLETED:
+        return (
+            _recently_completed(qs)
+            .annotate(due_sort=due_sort())
+            .order_by("-completed_at", "-id")
+        )
+    return (
+        qs.filter(status=status)
+        .annotate(due_sort=due_sort())
+        .order_by("due_sort", "id")
+    )
+
+
+def column_cards(qs: QuerySet) -> dict[str, list]:
+    """Every column's first COLUMN_SIZE + 1 cards, in one query (UNION ALL)."""
+    parts = [_cards(_column(qs, status))[: COLUMN_SIZE + 1] for status in COLUMNS]
+    cards: dict[str, list] = {status: [] for status in COLUMNS}
+    for task in parts[0].union(*parts[1:], all=True):
+        cards[task.status].append(task)
+    return cards
+
+
+def column_counts(qs: QuerySet) -> dict[str, int]:
+    """How many tasks each column holds, counting at most COUNT_CAP + 1 (one query).
+
+    An exact count of a big firm's open tasks grows with the firm; nobody
+    needs to know there are 41,213 rather than "more than 1,000"."""
+    selects, params = [], []
+    for status in COLUMNS:
+        capped = _column(qs, status).order_by().values("id")[: COUNT_CAP + 1]
+        try:
+            sql, args = capped.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (qs.none())
+            selects.append("0")
+            continue
+        # Django's own SQL with its parameters kept apart: nothing typed is inlined.
+        selects.append(f"(SELECT count(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
+        row = cursor.fetchone()
+    return dict(zip(COLUMNS, row, strict=True))
+
+
+def _members(request: OrgRequest) -> dict[str, Membership]:
+    """The firm's active members by user uuid (the assignee filter and names)."""
+    return {
+        str(m.user.uuid): m
+        for m in Membership.objects.filter(
+            organization=request.organization, is_active=True
+        )
+        .select_related("user")
+        .only("role", "user__uuid", "user__name", "user__email")
+        .order_by("user__name", "user__email")
+    }
+
+
+def decorate_cards(request: OrgRequest, cards: list, names: dict[int, str]) -> None:
+    today = firm_today(request.organization)
+    decorate_rows(request, cards, today)
+    for task in cards:
+        task.assignee_name = names.get(task.assignee_id, "")
+        task.is_overdue = (
+            task.due_date is not None
+            and task.due_date < today
+            and task.status != TaskStatus.COMPLETED
+        )
+        task.moves = [
+            (status, STATUS_LABELS[status])
+            for status in allowed_moves(
+                task, by=request.user, role=request.membership.role_enum
+            )
+        ]
+
+
+@require_GET
+@require_role(Role.READONLY)
+def board(request: OrgRequest, org_slug: str) -> HttpResponse:
+    f = BoardFilters.from_query(request.GET)
+    members = _members(request)
+    names = {m.user_id: m.user.name or m.user.email for m in members.values()}
+    qs = filtered_tasks(request, f, members)
+    here = reverse("workflows:board", kwargs={"org_slug": request.organization.slug})
+    ctx = {
+        "filters": f,
+        "members": members.values(),
+        "templates": WorkflowTemplate.objects.filter(
+            organization=request.organization
+        ).only("uuid", "name"),
+        "categories": TemplateCategory.choices,
+        "can_act": request.membership.can_write,
+        "here": here,
+        "count_cap": COUNT_CAP,
+        "drop_targets": DROP_TARGETS,
+        "back": request.get_full_path(),
+        "client_name": "",
+        "execution_name": "",
+        "without_client_url": f"{here}?{f.query(client='')}",
+        "without_execution_url": f"{here}?{f.query(execution='')}",
+    }
+    if f.client:
+        ctx["client_name"] = (
+            Client.objects.filter(organization=request.organization, uuid=f.client)
+            .values_list("display_name", flat=True)
+            .first()
+            or "a client you cannot see"
+        )
+    if f.execution:
+        ctx["execution_name"] = (
+            WorkflowExecution.objects.filter(
+                organization=request.organization, uuid=f.execution
+            )
+            .values_list("name", flat=True)
+            .first()
+            or "a workflow you cannot see"
+        )
+    if f.column:
+        page = _column_page(qs, f)
+        decorate_cards(request, page.rows, names)
+        ctx |= _column_page_context(f, page, here)
+    else:
+        cards = column_cards(qs)
+        counts = column_counts(qs)
+        decorate_cards(request, [t for ts in cards.values() for t in ts], names)
+        ctx["columns"] = [
+            {
+                "status": status,
+                "title": COLUMN_TITLES[status],
+                "cards": cards[status][:COLUMN_SIZE],
+                "count": counts[status],
+                "capped": counts[status] > COUNT_CAP,
+                "more": len(cards[status]) > COLUMN_SIZE,
+                "more_url": f"{here}?{f.query(column=status)}",
+            }
+            for status in COLUMNS
+        ]
+    return render(request, "workflows/board.html", ctx)
+
+
+def _column_page(qs: QuerySet, f: BoardFilters) -> KeysetPage:
+    if f.column == TaskStatus.COMPLETED:
+        return keyset_page(
+            _cards(_recently_completed(qs)),
+            keys=("completed_at", "id"),
+            descending=True,
+            cursor=f.cursor or None,
+            size=COLUMN_PAGE_SIZE,
+        )
+    return keyset_page(
+        _cards(qs.filter(status=f.column).annotate(due_sort=due_sort())),
+        keys=("due_sort", "id"),
+        cursor=f.cursor or None,
+        size=COLUMN_PAGE_SIZE,
+    )
+
+
+def _column_page_context(f: BoardFilters, page: KeysetPage, here: str) -> dict:
+    base = f"{here}?{f.query()}"
+    return {
+        "column_title": COLUMN_TITLES[f.column],
+        "page": page,
+        "board_url": f"{here}?{f.query(column='')}",
+        "next_url": f"{base}&cursor={page.next_cursor}" if page.has_next else "",
+        "prev_url": f"{base}&cursor={page.prev_cursor}" if page.has_previous else "",
+    }
+
+
+# Moving a card ----------------------------------------------------------------------
+
+
+def _wants_json(request: OrgRequest) -> bool:
+    """board.js asks for JSON; a plain form (keyboard fallback without
+    JavaScript) accepts HTML and gets a redirect with a message."""
+    return request.accepts("application/json") and not request.accepts("text/html")
+
+
+def _back(request: OrgRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("workflows:board", kwargs={"org_slug": request.organization.slug})
+
+
+@require_POST
+@require_role(Role.STAFF)
+def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
+    """Move a task to another status: from the board (JSON), from My work (htmx,
+    the row comes back) or from a plain form (a redirect with a message)."""
+    task = get_object_or_404(visible_tasks(request), uuid=task_uuid)
+    to_status = request.POST.get("status", "")
+    error, status_code = "", 200
+    if to_status not in STATUS_LABELS:
+        error, status_code = "Choose the column to move the task to.", 400
+    else:
+        try:
+            task = task_transition(task=task, to_status=to_status, by=request.user)
+        except ValidationError as exc:
+            error, status_code = " ".join(exc.messages), 409
+    done = (
+        f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
+        if not error
+        else ""
+    )
+    if request.htmx:
+        return _my_work_row(request, task, error=error, done=done)
+    if _wants_json(request):
+        if error:
+            return JsonResponse({"error": error}, status=status_code)
+        return JsonResponse(
+            {
+                "status": task.status,
+                "message": done,
+                "card": _card_html(request, task),
+            }
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(_back(request))
+
+
+def _fresh_card(request: OrgRequest, task) -> object:
+    card = _cards(visible_tasks(request)).get(pk=task.pk)
+    names = {}
+    if card.assignee_id:
+        names = {
+            m.user_id: m.user.name or m.user.email
+            for m in Membership.objects.filter(
+                organization=request.organization, user_id=card.assignee_id
+            ).select_related("user")
+        }
+    decorate_cards(request, [card], names)
+    return card
+
+
+def _card_html(request: OrgRequest, task) -> str:
+    return render_to_string(
+        "workflows/board_card.html",
+        {
+            "task": _fresh_card(request, task),
+            "can_act": True,
+            "back": _back(request),
+        },
+        request=request,
+    )
+
+
+def _my_work_row(request: OrgRequest, task, *, error: str, done: str) -> HttpResponse:
+    row = my_tasks(request).filter(pk=task.pk).first()
+    if row is None:
+        # No longer on the list (completed, or given to someone else): the row
+        # says what happened instead.
+        return render(
+            request,
+            "workflows/my_work.html#done_row",
+            {"task": task, "done": done, "error": error},
+        )
+    decorate_rows(request, [row], firm_today(request.organization))
+    return render(
+        request,
+        "workflows/my_work.html#task_row",
+        {"task": row, "can_act": True, "error": error, "done": done},
+    )
+
+
+urlpatterns = [
+    path("work/board/", board, name="board"),
+    path("tasks/<uuid:task_uuid>/move/", task_move, name="task_move"),
+]

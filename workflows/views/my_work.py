@@ -1,3 +1,189 @@
+"""My work: the member's own open tasks by due date, overdue first.
+
+The list is the tasks assigned to the member that they can act on (ready, in
+progress, in review), ordered by due date with undated tasks last, so the
+groups read overdue, due today, due this week, later, no date. Pending tasks
+(still waiting for earlier steps) are counted, not listed. Quick actions start,
+send for review or complete a task in place (htmx; a plain form without
+JavaScript), through the task service, which judges every move.
+"""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET
+
+from advisoros.pagination import keyset_page
+from advisoros.row_urls import row_url
+from advisoros.tenancy.decorators import require_role
+from advisoros.tenancy.models import Role
+from advisoros.tenancy.request import OrgRequest
+from clients.services.engagements import firm_today
+from workflows.models import Priority, Task, TaskStatus
+from workflows.selectors import ACTIONABLE_STATUSES, OPEN_STATUSES, due_sort
+from workflows.services.tasks import allowed_moves
+
+PAGE_SIZE = 50
+
+# The columns a row shows (and what allowed_moves reads): a whole task, client
+# and workflow would cost more than the page itself.
+ROW_COLUMNS = (
+    "uuid",
+    "organization_id",
+    "title",
+    "status",
+    "priority",
+    "due_date",
+    "needs_approval",
+    "assignee_id",
+    "client_id",
+    "client__uuid",
+    "client__display_name",
+    "client__client_code",
+    "execution_id",
+    "execution__uuid",
+    "execution__name",
+    "execution__status",
+    "execution__engagement_id",
+    "execution__engagement__reviewer_id",
+)
+
+# The quick actions a row offers, when the task service allows the move.
+QUICK_ACTIONS = {
+    TaskStatus.IN_PROGRESS: "Start",
+    TaskStatus.IN_REVIEW: "Send for review",
+    TaskStatus.COMPLETED: "Complete",
+}
+PRIORITY_LABELS = dict(Priority.choices)
+STATUS_LABELS = dict(TaskStatus.choices)
+
+
+@dataclass(frozen=True)
+class DueBuckets:
+    """Where a due date falls, seen from the firm's today (weeks end on Sunday)."""
+
+    today: date
+
+    @property
+    def week_end(self) -> date:
+        return self.today + timedelta(days=6 - self.today.weekday())
+
+    def of(self, due: date | None) -> tuple[str, str]:
+        if due is None:
+            return "none", "No due date"
+        if due < self.today:
+            return "overdue", "Overdue"
+        if due == self.today:
+            return "today", "Due today"
+        if due <= self.week_end:
+            return "week", "Due this week"
+        return "later", "Later"
+
+
+def my_tasks(request: OrgRequest):
+    """The member's actionable tasks in due order. Their own tasks are always
+    visible to them (workflows.selectors), so no visibility filter is needed."""
+    return (
+        Task.objects.filter(
+            organization=request.organization,
+            assignee=request.user,
+            status__in=ACTIONABLE_STATUSES,
+        )
+        .annotate(due_sort=due_sort())
+        .select_related("client", "execution", "execution__engagement")
+        .only(*ROW_COLUMNS)
+    )
+
+
+def _row_url(viewname: str, kwarg: str, **kwargs):
+    # TEMPORARY until the engine's pages exist.
+    from django.urls import NoReverseMatch
+
+    try:
+        return row_url(viewname, kwarg, **kwargs)
+    except NoReverseMatch:
+        return lambda value: ""
+
+
+def decorate_rows(request: OrgRequest, tasks: list[Task], today: date) -> None:
+    """Links, due group and quick actions of each row, without a query."""
+    slug = request.organization.slug
+    task_url = _row_url("workflows:task_detail", "task_uuid", org_slug=slug)
+    execution_url = _row_url(
+        "workflows:execution_detail", "execution_uuid", org_slug=slug
+    )
+    client_url = row_url("clients:client_detail", "client_uuid", org_slug=slug)
+    move_url = row_url("workflows:task_move", "task_uuid", org_slug=slug)
+    buckets = DueBuckets(today)
+    role = request.membership.role_enum
+    for task in tasks:
+        task.url = task_url(task.uuid)
+        task.move_url = move_url(task.uuid)
+        task.client_url = client_url(task.client.uuid) if task.client_id else ""
+        task.execution_url = (
+            execution_url(task.execution.uuid) if task.execution_id else ""
+        )
+        task.bucket, task.bucket_label = buckets.of(task.due_date)
+        task.status_label = STATUS_LABELS[task.status]
+        task.priority_label = PRIORITY_LABELS.get(task.priority, task.priority)
+        moves = allowed_moves(task, by=request.user, role=role)
+        task.quick_actions = [
+            (status, "Approve" if task.status == TaskStatus.IN_REVIEW else label)
+            if status == TaskStatus.COMPLETED
+            else (status, label)
+            for status, label in QUICK_ACTIONS.items()
+            if status in moves
+        ]
+
+
+def _summary(request: OrgRequest, today: date) -> dict[str, int]:
+    week_end = DueBuckets(today).week_end
+    actionable = Q(status__in=ACTIONABLE_STATUSES)
+    return Task.objects.filter(
+        organization=request.organization,
+        assignee=request.user,
+        status__in=OPEN_STATUSES,
+    ).aggregate(
+        overdue=Count("id", filter=actionable & Q(due_date__lt=today)),
+        today=Count("id", filter=actionable & Q(due_date=today)),
+        week=Count(
+            "id", filter=actionable & Q(due_date__gt=today, due_date__lte=week_end)
+        ),
+        open=Count("id", filter=actionable),
+        waiting=Count("id", filter=Q(status=TaskStatus.PENDING)),
+    )
+
+
+@require_GET
+@require_role(Role.READONLY)
+def my_work(request: OrgRequest, org_slug: str) -> HttpResponse:
+    today = firm_today(request.organization)
+    page = keyset_page(
+        my_tasks(request),
+        keys=("due_sort", "id"),
+        cursor=request.GET.get("cursor") or None,
+        size=PAGE_SIZE,
+    )
+    decorate_rows(request, page.rows, today)
+    here = reverse("workflows:my_work", kwargs={"org_slug": request.organization.slug})
+    ctx = {
+        "page": page,
+        "today": today,
+        "summary": _summary(request, today),
+        "can_act": request.membership.can_write,
+        "here": here,
+        "next_url": f"{here}?cursor={page.next_cursor}" if page.has_next else "",
+        "prev_url": f"{here}?cursor={page.prev_cursor}" if page.has_previous else "",
+    }
+    return render(request, "workflows/my_work.html", ctx)
+
+
+urlpatterns = [
+    path("work/", my_work, name="my_work"),
+]
