@@ -7,3 +7,9 @@ class WorkflowsConfig(AppConfig):
     name = "workflows"
     label = "workflows"
     verbose_name = "Workflows"
+
+    def ready(self) -> None:
+        from workflows import (  # noqa: F401  (registrations)
+            client_tab,
+            timeline_sources,
+        )
