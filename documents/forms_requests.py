@@ -200,7 +200,7 @@ class DocumentSettingsForm(forms.ModelForm):
             self.fields[name] = forms.IntegerField(
                 label=label,
                 required=False,
-                min_value=1,
+                min_value=0,
                 max_value=100,
                 initial=overrides.get(value),
                 widget=forms.NumberInput(attrs={"placeholder": str(default_years)}),
@@ -213,9 +213,55 @@ class DocumentSettingsForm(forms.ModelForm):
         return [self[name] for name in self.Meta.fields]
 
     def retention_overrides(self) -> dict[str, int]:
-        """{category: years} for the categories given a number (call after is_valid)."""
+        """{category: years} for the categories given a number, 0 meaning "keep
+        permanently" (call after is_valid)."""
         return {
             value: years
             for value in DocumentCategory.values
-            if (years := self.cleaned_data.get(retention_field_name(value)))
+            if (years := self.cleaned_data.get(retention_field_name(value))) is not None
         }
+
+
+# Retention -------------------------------------------------------------------------
+
+PURGE_WORD = "PURGE"
+
+
+class PurgeConfirmForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Past the firm's retention period"}
+        ),
+        error_messages={"required": "Say why these documents are purged."},
+    )
+    confirm = forms.CharField(
+        label=f"Type {PURGE_WORD} to confirm",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count = count
+        self.fields[
+            "confirm"
+        ].help_text = f"Or the number of documents ({count}). This cannot be undone."
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip()
+        if value not in (PURGE_WORD, str(self.count)):
+            raise forms.ValidationError(
+                f"Type {PURGE_WORD} (or {self.count}) to confirm the purge."
+            )
+        return value
+
+
+class LegalHoldForm(forms.Form):
+    on = forms.TypedChoiceField(
+        choices=[("1", "Place on hold"), ("0", "Release")],
+        coerce=lambda value: value == "1",
+        error_messages={"required": "Choose whether to place or release the hold."},
+    )
+    reason = forms.CharField(max_length=200, required=False)
+    next = forms.CharField(required=False, max_length=500)

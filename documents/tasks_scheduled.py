@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
+from documents.models import Document
 from documents.reminders import (
     document_request_reminders_for_firm,
     firms_with_overdue_items,
 )
+from documents.services.retention import documents_retention_sweep_firm
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +43,26 @@ def document_request_reminders_send() -> int:
                     "Document request reminders of firm %s failed", organization.pk
                 )
     return sent
+
+
+def documents_retention_sweep() -> int:
+    """Daily: each firm's retention dates brought in line with its policy, and the
+    latest documents past retention and not on hold archived (an audit event per
+    firm with the count). Returns the documents archived."""
+    now = timezone.now()
+    with platform_bypass():
+        firm_ids = list(
+            Organization.objects.filter(
+                Exists(Document.objects.filter(organization=OuterRef("pk")))
+            ).values_list("pk", flat=True)
+        )
+    archived = 0
+    for organization in Organization.objects.filter(pk__in=firm_ids).order_by("pk"):
+        with tenant_context(organization):
+            try:
+                archived += documents_retention_sweep_firm(
+                    organization=organization, now=now
+                )
+            except Exception:
+                logger.exception("Retention sweep of firm %s failed", organization.pk)
+    return archived

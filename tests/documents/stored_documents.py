@@ -12,6 +12,7 @@ from django.db.models import Max
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client
 from documents.models import Document
+from documents.services.retention import retention_date_for
 
 
 def stored_document(
@@ -36,6 +37,8 @@ def stored_document(
             category=category,
             **fields,
         )
+        if "retention_until" not in fields:  # as the upload service does
+            document.retention_until = retention_date_for(document)
         document.file.save("ignored.pdf", ContentFile(content), save=False)
         document.save()
         return document
@@ -64,9 +67,10 @@ def stored_version(document: Document, *, content: bytes | None = None) -> Docum
             tax_year=root.tax_year,
             parent_document=root,
             version=number,
-            retention_until=root.retention_until,
             legal_hold=root.legal_hold,
+            legal_hold_reason=root.legal_hold_reason,
         )
+        version.retention_until = retention_date_for(version)
         version.file.save("ignored.pdf", ContentFile(content), save=False)
         version.save()
         return version

@@ -20,6 +20,12 @@ SCHEDULES = [
         "documents.tasks_scheduled.document_request_reminders_send",
         60,
     ),
+    # Daily: archives documents past retention (purging stays a person's decision).
+    (
+        "documents retention sweep",
+        "documents.tasks_scheduled.documents_retention_sweep",
+        24 * 60,
+    ),
 ]
 
 
