@@ -26,6 +26,8 @@ SCHEDULES = [
         "documents.tasks_scheduled.documents_retention_sweep",
         24 * 60,
     ),
+    # Hourly: each firm's recurring workflows whose creation date has come.
+    ("recurring workflows", "workflows.tasks.recurring_executions_run", 60),
 ]
 
 

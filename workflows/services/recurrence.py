@@ -1,0 +1,435 @@
+"""Recurring schedules: the periods they cover, and the executions made for them.
+
+A schedule's periods start on `starts_on` and then every month, quarter or year
+after it (or at each occurrence of an RFC 5545 rule). Months are counted from
+the first date, never from the previous period, so a schedule starting on
+January 31 has periods starting February 28 (29 in a leap year), March 31,
+April 30. A period ends the day before the next one starts.
+
+`recurring_executions_create` makes the execution of each period whose creation
+date (`period start - create_days_ahead`) has come. It is safe to run again and
+in several workers at once: executions are inserted with ON CONFLICT DO NOTHING
+against the unique (recurring_schedule, period_start) constraint, and only the
+rows a run really inserted get their tasks. Tasks are expanded in bulk with the
+engine's own rules (`workflows.services.executions`: assignee rules, due
+offsets, dependencies), a fixed number of queries per batch of executions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import islice
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule, rrulestr
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from advisoros.tenancy.models import Organization, Role
+from clients.models import ClientStatus
+from workflows.models import (
+    Priority,
+    RecurringSchedule,
+    StepDependency,
+    StepTemplate,
+    Task,
+    TaskDependency,
+    TaskStatus,
+    WorkflowExecution,
+    WorkflowTemplate,
+)
+from workflows.services.executions import _Assigner, _members_for, step_due_date
+from workflows.services.tasks import notify
+
+logger = logging.getLogger(__name__)
+Frequency = RecurringSchedule.Frequency
+
+# A run creates at most this many periods per schedule (a schedule whose start
+# lies far back catches up over several runs instead of all at once).
+MAX_PERIODS_PER_RUN = 12
+# Executions inserted (and expanded) per transaction.
+BATCH_SIZE = 1000
+MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.YEARLY: 12}
+# Rules finer than a day make no sense for a firm's work.
+RULE_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+_FREQ = re.compile(r"(?:^|[;:\s])FREQ=(\w+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    label: str
+
+
+# Rules ------------------------------------------------------------------------------
+
+
+def recurrence_rule_parse(text: str, *, starts_on: date) -> rrule:
+    """The rule of an RRULE text (with or without the "RRULE:" prefix), from
+    `starts_on`; ValidationError with a message a person can act on."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write the rule, e.g. FREQ=MONTHLY;BYMONTHDAY=15.")
+    if "\n" in text or "DTSTART" in text.upper():
+        raise ValidationError(
+            "Write one RRULE line only; the start date comes from the schedule."
+        )
+    found = _FREQ.search(text)
+    if found is None:
+        raise ValidationError("The rule needs a frequency, e.g. FREQ=MONTHLY.")
+    if found.group(1).upper() not in RULE_FREQUENCIES:
+        raise ValidationError(
+            "The rule repeats too often: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY."
+        )
+    try:
+        rule = rrulestr(text, dtstart=_midnight(starts_on))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"This is not a valid RRULE: {exc}.") from exc
+    if not isinstance(rule, rrule):
+        raise ValidationError("Write a single RRULE.")
+    if rule.after(_midnight(starts_on), inc=True) is None:
+        raise ValidationError("The rule has no date on or after the start date.")
+    return rule
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)  # noqa: DTZ001 (a calendar date)
+
+
+# Periods ----------------------------------------------------------------------------
+
+
+def _month_label(start: date) -> str:
+    return date_format(start, "F Y")
+
+
+def _span_label(start: date, end: date) -> str:
+    if start.year == end.year:
+        return f"{date_format(start, 'M')} – {date_format(end, 'M Y')}"
+    return f"{date_format(start, 'M Y')} – {date_format(end, 'M Y')}"
+
+
+def period_label(frequency: str, start: date, end: date) -> str:
+    """ "March 2027", "Q1 2027", "2026"; periods off the calendar say their span."""
+    if frequency == Frequency.MONTHLY:
+        return _month_label(start)
+    if frequency == Frequency.QUARTERLY:
+        if start.day == 1 and start.month in (1, 4, 7, 10):
+            return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+        return _span_label(start, end)
+    if frequency == Frequency.YEARLY:
+        if (start.month, start.day) == (1, 1):
+            return str(start.year)
+        return _span_label(start, end)
+    return date_format(start, "F j, Y")
+
+
+def _rule_step(rule: rrule) -> relativedelta:
+    """How long one period of a rule lasts when no next date tells (the last one)."""
+    freq, interval = rule._freq, rule._interval  # dateutil keeps them private
+    return {
+        0: relativedelta(years=interval),
+        1: relativedelta(months=interval),
+        2: relativedelta(weeks=interval),
+    }.get(freq, relativedelta(days=interval))
+
+
+def _starts(
+    frequency: str, rule_text: str, starts_on: date
+) -> Iterator[tuple[date, date]]:
+    """(start, next start) of each period, without end."""
+    if frequency in MONTHS:
+        months = MONTHS[frequency]
+        k = 0
+        while True:
+            # Always from the first date: Jan 31 -> Feb 28 -> Mar 31 (not Mar 28).
+            yield (
+                starts_on + relativedelta(months=months * k),
+                starts_on + relativedelta(months=months * (k + 1)),
+            )
+            k += 1
+    rule = recurrence_rule_parse(rule_text, starts_on=starts_on)
+    occurrences = (d.date() for d in rule)
+    current = next(occurrences, None)
+    while current is not None:
+        following = next(occurrences, None)
+        yield current, following or current + _rule_step(rule)
+        current = following
+
+
+def schedule_periods(
+    *,
+    frequency: str,
+    starts_on: date,
+    rule: str = "",
+    ends_on: date | None = None,
+    after: date | None = None,
+) -> Iterator[Period]:
+    """The periods of a schedule in order, those starting after `after` only, up
+    to the last one starting on or before `ends_on` (endless without it)."""
+    for start, following in _starts(frequency, rule, starts_on):
+        if ends_on is not None and start > ends_on:
+            return
+        if after is not None and start <= after:
+            continue
+        end = following - timedelta(days=1)
+        yield Period(start, end, period_label(frequency, start, end))
+
+
+def periods_of(
+    schedule: RecurringSchedule, *, after: date | None = None
+) -> Iterator[Period]:
+    return schedule_periods(
+        frequency=schedule.frequency,
+        starts_on=schedule.starts_on,
+        rule=schedule.rrule,
+        ends_on=schedule.ends_on,
+        after=after,
+    )
+
+
+def execution_name(template: WorkflowTemplate, period: Period) -> str:
+    """ "Monthly close – March 2027"."""
+    return f"{template.name} – {period.label}"[:200]
+
+
+def period_creation_date(schedule: RecurringSchedule, period: Period) -> date:
+    return period.start - timedelta(days=schedule.create_days_ahead)
+
+
+def period_due_date(schedule: RecurringSchedule, period: Period) -> date:
+    return period.end + timedelta(days=schedule.due_days_after_period)
+
+
+def due_periods(
+    schedule: RecurringSchedule, *, today: date, last_period_start: date | None
+) -> list[Period]:
+    """The periods after the last one made whose creation date has come."""
+    due = []
+    for period in islice(periods_of(schedule, after=last_period_start), 400):
+        if period_creation_date(schedule, period) > today:
+            break
+        due.append(period)
+        if len(due) == MAX_PERIODS_PER_RUN:
+            break
+    return due
+
+
+# The run ----------------------------------------------------------------------------
+
+
+class _FirmAssigner(_Assigner):
+    """The engine's assignee rules (`_Assigner.assignee_id`) for many workflows at
+    once: the firm's members and their open-task loads are read once per run, and
+    role steps spread over the whole run."""
+
+    def __init__(self, *, organization_id: int):
+        # Query: every active member who can do tasks, with their open tasks.
+        self.members = _members_for(
+            organization_id=organization_id,
+            user_ids=set(),
+            roles={r for r in Role.values if r != Role.READONLY},
+        )
+        self.client = self.engagement = None
+
+    def for_workflow(self, execution: WorkflowExecution) -> _FirmAssigner:
+        self.client = execution.client
+        self.engagement = execution.engagement
+        return self
+
+
+@dataclass
+class _Shape:
+    """A template's steps and their dependencies, read once per run."""
+
+    steps: list[StepTemplate]
+    links: list[tuple[int, int]]
+
+    @property
+    def waiting(self) -> set[int]:
+        return {step_id for step_id, _ in self.links}
+
+
+def _shape(template: WorkflowTemplate, cache: dict[int, _Shape]) -> _Shape:
+    if template.pk not in cache:
+        org_id = template.organization_id
+        cache[template.pk] = _Shape(
+            # Query: the template's steps, in order.
+            steps=list(
+                StepTemplate.objects.filter(
+                    organization_id=org_id, template=template
+                ).order_by("position", "id")
+            ),
+            # Query: the dependencies between them.
+            links=list(
+                StepDependency.objects.filter(
+                    organization_id=org_id, step__template=template
+                ).values_list("step_id", "depends_on_id")
+            ),
+        )
+    return cache[template.pk]
+
+
+def _active_schedules(organization: Organization) -> list[RecurringSchedule]:
+    last = WorkflowExecution.objects.filter(
+        organization=organization, recurring_schedule=OuterRef("pk")
+    ).order_by("-period_start")
+    # Query: the active schedules with their latest period (one backwards index
+    # probe each on the unique (recurring_schedule, period_start) index).
+    return list(
+        RecurringSchedule.objects.filter(
+            organization=organization, is_active=True, template__is_active=True
+        )
+        .exclude(client__status__in=[ClientStatus.INACTIVE, ClientStatus.ARCHIVED])
+        .select_related("template", "client", "engagement")
+        .annotate(last_period_start=Subquery(last.values("period_start")[:1]))
+        .order_by("pk")
+    )
+
+
+def _new_execution(
+    schedule: RecurringSchedule, period: Period, steps: int
+) -> tuple[WorkflowExecution, str]:
+    """The period's workflow (not saved yet) and its tasks' priority."""
+    engagement = schedule.engagement
+    priority = engagement.priority if engagement is not None else Priority.NORMAL
+    return WorkflowExecution(
+        organization_id=schedule.organization_id,
+        uuid=uuid.uuid4(),  # how this run finds the rows it really inserted
+        template=schedule.template,
+        template_version=schedule.template.version,
+        name=execution_name(schedule.template, period),
+        client=schedule.client,
+        engagement=engagement,
+        start_date=period.start,
+        due_date=period_due_date(schedule, period),
+        tasks_total=steps,
+        recurring_schedule=schedule,
+        period_start=period.start,
+        created_by=schedule.created_by,
+    ), priority if priority in Priority.values else Priority.NORMAL
+
+
+def _tasks_for(
+    execution: WorkflowExecution,
+    shape: _Shape,
+    assigner: _FirmAssigner,
+    priority: str,
+) -> list[Task]:
+    """The workflow's tasks, one per step, as `execution_start` makes them."""
+    assign = assigner.for_workflow(execution)
+    waiting = shape.waiting
+    return [
+        Task(
+            organization_id=execution.organization_id,
+            execution=execution,
+            client=execution.client,
+            step_template=step,
+            step_index=index,
+            title=step.title,
+            instructions=step.instructions,
+            assignee_id=assign.assignee_id(step),
+            due_date=step_due_date(
+                step, start_date=execution.start_date, due_date=execution.due_date
+            ),
+            priority=priority,
+            status=TaskStatus.PENDING if step.pk in waiting else TaskStatus.READY,
+            checklist=[{"text": str(item), "done": False} for item in step.checklist],
+            budgeted_minutes=step.budgeted_minutes,
+            needs_approval=step.needs_approval,
+            completes_on=step.completes_on,
+        )
+        for index, step in enumerate(shape.steps)
+    ]
+
+
+@transaction.atomic
+def _create_batch(
+    planned: list[tuple[RecurringSchedule, Period]],
+    shapes: dict[int, _Shape],
+    assigner: _FirmAssigner,
+) -> int:
+    rows = []
+    for schedule, period in planned:
+        shape = _shape(schedule.template, shapes)
+        rows.append((*_new_execution(schedule, period, len(shape.steps)), shape))
+    # Query: insert them; a period another run already made is skipped by the
+    # unique (recurring_schedule, period_start) constraint (ON CONFLICT DO NOTHING).
+    WorkflowExecution.objects.bulk_create(
+        [e for e, _, _ in rows], ignore_conflicts=True
+    )
+    # Query: which of them this run inserted (the others' uuids went nowhere).
+    inserted = dict(
+        WorkflowExecution.objects.filter(
+            uuid__in=[e.uuid for e, _, _ in rows]
+        ).values_list("uuid", "pk")
+    )
+    tasks: list[Task] = []
+    links: list[tuple[Task, Task]] = []  # (task, the task it depends on)
+    for execution, priority, shape in rows:
+        if execution.uuid not in inserted:
+            continue
+        execution.pk = inserted[execution.uuid]
+        made = _tasks_for(execution, shape, assigner, priority)
+        by_step = {task.step_template_id: task for task in made}
+        links.extend(
+            (by_step[step_id], by_step[depends_on_id])
+            for step_id, depends_on_id in shape.links
+        )
+        tasks.extend(made)
+    # Query: the tasks of every new workflow (PostgreSQL returns their keys).
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    if links:
+        # Query: their dependencies, mirroring the steps'.
+        TaskDependency.objects.bulk_create(
+            (
+                TaskDependency(
+                    organization_id=task.organization_id,
+                    task_id=task.pk,
+                    depends_on_id=depends_on.pk,
+                )
+                for task, depends_on in links
+            ),
+            batch_size=5000,
+        )
+    notify("ready", [t for t in tasks if t.status == TaskStatus.READY])
+    return len(inserted)
+
+
+def recurring_executions_create(*, organization: Organization, today: date) -> int:
+    """Create the executions of every period whose creation date has come, for
+    the firm's active schedules; return how many this run created (0 when run
+    again: the database refuses a second execution of a period)."""
+    schedules = _active_schedules(organization)
+    planned = []
+    for schedule in schedules:
+        try:
+            periods = due_periods(
+                schedule, today=today, last_period_start=schedule.last_period_start
+            )
+        except ValidationError:
+            # A rule the form would refuse (written by hand): the others go on.
+            logger.warning("Schedule %s has an invalid rule", schedule.uuid)
+            continue
+        planned.extend((schedule, period) for period in periods)
+    created = 0
+    if planned:
+        shapes: dict[int, _Shape] = {}
+        assigner = _FirmAssigner(organization_id=organization.pk)
+        planned = [p for p in planned if _shape(p[0].template, shapes).steps]
+        for i in range(0, len(planned), BATCH_SIZE):
+            created += _create_batch(planned[i : i + BATCH_SIZE], shapes, assigner)
+    if schedules:
+        RecurringSchedule.objects.filter(
+            organization=organization, pk__in=[s.pk for s in schedules]
+        ).update(last_run_at=timezone.now())
+    return created
