@@ -4,13 +4,15 @@ cancel. Reads for everyone in the firm; every change needs the staff role."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.forms import Form
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -117,6 +119,15 @@ def _listed(qs: QuerySet[DocumentRequest], today) -> QuerySet[DocumentRequest]:
     return with_progress(
         qs.select_related("client", "engagement").only(*LIST_COLUMNS), today=today
     )
+
+
+def document_url_maker(org_slug: str) -> Callable[[object], str]:
+    """Links to document pages, one reverse() per page; none while the document
+    pages are not installed (they ship in a sibling module)."""
+    try:
+        return row_url("documents:document_detail", "document_uuid", org_slug=org_slug)
+    except NoReverseMatch:
+        return lambda value: ""
 
 
 def _with_links(request: OrgRequest, rows: list) -> list:
@@ -333,7 +344,10 @@ def request_detail(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
             Prefetch("documents", queryset=attached, to_attr="attached")
         )
     )
+    document_url = document_url_maker(request.organization.slug)
     for item in items:
+        for document in item.attached:
+            document.url = document_url(document.uuid)
         item.is_overdue = (
             item.status in OWED_STATUSES
             and item.due_date is not None

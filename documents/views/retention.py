@@ -35,6 +35,7 @@ from documents.services.retention import (
     document_settings_update,
 )
 from documents.services.settings import document_settings_for
+from documents.views.requests import document_url_maker
 
 PAGE_SIZE = 50
 LIST_COLUMNS = (
@@ -99,6 +100,9 @@ def retention_list(request: OrgRequest, org_slug: str) -> HttpResponse:
         cursor=request.GET.get("cursor") or None,
         size=PAGE_SIZE,
     )
+    document_url = document_url_maker(request.organization.slug)
+    for document in page.rows:
+        document.url = document_url(document.uuid)
     # Query: how many documents each tab holds.
     counts = _latest(request).aggregate(
         due=Count("id", filter=_tab_filter("due", today)),
