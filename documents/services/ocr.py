@@ -42,6 +42,7 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from documents import classify, ocr
 from documents.models import Document, DocumentCategory, OcrStatus
+from documents.services.retention import document_retention_refresh
 from documents.services.settings import document_settings_for
 
 # A suggestion at least this sure is applied to a document still filed as "other".
@@ -70,7 +71,6 @@ SUGGESTION_FIELDS = (
     "suggestion_reasons",
     "category",
     "tax_year",
-    "retention_until",
 )
 
 
@@ -174,6 +174,7 @@ def _finish_read(
     document: Document, text: str, words: int, confidence_sum: float, *, pages_done
 ) -> None:
     document = Document.objects.select_for_update().get(pk=document.pk)
+    filed_as = (document.category, document.tax_year)
     confidence = round(confidence_sum / words, 4) if words else 0.0
     threshold = float(
         document_settings_for(document.organization_id).ocr_review_threshold
@@ -202,6 +203,9 @@ def _finish_read(
             "updated_at",
         ]
     )
+    if (document.category, document.tax_year) != filed_as:
+        # Category and tax year decide how long the firm keeps the document.
+        document_retention_refresh(document=document)
 
 
 def _store_suggestion(document: Document, suggestion: classify.Suggestion) -> None:
@@ -224,18 +228,6 @@ def _store_suggestion(document: Document, suggestion: classify.Suggestion) -> No
         and suggestion.category == document.category
     ):
         document.tax_year = suggestion.tax_year
-    _refresh_retention(document)
-
-
-def _refresh_retention(document: Document) -> None:
-    """Category and tax year decide the retention date (documents.services.retention,
-    when that exists)."""
-    try:
-        from documents.services.retention import retention_date_for
-    except ImportError:
-        return
-    if not document.legal_hold:
-        document.retention_until = retention_date_for(document)
 
 
 def _finish_skipped(document: Document) -> None:
@@ -268,7 +260,6 @@ def document_review_confirm(
     document.reviewed_at = timezone.now()
     if document.ocr_status == OcrStatus.NEEDS_REVIEW:
         document.ocr_status = OcrStatus.COMPLETED
-    _refresh_retention(document)
     document.save(
         update_fields=[
             "category",
@@ -276,11 +267,10 @@ def document_review_confirm(
             "reviewed_by",
             "reviewed_at",
             "ocr_status",
-            "retention_until",
             "updated_at",
         ]
     )
-    return document
+    return document_retention_refresh(document=document)
 
 
 @transaction.atomic

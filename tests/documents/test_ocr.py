@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 from django.db import connections
@@ -63,6 +64,8 @@ def test_a_confident_suggestion_is_applied_to_a_document_filed_as_other(
     assert "Found “Wage and Tax Statement”" in document.suggestion_reasons
     assert document.category == "w2"
     assert document.suggested_tax_year == document.tax_year == 2025
+    # Kept 7 years after the end of the tax year (the firm's default policy).
+    assert document.retention_until == date(2032, 12, 31)
 
 
 def test_a_suggestion_never_overrides_a_category_chosen_at_upload(client_alpha):
@@ -355,6 +358,7 @@ def test_a_person_confirming_a_document_takes_it_out_of_review(cast, client_alph
 
     assert document.ocr_status == OcrStatus.COMPLETED
     assert (document.category, document.tax_year) == ("w2", 2025)
+    assert document.retention_until == date(2032, 12, 31)
     assert document.reviewed_by == cast.sam
     assert document.reviewed_at is not None
     # Read again later, a confirmed document stays out of the queue.
