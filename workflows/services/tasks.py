@@ -34,7 +34,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 
 from advisoros.accounts.models import User
@@ -549,4 +549,52 @@ def task_assign(*, task: Task, assignee: User | None, by: User | None) -> Task:
     task.save(update_fields=["assignee", "updated_at"])
     if assignee is not None and (by is None or assignee.pk != by.pk):
         notify("assigned", [task])
+    return task
+
+
+# The task page's small writes ----------------------------------------------------------
+
+
+@transaction.atomic
+def task_checklist_toggle(*, task: Task, index: int, done: bool, by: User) -> Task:
+    """Tick (or untick) one checklist item of an open task."""
+    require_member(task.organization_id, by, Role.STAFF)
+    task = Task.objects.select_for_update().get(
+        organization_id=task.organization_id, pk=task.pk
+    )
+    if task.status in CLOSED_STATUSES:
+        raise ValidationError(
+            f"“{task.title}” is {_label(task.status).lower()}: reopen it to change "
+            "its checklist."
+        )
+    if not 0 <= index < len(task.checklist):
+        raise ValidationError("That checklist item no longer exists. Reload the page.")
+    item = dict(task.checklist[index])
+    item["done"] = bool(done)
+    task.checklist = [*task.checklist[:index], item, *task.checklist[index + 1 :]]
+    task.save(update_fields=["checklist", "updated_at"])
+    return task
+
+
+@transaction.atomic
+def task_comment_add(*, task: Task, body: str, by: User) -> TaskComment:
+    require_member(task.organization_id, by, Role.STAFF)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Write the comment first."})
+    return TaskComment.objects.create(
+        organization_id=task.organization_id, task=task, author=by, body=body
+    )
+
+
+@transaction.atomic
+def task_log_minutes(*, task: Task, minutes: int, by: User) -> Task:
+    """Add time worked on the task to its actual minutes (budget vs actual)."""
+    require_member(task.organization_id, by, Role.STAFF)
+    if not 0 < minutes <= 24 * 60:
+        raise ValidationError({"minutes": "Enter between 1 and 1440 minutes."})
+    Task.objects.filter(organization_id=task.organization_id, pk=task.pk).update(
+        actual_minutes=F("actual_minutes") + minutes, updated_at=timezone.now()
+    )
+    task.refresh_from_db(fields=["actual_minutes", "updated_at"])
     return task
