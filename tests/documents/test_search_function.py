@@ -1,0 +1,244 @@
+"""The SECURITY DEFINER search function: it uses its indexes, and it cannot leak.
+
+`document_search_ids` is owned by `advisoros_search`, a NOLOGIN role whose one
+extra right is a SELECT-only policy on documents_document; the function names
+the firm itself, from the same setting the policies read.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from advisoros.tenancy.db import platform_bypass, tenant_context
+from documents.models import Document
+from tests.documents.test_search import make_client, make_document
+
+FUNCTION_ARGS = (
+    "text, bigint, boolean, boolean, bigint, text, integer, text, real, bigint, integer"
+)
+
+
+def call(query: str, *, user_id: int, every_level: bool = True, **kw) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT document_id FROM document_search_ids(%s, %s, %s, %s, %s)",
+            [query, user_id, every_level, False, kw.get("client_id")],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def fetch(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@contextmanager
+def as_role(role: str):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            yield
+        finally:
+            cursor.execute("RESET ROLE")
+
+
+@pytest.fixture
+def firms(cast):
+    """Alpha and Beta, each with a document that says "payroll"."""
+    alpha_client = make_client(cast.alpha, "Jane Doe")
+    beta_client = make_client(cast.beta, "Bob Beta")
+    return {
+        "alpha": make_document(alpha_client, title="Alpha payroll"),
+        "beta": make_document(beta_client, title="Beta payroll"),
+        "beta_client": beta_client,
+    }
+
+
+def test_the_function_finds_the_firms_documents(cast, firms):
+    with tenant_context(cast.alpha):
+        assert call("payroll", user_id=cast.alice.pk) == [firms["alpha"].pk]
+    with tenant_context(cast.beta):
+        assert call("payroll", user_id=cast.oscar.pk) == [firms["beta"].pk]
+
+
+def test_the_function_returns_nothing_without_a_firm_setting(cast, firms):
+    assert fetch("SELECT current_setting('app.organization_id', true)") in (
+        [("",)],
+        [(None,)],
+    )
+    assert call("payroll", user_id=cast.alice.pk) == []
+
+
+def test_the_function_ignores_the_platform_bypass(cast, firms):
+    with platform_bypass():
+        assert Document.objects.filter(title__endswith="payroll").count() == 2
+        assert call("payroll", user_id=cast.alice.pk) == []
+
+
+def test_another_firms_documents_never_come_back(cast, firms):
+    with tenant_context(cast.alpha):
+        # Even asked for Beta's client by id, with every access level.
+        found = call(
+            "payroll", user_id=cast.alice.pk, client_id=firms["beta_client"].pk
+        )
+        everything = call("payroll beta", user_id=cast.alice.pk)
+    assert found == []
+    assert everything == []
+
+
+def test_no_setting_is_left_behind_by_a_call(cast, firms):
+    with tenant_context(cast.alpha):
+        before = fetch(
+            "SELECT current_user, current_setting('app.rls_bypass', true),"
+            " current_setting('app.organization_id', true)"
+        )
+        call("payroll", user_id=cast.alice.pk)
+        after = fetch(
+            "SELECT current_user, current_setting('app.rls_bypass', true),"
+            " current_setting('app.organization_id', true)"
+        )
+    assert after == before
+    assert after[0][0] == "advisoros_app"
+    assert after[0][1] in ("", None)
+
+
+def test_the_function_is_owned_by_a_role_the_app_does_not_inherit(db):
+    (row,) = fetch(
+        "SELECT pg_get_userbyid(p.proowner), p.prosecdef, p.provolatile, p.proconfig,"
+        " r.rolcanlogin, r.rolsuper, r.rolbypassrls,"
+        " pg_has_role(current_user, r.oid, 'USAGE'),"
+        " has_function_privilege('public', p.oid, 'EXECUTE')"
+        " FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner"
+        f" WHERE p.oid = 'document_search_ids({FUNCTION_ARGS})'::regprocedure"
+    )
+    owner, definer, volatility, config, login, superuser, bypass, inherited, public = (
+        row
+    )
+    assert (owner, definer, volatility) == ("advisoros_search", True, "s")
+    assert "search_path=pg_catalog, public, pg_temp" in config
+    assert not (login or superuser or bypass)
+    assert not inherited  # the reader policy never applies to the app's queries
+    assert not public
+
+
+def test_the_search_role_may_only_read_documents(cast, firms):
+    (policy,) = fetch(
+        "SELECT cmd, roles::text[], qual FROM pg_policies"
+        " WHERE tablename = 'documents_document' AND policyname <> 'tenant_isolation'"
+    )
+    assert policy == ("SELECT", ["advisoros_search"], "true")
+    with tenant_context(cast.alpha), as_role("advisoros_search"):
+        with pytest.raises(DatabaseError, match="permission denied"):
+            with transaction.atomic():
+                fetch("UPDATE documents_document SET title = 'x' RETURNING id")
+        # Other tables keep the tenant policy for it: only Alpha's clients.
+        names = {r[0] for r in fetch("SELECT display_name FROM clients_client")}
+    assert names == {"Jane Doe"}
+
+
+def test_the_app_role_still_cannot_read_another_firms_documents(cast, firms):
+    with tenant_context(cast.alpha):
+        titles = {r[0] for r in fetch("SELECT title FROM documents_document")}
+    assert titles == {"Alpha payroll"}
+
+
+# The trap and its way out: EXPLAIN -----------------------------------------------
+
+
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+VOCABULARY = _split(
+    "income wages federal withholding employer social security medicare tips "
+    "state local tax return schedule deduction interest dividend mortgage bank "
+    "statement balance deposit payment invoice receipt payroll quarterly"
+)
+
+
+def _fill(client, count: int) -> None:
+    """`count` documents of OCR-like text (the trigger indexes them)."""
+    n = len(VOCABULARY)
+    with tenant_context(client.organization):
+        Document.objects.bulk_create(
+            Document(
+                organization_id=client.organization_id,
+                client=client,
+                title=f"Scan {g}",
+                original_filename=f"scan_{g}.pdf",
+                file=f"private/{client.organization_id}/documents/{g}",
+                size=1,
+                mime_type="application/pdf",
+                checksum=f"{g:064d}",
+                ocr_status="completed",
+                ocr_text=" ".join(VOCABULARY[(g * 7 + i * 13) % n] for i in range(60)),
+            )
+            for g in range(count)
+        )
+
+
+def _plan(sql: str, params) -> str:
+    (row,) = fetch(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    return json.dumps(row[0])
+
+
+@pytest.fixture
+def big_firms(cast):
+    alpha_client = make_client(cast.alpha, "Jane Doe")
+    beta_client = make_client(cast.beta, "Bob Beta")
+    _fill(alpha_client, 1000)
+    _fill(beta_client, 1000)
+    rare = make_document(alpha_client, title="Zeppelin invoice", ocr_text="zeppelin")
+    with connection.cursor() as cursor:
+        # What autovacuum does: move new entries out of the GIN pending lists
+        # (which the planner, rightly, prices high), then fresh statistics.
+        cursor.execute(
+            "SELECT gin_clean_pending_list('document_search_vector_gin'),"
+            " gin_clean_pending_list('document_filename_trgm')"
+        )
+        cursor.execute("ANALYZE documents_document")
+    return rare
+
+
+# The search's own filter: what the function's WHERE does for one word.
+MATCH = (
+    "SELECT id FROM documents_document d WHERE d.organization_id = %s"
+    " AND d.is_latest_version AND d.search_vector @@ document_search_query(%s)"
+)
+
+
+def test_under_the_tenant_policy_the_gin_index_cannot_be_used(cast, big_firms):
+    with tenant_context(cast.alpha):
+        plan = _plan(MATCH, [cast.alpha.pk, "zeppelin"])
+    assert "document_search_vector_gin" not in plan  # the trap: a scan of the firm
+
+
+def test_as_the_search_role_the_gin_index_is_used(cast, big_firms):
+    with tenant_context(cast.alpha), as_role("advisoros_search"):
+        plan = _plan(MATCH, [cast.alpha.pk, "zeppelin"])
+    assert "document_search_vector_gin" in plan
+
+
+def test_the_search_function_scans_the_gin_index(cast, big_firms):
+    scans = "SELECT pg_stat_get_xact_numscans('document_search_vector_gin'::regclass)"
+    with tenant_context(cast.alpha):
+        (before,) = fetch(scans)
+        found = call("zeppelin", user_id=cast.alice.pk)
+        (after,) = fetch(scans)
+    assert found == [big_firms.pk]
+    assert after[0] > before[0]
+
+
+def test_a_typo_search_scans_the_file_name_trigram_index(cast, big_firms):
+    scans = "SELECT pg_stat_get_xact_numscans('document_filename_trgm'::regclass)"
+    with tenant_context(cast.alpha):
+        (before,) = fetch(scans)
+        found = call("scan_999.pfd", user_id=cast.alice.pk)
+        (after,) = fetch(scans)
+    assert found  # scan_999.pdf, and file names like it
+    assert after[0] > before[0]
