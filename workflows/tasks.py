@@ -8,18 +8,10 @@ when it fails for good, a line on that firm's failed-jobs page.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
-
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
-
-
-def firm_today(organization: Organization):
-    """The date in the firm's own time zone."""
-    return timezone.localdate(timezone=ZoneInfo(organization.timezone))
+from clients.services.engagements import firm_today
 
 
 def _fan_out(func: str, organization_ids) -> int:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from workflows.views import board, executions, jobs, my_work, templates, workload
+from workflows.views import (
+    board,
+    executions,
+    jobs,
+    my_work,
+    schedules,
+    templates,
+    workload,
+)
 
 app_name = "workflows"
 
@@ -13,4 +21,5 @@ urlpatterns = [
     *templates.urlpatterns,
     *workload.urlpatterns,
     *jobs.urlpatterns,
+    *schedules.urlpatterns,
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import ClientStatus
+from clients.services.engagements import firm_today
 from workflows.models import (
     RecurringSchedule,
     Task,
@@ -24,7 +25,7 @@ from workflows.services.recurrence import (
     recurring_executions_create,
     schedule_periods,
 )
-from workflows.tasks import firm_today, recurring_executions_run
+from workflows.tasks import recurring_executions_run
 
 CLOSE_STEPS = [
     ("Reconcile bank", {"due_offset_days": 5, "assignee_rule": "preparer"}),
@@ -285,7 +286,28 @@ def test_the_next_runs_create_the_following_periods_only(
     ]
 
 
-def test_a_late_run_catches_up_on_every_missed_period(
+def test_a_late_run_catches_up_on_the_periods_still_before_their_due_date(
+    cast, close_template, make_wf_client
+):
+    _schedule(
+        close_template,
+        make_wf_client(cast.alpha, "Jane Doe"),
+        starts_on=date(2027, 1, 1),
+        create_days_ahead=10,
+        due_days_after_period=15,
+    )
+
+    # The job was down: January (due Feb 15) and February (made from Jan 22) are
+    # both still worth doing; March is made from Feb 19.
+    assert _create(cast.alpha, date(2027, 2, 10)) == 2
+
+    assert [e.name for e in _executions(cast.alpha)] == [
+        "Monthly close – January 2027",
+        "Monthly close – February 2027",
+    ]
+
+
+def test_periods_already_past_their_due_date_are_skipped(
     cast, close_template, make_wf_client
 ):
     _schedule(
@@ -295,13 +317,12 @@ def test_a_late_run_catches_up_on_every_missed_period(
         starts_on=date(2027, 1, 1),
     )
 
-    assert _create(cast.alpha, date(2027, 9, 1)) == 3
+    # Q1 was due April 15 and Q2 July 15: paused, or set up late, they are not
+    # made now; Q3 (due Oct 15) is.
+    assert _create(cast.alpha, date(2027, 9, 1)) == 1
 
-    assert [e.name for e in _executions(cast.alpha)] == [
-        "Monthly close – Q1 2027",
-        "Monthly close – Q2 2027",
-        "Monthly close – Q3 2027",
-    ]
+    assert [e.name for e in _executions(cast.alpha)] == ["Monthly close – Q3 2027"]
+    assert _create(cast.alpha, date(2027, 9, 1)) == 0
 
 
 def test_a_deleted_period_is_not_made_again(cast, close_template, make_wf_client):

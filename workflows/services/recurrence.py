@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from advisoros.tenancy.models import Organization, Role
+from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import ClientStatus
 from workflows.models import (
     Priority,
@@ -58,8 +59,6 @@ MAX_PERIODS_PER_RUN = 12
 # Executions inserted (and expanded) per transaction.
 BATCH_SIZE = 1000
 MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.YEARLY: 12}
-# Rules finer than a day make no sense for a firm's work.
-RULE_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _FREQ = re.compile(r"(?:^|[;:\s])FREQ=(\w+)", re.IGNORECASE)
 
 
@@ -86,7 +85,7 @@ def recurrence_rule_parse(text: str, *, starts_on: date) -> rrule:
     found = _FREQ.search(text)
     if found is None:
         raise ValidationError("The rule needs a frequency, e.g. FREQ=MONTHLY.")
-    if found.group(1).upper() not in RULE_FREQUENCIES:
+    if found.group(1).upper() in ("HOURLY", "MINUTELY", "SECONDLY"):
         raise ValidationError(
             "The rule repeats too often: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY."
         )
@@ -213,11 +212,15 @@ def period_due_date(schedule: RecurringSchedule, period: Period) -> date:
 def due_periods(
     schedule: RecurringSchedule, *, today: date, last_period_start: date | None
 ) -> list[Period]:
-    """The periods after the last one made whose creation date has come."""
+    """The periods after the last one made whose creation date has come, less
+    those already past their due date (a paused schedule, or a job down for
+    weeks, does not make work that is overdue before it starts)."""
     due = []
     for period in islice(periods_of(schedule, after=last_period_start), 400):
         if period_creation_date(schedule, period) > today:
             break
+        if period_due_date(schedule, period) < today:
+            continue
         due.append(period)
         if len(due) == MAX_PERIODS_PER_RUN:
             break
@@ -433,3 +436,86 @@ def recurring_executions_create(*, organization: Organization, today: date) -> i
             organization=organization, pk__in=[s.pk for s in schedules]
         ).update(last_run_at=timezone.now())
     return created
+
+
+# Schedules --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recurring_schedule_create(
+    *,
+    organization: Organization,
+    client,
+    template: WorkflowTemplate,
+    frequency: str,
+    starts_on: date,
+    rrule_text: str = "",
+    ends_on: date | None = None,
+    engagement=None,
+    create_days_ahead: int = 14,
+    due_days_after_period: int = 15,
+    by=None,
+) -> RecurringSchedule:
+    """A schedule of `template` for `client`; the periods already due are created
+    by a job queued when this transaction commits."""
+    errors: dict[str, str] = {}
+    if client.organization_id != organization.pk:
+        errors["client"] = "Choose one of the firm's clients."
+    if template.organization_id != organization.pk or not template.is_active:
+        errors["template"] = "Choose one of the firm's active templates."
+    if engagement is not None and engagement.client_id != client.pk:
+        errors["engagement"] = "Choose one of this client's engagements."
+    if frequency == Frequency.RRULE:
+        try:
+            recurrence_rule_parse(rrule_text, starts_on=starts_on)
+        except ValidationError as exc:
+            errors["rrule"] = exc.messages[0]
+    else:
+        rrule_text = ""
+    if ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = "The last period cannot start before the first."
+    if errors:
+        raise ValidationError(errors)
+    schedule = RecurringSchedule(
+        organization=organization,
+        client=client,
+        engagement=engagement,
+        template=template,
+        frequency=frequency,
+        rrule=rrule_text,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        create_days_ahead=create_days_ahead,
+        due_days_after_period=due_days_after_period,
+        created_by=by,
+    )
+    schedule.full_clean()
+    schedule.save()
+    enqueue_for_organization("workflows.tasks.recurring_executions_job", organization)
+    return schedule
+
+
+@transaction.atomic
+def recurring_schedule_set_active(
+    *, schedule: RecurringSchedule, active: bool
+) -> RecurringSchedule:
+    """Pause or resume. A resumed schedule makes, at the next run, the periods it
+    missed meanwhile that are not past their due date yet."""
+    locked = RecurringSchedule.objects.select_for_update().get(
+        organization_id=schedule.organization_id, pk=schedule.pk
+    )
+    if locked.is_active != active:
+        locked.is_active = active
+        locked.save(update_fields=["is_active", "updated_at"])
+    schedule.is_active = locked.is_active
+    return locked
+
+
+def next_periods(
+    schedule: RecurringSchedule, *, last_period_start: date | None, count: int
+) -> list[Period]:
+    """The coming periods not made yet (none for an unreadable rule)."""
+    try:
+        return list(islice(periods_of(schedule, after=last_period_start), count))
+    except ValidationError:
+        return []
