@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Membership, Role
 from tests.workflows.conftest import fresh, move, tasks_of
-from workflows.models import ExecutionStatus, Task, TaskStatus
+from workflows.models import ExecutionStatus, Task, TaskStatus, WorkflowExecution
 from workflows.services.executions import (
     execution_cancel,
     execution_pause,
@@ -337,3 +337,48 @@ def test_a_member_who_left_cannot_pause(cast, execution):
         pytest.raises(ValidationError, match="Only active members"),
     ):
         execution_pause(execution=execution, by=cast.sam)
+
+
+def test_building_many_workflows_with_one_firm_assigner_spreads_role_steps(
+    cast, make_template, make_wf_client, make_member
+):
+    from workflows.services.executions import (
+        Assigner,
+        execution_tasks_build,
+        template_shape,
+    )
+
+    stan = make_member(cast.alpha, "Stan Staff", Role.STAFF)
+    template = make_template(
+        cast.alpha,
+        "Payroll",
+        _rules(
+            ("Prepare", {"assignee_rule": "role", "assignee_role": "staff"}),
+            ("Approve", {"assignee_rule": "partner", "after": ["Prepare"]}),
+        ),
+    )
+    clients = [
+        make_wf_client(cast.alpha, name, partner=cast.alice) for name in ("A", "B")
+    ]
+    with tenant_context(cast.alpha):
+        shape = template_shape(template)
+        assigner = Assigner.for_firm(organization_id=cast.alpha.pk)
+        built = []
+        for client in clients:
+            execution = WorkflowExecution(
+                organization=cast.alpha, client=client, start_date=date(2027, 1, 1)
+            )
+            assigner.use(client=client, engagement=None)
+            built.append(
+                execution_tasks_build(
+                    execution=execution, shape=shape, assigner=assigner
+                )
+            )
+
+    preparers = {tasks[0].assignee_id for tasks, _ in built}
+    assert preparers == {cast.sam.pk, stan.pk}
+    assert [tasks[1].assignee_id for tasks, _ in built] == [cast.alice.pk] * 2
+    assert [
+        (task.title, before.title) for _, pairs in built for task, before in pairs
+    ] == [("Approve", "Prepare")] * 2
+    assert [t.status for t in built[0][0]] == [TaskStatus.READY, TaskStatus.PENDING]

@@ -65,7 +65,7 @@ class _Member:
     load: int
 
 
-def _members_for(
+def members_for(
     *, organization_id: int, user_ids: set[int], roles: set[str]
 ) -> dict[int, _Member]:
     """One query: the active members among `user_ids` or with one of `roles`, with
@@ -95,7 +95,7 @@ def _members_for(
     return {row[0]: _Member(*row) for row in rows}
 
 
-class _Assigner:
+class Assigner:
     """Resolves each step's assignee rule for one workflow."""
 
     def __init__(
@@ -127,9 +127,28 @@ class _Assigner:
             for s in steps
             if s.assignee_rule == AssigneeRule.ROLE and s.assignee_role
         }
-        self.members = _members_for(
+        self.members = members_for(
             organization_id=organization_id, user_ids=wanted, roles=roles
         )
+
+    @classmethod
+    def for_firm(cls, *, organization_id: int) -> Assigner:
+        """Every working member of the firm with their load, read once (one query)
+        for many workflows: call `use()` before building each workflow's tasks.
+        Role steps then spread over all of them."""
+        assigner = cls.__new__(cls)
+        assigner.members = members_for(
+            organization_id=organization_id,
+            user_ids=set(),
+            roles={r for r in Role.values if r != Role.READONLY},
+        )
+        assigner.client = assigner.engagement = None
+        return assigner
+
+    def use(self, *, client: Client, engagement: Engagement | None) -> Assigner:
+        self.client = client
+        self.engagement = engagement
+        return self
 
     def _first_member(self, *user_ids: int | None) -> int | None:
         for user_id in user_ids:
@@ -157,6 +176,11 @@ class _Assigner:
             chosen.load += 1  # the next role step of this expansion sees it
             return chosen.user_id
         return None
+
+
+# The first version's names (recurrence imported them).
+_Assigner = Assigner
+_members_for = members_for
 
 
 def step_due_date(
@@ -201,6 +225,95 @@ def _check_start(
         raise ValidationError(errors)
 
 
+@dataclass
+class TemplateShape:
+    """A template's steps in order and the dependencies between them."""
+
+    steps: list[StepTemplate]
+    links: list[tuple[int, int]]  # (step_id, depends_on_id)
+
+    @property
+    def waiting(self) -> set[int]:
+        return {step_id for step_id, _ in self.links}
+
+
+def template_shape(template: WorkflowTemplate) -> TemplateShape:
+    """Two queries; callers starting many workflows read it once per template."""
+    org_id = template.organization_id
+    return TemplateShape(
+        # Query: the template's steps, in order.
+        steps=list(
+            StepTemplate.objects.filter(
+                organization_id=org_id, template=template
+            ).order_by("position", "id")
+        ),
+        # Query: the dependencies between them.
+        links=list(
+            StepDependency.objects.filter(
+                organization_id=org_id, step__template=template
+            ).values_list("step_id", "depends_on_id")
+        ),
+    )
+
+
+def task_priority(engagement: Engagement | None) -> str:
+    """The tasks take the engagement's priority (normal without one)."""
+    priority = engagement.priority if engagement is not None else Priority.NORMAL
+    return priority if priority in Priority.values else Priority.NORMAL
+
+
+def execution_tasks_build(
+    *, execution: WorkflowExecution, shape: TemplateShape, assigner: Assigner
+) -> tuple[list[Task], list[tuple[Task, Task]]]:
+    """The workflow's tasks (not saved), one per step, and the (task, depends on)
+    pairs mirroring the steps' dependencies. `assigner` must be set up for the
+    workflow's client and engagement. Recurrence builds many workflows' tasks
+    with it and inserts them together."""
+    waiting = shape.waiting
+    priority = task_priority(execution.engagement)
+    tasks = [
+        Task(
+            organization_id=execution.organization_id,
+            execution=execution,
+            client=execution.client,
+            step_template=step,
+            step_index=index,
+            title=step.title,
+            instructions=step.instructions,
+            assignee_id=assigner.assignee_id(step),
+            due_date=step_due_date(
+                step, start_date=execution.start_date, due_date=execution.due_date
+            ),
+            priority=priority,
+            status=TaskStatus.PENDING if step.pk in waiting else TaskStatus.READY,
+            checklist=[{"text": str(item), "done": False} for item in step.checklist],
+            budgeted_minutes=step.budgeted_minutes,
+            needs_approval=step.needs_approval,
+            completes_on=step.completes_on,
+        )
+        for index, step in enumerate(shape.steps)
+    ]
+    by_step = {task.step_template_id: task for task in tasks}
+    pairs = [(by_step[a], by_step[b]) for a, b in shape.links]
+    return tasks, pairs
+
+
+def task_dependencies_insert(pairs: list[tuple[Task, Task]]) -> None:
+    """Insert the dependency rows of saved tasks (one bulk insert)."""
+    if pairs:
+        TaskDependency.objects.bulk_create(
+            (
+                TaskDependency(
+                    organization_id=task.organization_id,
+                    task_id=task.pk,
+                    depends_on_id=depends_on.pk,
+                )
+                for task, depends_on in pairs
+            ),
+            batch_size=5000,
+        )
+
+
 @transaction.atomic
 def execution_start(
     *,
@@ -228,31 +341,16 @@ def execution_start(
         recurring_schedule=recurring_schedule,
     )
     org_id = template.organization_id
-    # Query: the template's steps, in order.
-    steps = list(
-        StepTemplate.objects.filter(organization_id=org_id, template=template).order_by(
-            "position", "id"
-        )
-    )
-    if not steps:
+    shape = template_shape(template)  # Queries: steps, dependencies.
+    if not shape.steps:
         raise ValidationError(
             {"template": f"The template “{template.name}” has no steps yet."}
         )
-    # Query: the dependencies between them.
-    links = list(
-        StepDependency.objects.filter(
-            organization_id=org_id, step__template=template
-        ).values_list("step_id", "depends_on_id")
-    )
-    waiting = {step_id for step_id, _ in links}
     # Query: the members the assignee rules may choose, with their load.
-    assigner = _Assigner(
-        organization_id=org_id, steps=steps, client=client, engagement=engagement
+    assigner = Assigner(
+        organization_id=org_id, steps=shape.steps, client=client, engagement=engagement
     )
     name = (name or "").strip() or f"{template.name} – {client.display_name}"
-    priority = engagement.priority if engagement is not None else Priority.NORMAL
-    if priority not in Priority.values:
-        priority = Priority.NORMAL
     # Query: the workflow (plus the change log's entry).
     execution = WorkflowExecution.objects.create(
         organization_id=org_id,
@@ -263,44 +361,18 @@ def execution_start(
         engagement=engagement,
         start_date=start_date,
         due_date=due_date,
-        tasks_total=len(steps),
+        tasks_total=len(shape.steps),
         recurring_schedule=recurring_schedule,
         period_start=period_start,
         created_by=created_by,
     )
-    tasks = [
-        Task(
-            organization_id=org_id,
-            execution=execution,
-            client=client,
-            step_template=step,
-            step_index=index,
-            title=step.title,
-            instructions=step.instructions,
-            assignee_id=assigner.assignee_id(step),
-            due_date=step_due_date(step, start_date=start_date, due_date=due_date),
-            priority=priority,
-            status=TaskStatus.PENDING if step.pk in waiting else TaskStatus.READY,
-            checklist=[{"text": str(item), "done": False} for item in step.checklist],
-            budgeted_minutes=step.budgeted_minutes,
-            needs_approval=step.needs_approval,
-            completes_on=step.completes_on,
-        )
-        for index, step in enumerate(steps)
-    ]
+    tasks, pairs = execution_tasks_build(
+        execution=execution, shape=shape, assigner=assigner
+    )
     # Query: the tasks (PostgreSQL returns their keys).
     Task.objects.bulk_create(tasks)
-    by_step = {task.step_template_id: task.pk for task in tasks}
-    if links:
-        # Query: the task dependencies, mirroring the steps'.
-        TaskDependency.objects.bulk_create(
-            TaskDependency(
-                organization_id=org_id,
-                task_id=by_step[step_id],
-                depends_on_id=by_step[depends_on_id],
-            )
-            for step_id, depends_on_id in links
-        )
+    # Query: the task dependencies, mirroring the steps'.
+    task_dependencies_insert(pairs)
     notify("ready", [t for t in tasks if t.status == TaskStatus.READY])
     return execution
 
