@@ -8,10 +8,22 @@ when it fails for good, a line on that firm's failed-jobs page.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.services.engagements import firm_today
+from workflows.models import Notification, RecurringSchedule, Task
+from workflows.services.notifications import (
+    DUE_SOON_DAYS,
+    OPEN_STATUSES,
+    notifications_email_send,
+    task_due_notifications_create,
+)
+from workflows.services.recurrence import recurring_executions_create
 
 
 def _fan_out(func: str, organization_ids) -> int:
@@ -24,8 +36,6 @@ def _fan_out(func: str, organization_ids) -> int:
 def recurring_executions_run() -> int:
     """Scheduled hourly: queue the recurring-workflow job of every firm that has an
     active schedule. Returns how many firms were queued."""
-    from workflows.models import RecurringSchedule
-
     with platform_bypass():
         firms = list(
             RecurringSchedule.objects.filter(is_active=True)
@@ -37,8 +47,48 @@ def recurring_executions_run() -> int:
 
 def recurring_executions_job(*, organization: Organization) -> int:
     """Create the recurring workflows whose time has come"""
-    from workflows.services.recurrence import recurring_executions_create
-
     return recurring_executions_create(
         organization=organization, today=firm_today(organization)
     )
+
+
+def task_due_notifications_run() -> int:
+    """Scheduled hourly: queue the due-soon and overdue notices of every firm with
+    open assigned tasks due within two days (or overdue). Returns firms queued."""
+    # Every firm's today is within a day of UTC's: a day's margin finds them all.
+    horizon = timezone.now().date() + timedelta(days=DUE_SOON_DAYS + 1)
+    with platform_bypass():
+        firms = list(
+            Task.objects.filter(
+                status__in=OPEN_STATUSES,
+                assignee__isnull=False,
+                due_date__lte=horizon,
+            )
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
+    return _fan_out("workflows.tasks.task_due_notifications_job", firms)
+
+
+def task_due_notifications_job(*, organization: Organization) -> int:
+    """Tell people about their tasks due soon or overdue"""
+    return task_due_notifications_create(
+        organization=organization, today=firm_today(organization)
+    )
+
+
+def notifications_email_run() -> int:
+    """Scheduled every 15 minutes: queue the email digests of every firm with
+    unread notices not emailed yet. Returns firms queued."""
+    with platform_bypass():
+        firms = list(
+            Notification.objects.filter(emailed_at__isnull=True, read_at__isnull=True)
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
+    return _fan_out("workflows.tasks.notifications_email_job", firms)
+
+
+def notifications_email_job(*, organization: Organization) -> int:
+    """Email people a digest of their unread notifications"""
+    return notifications_email_send(organization=organization)

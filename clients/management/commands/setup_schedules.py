@@ -28,6 +28,10 @@ SCHEDULES = [
     ),
     # Hourly: each firm's recurring workflows whose creation date has come.
     ("recurring workflows", "workflows.tasks.recurring_executions_run", 60),
+    # Hourly: due-soon and overdue task notices (once per task and person).
+    ("task due notices", "workflows.tasks.task_due_notifications_run", 60),
+    # Every 15 minutes: email digests (at most one an hour per person and firm).
+    ("notification emails", "workflows.tasks.notifications_email_run", 15),
 ]
 
 
