@@ -11,5 +11,8 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from workflows import (  # noqa: F401  (registrations)
             client_tab,
+            signals,
             timeline_sources,
         )
+
+        signals.connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.views import (
+    automation,
     board,
     executions,
     jobs,
@@ -22,4 +23,5 @@ urlpatterns = [
     *workload.urlpatterns,
     *jobs.urlpatterns,
     *schedules.urlpatterns,
+    *automation.urlpatterns,
 ]
