@@ -187,6 +187,7 @@ def test_the_start_page_preselects_the_client_from_the_client_page(
     assert response.status_code == 200
     form = response.context["form"]
     assert form["client"].value() == str(jane.uuid)
+    assert form["template"].value() == str(template.uuid)  # the only one
     assert [label for _, label in form.fields["engagement"].choices][1:] == [
         "2026 return"
     ]

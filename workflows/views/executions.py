@@ -290,6 +290,8 @@ def execution_start(request: OrgRequest, org_slug: str) -> HttpResponse:
         }
         if request.GET.get("start_date"):
             initial["start_date"] = request.GET["start_date"]
+        if len(choices["templates"]) == 1:  # nothing to choose
+            initial.setdefault("template", str(choices["templates"][0].uuid))
         form = ExecutionStartForm(initial=initial, **choices)
     ctx = {"form": form, "has_templates": bool(choices["templates"])}
     template = "workflows/execution_start.html"
