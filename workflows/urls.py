@@ -8,6 +8,7 @@ from workflows.views import (
     executions,
     jobs,
     my_work,
+    notifications,
     schedules,
     templates,
     workload,
@@ -22,6 +23,7 @@ urlpatterns = [
     *templates.urlpatterns,
     *workload.urlpatterns,
     *jobs.urlpatterns,
+    *notifications.urlpatterns,
     *schedules.urlpatterns,
     *automation.urlpatterns,
 ]
