@@ -193,8 +193,64 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Uploaded files (client documents, engagement letters). Never served by URL:
+# every download passes a permission check (documents.storage). The local folder
+# by default; S3 or an S3-compatible server when S3_BUCKET is set.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+_s3 = {
+    name: env.str(name, default="")
+    for name in (
+        "S3_ENDPOINT_URL",
+        "S3_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    )
+}
+if S3_BUCKET:
+    if not _s3["S3_REGION"]:
+        raise ImproperlyConfigured("S3_BUCKET is set: S3_REGION must be set too.")
+    if bool(_s3["AWS_ACCESS_KEY_ID"]) != bool(_s3["AWS_SECRET_ACCESS_KEY"]):
+        # Both, or neither (then boto3's own chain: an instance role, ...).
+        raise ImproperlyConfigured(
+            "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither."
+        )
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "region_name": _s3["S3_REGION"],
+            "endpoint_url": _s3["S3_ENDPOINT_URL"] or None,
+            "access_key": _s3["AWS_ACCESS_KEY_ID"] or None,
+            "secret_key": _s3["AWS_SECRET_ACCESS_KEY"] or None,
+            # S3-compatible servers (MinIO, moto, Ceph) want path-style URLs.
+            "addressing_style": "path" if _s3["S3_ENDPOINT_URL"] else None,
+            "signature_version": "s3v4",
+            "location": env.str("S3_PREFIX", default=""),
+            "default_acl": None,  # private: the bucket's policy decides
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": env.int("S3_URL_EXPIRE_SECONDS", default=60),
+            "object_parameters": {"ServerSideEncryption": "AES256"}
+            if env.bool("S3_ENCRYPT", default=True)
+            else {},
+        },
+    }
+elif _s3["S3_ENDPOINT_URL"] or _s3["S3_REGION"]:
+    raise ImproperlyConfigured(
+        "S3_ENDPOINT_URL or S3_REGION is set but S3_BUCKET is not: set the bucket"
+        " to store files in S3, or unset them to use the local folder."
+    )
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Client documents: readable by the application's user only.
+        "OPTIONS": {
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -247,6 +247,10 @@ class Document(TenantModel):
         related_name="later_versions",
     )
     is_latest_version = models.BooleanField(default=True)
+    # A version made by restoring an older one (document_restore_version).
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     # OCR (documents.ocr, run by documents.tasks.document_ocr).
     ocr_status = models.CharField(

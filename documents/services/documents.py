@@ -1,0 +1,372 @@
+"""Writes about documents: upload, new versions, restore, metadata.
+
+A document is a lineage of versions (see documents.models). Everything a person
+decides about a document (title, category, tax year, tags, description, access,
+visibility to the client) belongs to the lineage: a new version inherits it from
+the latest one and an edit applies to every version, so an older version can
+never be more visible than the latest.
+
+Files are stored before the row is written (the row never points at nothing) and
+deleted again when the write fails, so a failure leaves neither behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Max, Q
+
+from advisoros.accounts.models import User
+from clients.models import Client, Contact, Engagement
+from documents.models import (
+    AccessLevel,
+    Document,
+    DocumentAccess,
+    DocumentCategory,
+    DocumentRequestItem,
+    DocumentSource,
+)
+from documents.services.settings import document_settings_for
+from documents.storage import document_file_delete, document_open, document_store
+from documents.upload import (
+    CheckedUpload,
+    IncomingFile,
+    UploadRejected,
+    download_filename,
+    validate_upload,
+)
+
+# What a new version takes over from the latest one, and what an edit changes on
+# every version of the lineage.
+LINEAGE_FIELDS = (
+    "title",
+    "category",
+    "tax_year",
+    "tags",
+    "description",
+    "engagement",
+    "access_level",
+    "visible_to_client",
+)
+# Not checked by full_clean: the file (stored separately), and foreign keys (each
+# would cost a query; the callers pass rows of the firm).
+_CLEAN_EXCLUDE = [
+    "file",
+    "search_vector",
+    "organization",
+    "client",
+    "engagement",
+    "uploaded_by",
+    "uploaded_by_contact",
+    "request_item",
+    "duplicate_of",
+    "parent_document",
+    "restored_from",
+    "reviewed_by",
+]
+
+
+def max_upload_bytes(organization_id: int) -> int:
+    return document_settings_for(organization_id).max_upload_mb * 1024 * 1024
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = " ".join(str(tag).split())[:50]
+        if tag and tag.lower() not in (t.lower() for t in seen):
+            seen[tag] = None
+    return list(seen)
+
+
+def _retention_date(document: Document) -> date | None:
+    """The retention policy's date (developer D's module), when it exists."""
+    try:
+        from documents.services.retention import retention_date_for
+    except ImportError:
+        return None
+    return retention_date_for(document)
+
+
+def _enqueue_ocr(document: Document) -> None:
+    from documents.tasks import enqueue_ocr
+
+    enqueue_ocr(document)
+
+
+def _duplicate_of(
+    document: Document, *, lineage_root_id: int | None
+) -> Document | None:
+    """The earliest other document of the same client with the same bytes."""
+    others = Document.objects.filter(
+        organization_id=document.organization_id,
+        client_id=document.client_id,
+        checksum=document.checksum,
+    )
+    if lineage_root_id is not None:
+        others = others.exclude(
+            Q(pk=lineage_root_id) | Q(parent_document_id=lineage_root_id)
+        )
+    return others.order_by("created_at", "pk").first()
+
+
+def _check_engagement(client: Client, engagement: Engagement | None) -> None:
+    if engagement is not None and engagement.client_id != client.pk:
+        raise ValidationError({"engagement": "Choose an engagement of this client."})
+
+
+def _insert(document: Document, upload: CheckedUpload, write) -> Document:
+    """Store the file, then run `write` (the database part, atomic); when anything
+    fails the stored file is deleted again. The temporary file is always gone after."""
+    stored = ""
+    try:
+        stored = document_store(document=document, upload=upload)
+        with transaction.atomic():
+            write()
+        return document
+    except BaseException:
+        document_file_delete(stored)
+        raise
+    finally:
+        upload.close()
+
+
+def document_create(
+    *,
+    client: Client,
+    file: File,
+    filename: str,
+    uploaded_by: User | None = None,
+    uploaded_by_contact: Contact | None = None,
+    source: str = DocumentSource.STAFF,
+    title: str = "",
+    category: str = DocumentCategory.OTHER,
+    tax_year: int | None = None,
+    engagement: Engagement | None = None,
+    description: str = "",
+    tags: Iterable[str] = (),
+    access_level: str = AccessLevel.STANDARD,
+    visible_to_client: bool = False,
+    request_item: DocumentRequestItem | None = None,
+    access_users: Iterable[User] = (),
+) -> Document:
+    """A new document (version 1) from an upload. Raises UploadRejected (nothing
+    kept) or ValidationError (bad metadata, nothing kept)."""
+    _check_engagement(client, engagement)
+    upload = validate_upload(
+        file=file, filename=filename, max_bytes=max_upload_bytes(client.organization_id)
+    )
+    document = Document(
+        organization_id=client.organization_id,
+        client=client,
+        engagement=engagement,
+        title=(title or _default_title(upload.filename))[:255],
+        original_filename=upload.original_filename,
+        size=upload.size,
+        mime_type=upload.mime_type,
+        checksum=upload.checksum,
+        category=category,
+        tax_year=tax_year,
+        tags=_clean_tags(tags),
+        description=description,
+        uploaded_by=uploaded_by,
+        uploaded_by_contact=uploaded_by_contact,
+        source=source,
+        request_item=request_item,
+        access_level=access_level,
+        visible_to_client=visible_to_client,
+    )
+    try:
+        document.full_clean(
+            exclude=_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False
+        )
+    except ValidationError:
+        upload.close()
+        raise
+
+    def write() -> None:
+        document.duplicate_of = _duplicate_of(document, lineage_root_id=None)
+        document.retention_until = _retention_date(document)
+        document.save()
+        _grant(document, access_users)
+        _enqueue_ocr(document)
+
+    return _insert(document, upload, write)
+
+
+def _default_title(filename: str) -> str:
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return stem.replace("_", " ").strip() or filename
+
+
+def _grant(root: Document, users: Iterable[User]) -> None:
+    DocumentAccess.objects.bulk_create(
+        [
+            DocumentAccess(organization_id=root.organization_id, document=root, user=u)
+            for u in users
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _new_version(
+    *,
+    document: Document,
+    upload: CheckedUpload,
+    uploaded_by: User | None,
+    uploaded_by_contact: Contact | None,
+    source: str,
+    request_item: DocumentRequestItem | None,
+    restored_from: Document | None = None,
+) -> Document:
+    root_id = document.root_id
+    version = Document(
+        organization_id=document.organization_id,
+        client_id=document.client_id,
+        original_filename=upload.original_filename,
+        size=upload.size,
+        mime_type=upload.mime_type,
+        checksum=upload.checksum,
+        uploaded_by=uploaded_by,
+        uploaded_by_contact=uploaded_by_contact,
+        source=source,
+        request_item=request_item,
+        parent_document_id=root_id,
+        restored_from=restored_from,
+    )
+
+    def write() -> None:
+        # The root's row lock serialises new versions of one lineage: the second
+        # of two simultaneous uploads waits here, then numbers after the first.
+        Document.objects.select_for_update().only("pk").get(pk=root_id)
+        lineage = Document.objects.filter(Q(pk=root_id) | Q(parent_document_id=root_id))
+        latest = lineage.filter(is_latest_version=True).first()
+        number = (lineage.aggregate(n=Max("version"))["n"] or 0) + 1
+        source_row = latest or Document.objects.get(pk=root_id)
+        for name in LINEAGE_FIELDS:
+            setattr(version, name, getattr(source_row, name))
+        version.version = number
+        version.retention_until = source_row.retention_until
+        if latest is not None:
+            latest.is_latest_version = False
+            latest.save(update_fields=["is_latest_version", "updated_at"])
+        version.duplicate_of = _duplicate_of(version, lineage_root_id=root_id)
+        retention = _retention_date(version)
+        if retention is not None:
+            version.retention_until = retention
+        version.save()
+        _enqueue_ocr(version)
+
+    return _insert(version, upload, write)
+
+
+def document_add_version(
+    *,
+    document: Document,
+    file: File,
+    filename: str,
+    uploaded_by: User | None = None,
+    uploaded_by_contact: Contact | None = None,
+    source: str = DocumentSource.STAFF,
+    request_item: DocumentRequestItem | None = None,
+) -> Document:
+    """A new latest version of `document`'s lineage (any version of it may be
+    given). Metadata and access come from the current latest version."""
+    upload = validate_upload(
+        file=file,
+        filename=filename,
+        max_bytes=max_upload_bytes(document.organization_id),
+    )
+    return _new_version(
+        document=document,
+        upload=upload,
+        uploaded_by=uploaded_by,
+        uploaded_by_contact=uploaded_by_contact,
+        source=source,
+        request_item=request_item,
+    )
+
+
+def document_restore_version(*, version: Document, restored_by: User) -> Document:
+    """Make an older version the latest again, as a new version with a copy of its
+    file. The copy is hashed on the way: a stored file that no longer matches its
+    checksum is refused rather than restored."""
+    try:
+        with document_open(version) as stored:
+            copy = IncomingFile.from_file(
+                stored, version.original_filename, max_bytes=version.size
+            )
+    except FileNotFoundError as exc:
+        raise UploadRejected(
+            f"The file of version {version.version} is missing from storage."
+        ) from exc
+    if copy.sha256 != version.checksum or copy.size != version.size:
+        copy.close()
+        raise UploadRejected(
+            f"The stored file of version {version.version} does not match its"
+            " checksum; it was not restored."
+        )
+    upload = CheckedUpload(
+        file=copy,
+        original_filename=version.original_filename,
+        filename=download_filename(version.original_filename, version.mime_type),
+        size=copy.size,
+        checksum=copy.sha256,
+        mime_type=version.mime_type,
+    )
+    return _new_version(
+        document=version,
+        upload=upload,
+        uploaded_by=restored_by,
+        uploaded_by_contact=None,
+        source=DocumentSource.STAFF,
+        request_item=None,
+        restored_from=version,
+    )
+
+
+@transaction.atomic
+def document_update(
+    *,
+    document: Document,
+    data: dict,
+    access_users: Iterable[User] | None = None,
+) -> Document:
+    """Change a lineage's metadata (every version alike) and, when given, the
+    people named on it (kept on the root). Saved row by row so the change log
+    records each version's access change."""
+    _check_engagement(document.client, data.get("engagement"))
+    root_id = document.root_id
+    versions = list(
+        Document.objects.select_for_update()
+        .filter(Q(pk=root_id) | Q(parent_document_id=root_id))
+        .order_by("version")
+    )
+    changed_fields = [name for name in LINEAGE_FIELDS if name in data]
+    if "tags" in data:
+        data = {**data, "tags": _clean_tags(data["tags"])}
+    for row in versions:
+        for name in changed_fields:
+            setattr(row, name, data[name])
+        row.full_clean(
+            exclude=_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False
+        )
+        retention = _retention_date(row)
+        update = [*changed_fields, "updated_at"]
+        if retention is not None and retention != row.retention_until:
+            row.retention_until = retention
+            update.append("retention_until")
+        row.save(update_fields=update)
+    if access_users is not None:
+        access_users = list(access_users)
+        wanted = {u.pk for u in access_users}
+        grants = DocumentAccess.objects.filter(document_id=root_id)
+        grants.exclude(user_id__in=wanted).delete()
+        have = set(grants.values_list("user_id", flat=True))
+        root = next(v for v in versions if v.pk == root_id)
+        _grant(root, [u for u in access_users if u.pk not in have])
+    return next(v for v in versions if v.pk == document.pk)

@@ -1,0 +1,111 @@
+"""Where document files live, and the only ways they leave.
+
+The storage is Django's default one (settings.STORAGES): a local folder under
+`var/media` unless S3 (or an S3-compatible server) is configured. Files are never
+served by URL. A download goes through a view that has checked the member's
+access (`documents.selectors.visible_documents`) and then through
+`document_download_response`, which writes the audit event and answers with the
+file itself (local folder) or with a redirect to a presigned link valid for
+`querystring_expire` seconds (S3).
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from django.core.files.storage import FileSystemStorage, Storage
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
+
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
+from documents.models import Document
+from documents.upload import CheckedUpload, download_filename
+
+# Shown in the browser (a PDF viewer, an image) rather than saved, on "view".
+INLINE_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+)
+
+
+def document_storage() -> Storage:
+    return Document._meta.get_field("file").storage
+
+
+def storage_is_local(storage: Storage | None = None) -> bool:
+    return isinstance(storage or document_storage(), FileSystemStorage)
+
+
+def document_store(*, document: Document, upload: CheckedUpload) -> str:
+    """Put a checked upload into storage under the document's path; returns the
+    stored name. Locally the temporary file is renamed into place (same file
+    system: no second copy); on S3 it is streamed up with its real type."""
+    storage = document_storage()
+    field = document.file.field
+    upload.file.content_type = upload.mime_type  # S3's Content-Type
+    name = storage.save(field.generate_filename(document, upload.filename), upload.file)
+    document.file.name = name
+    return name
+
+
+def document_file_delete(name: str) -> None:
+    """Remove a stored file (a failed insert's file, or a purge)."""
+    if name:
+        document_storage().delete(name)
+
+
+def document_open(document: Document) -> IO[bytes]:
+    """The stored bytes of a version, as a readable binary file."""
+    return document.file.storage.open(document.file.name, "rb")
+
+
+def document_download_response(
+    request: HttpRequest, document: Document, *, inline: bool = False
+) -> HttpResponse:
+    """The file of one version, to a member whose access the caller has checked.
+
+    Writes DOCUMENT_VIEWED (inline) or DOCUMENT_DOWNLOADED with the version and
+    checksum, and the request's address. Inline only for types a browser shows
+    safely (PDF, common images); anything else is offered as an attachment.
+    """
+    inline = inline and document.mime_type in INLINE_TYPES
+    filename = download_filename(document.original_filename, document.mime_type)
+    storage = document.file.storage
+    if storage_is_local(storage):
+        handle = document_open(document)  # FileNotFoundError before any audit
+        response: HttpResponse = FileResponse(
+            handle,
+            as_attachment=not inline,
+            filename=filename,
+            content_type=document.mime_type,
+        )
+    else:
+        url = storage.url(
+            document.file.name,
+            parameters={
+                "ResponseContentDisposition": content_disposition_header(
+                    not inline, filename
+                ),
+                "ResponseContentType": document.mime_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+        )
+        response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    audit_event_record(
+        action=AuditAction.DOCUMENT_VIEWED
+        if inline
+        else AuditAction.DOCUMENT_DOWNLOADED,
+        organizations=[document.organization_id],
+        actor=request.user,
+        target=f"{document.title} (version {document.version})",
+        request=request,
+        detail={
+            "document": str(document.uuid),
+            "version": document.version,
+            "checksum": document.checksum,
+            "client": str(document.client.uuid),
+        },
+    )
+    return response
