@@ -20,9 +20,12 @@ extension) with `UploadRejected(message)`, and deletes the temporary file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import queue
 import re
+import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -220,6 +223,65 @@ def incoming_dir() -> str | None:
     return settings.FILE_UPLOAD_TEMP_DIR
 
 
+class _Worker(threading.Thread):
+    """Applies `work` to each chunk put in, in a thread of its own."""
+
+    QUEUED_CHUNKS = 6
+
+    def __init__(self, work) -> None:
+        super().__init__(name="upload-worker", daemon=True)
+        self.work = work
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUED_CHUNKS)
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        while (chunk := self.chunks.get()) is not None:
+            if self.error is None:
+                try:
+                    self.work(chunk)
+                except BaseException as exc:  # re-raised in the request thread
+                    self.error = exc
+
+    def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.chunks.put(chunk)
+
+    def finish(self) -> None:
+        """Wait for every chunk; raise what went wrong, if anything."""
+        self.chunks.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+class _HashingWriter:
+    """Hashes and writes the chunks of one upload while the request thread goes on
+    receiving the next ones. Hashing and writing each have a thread (hashlib and
+    file writes release the GIL), so receiving, hashing and writing overlap
+    instead of adding up. At most `_Worker.QUEUED_CHUNKS` chunks wait in each
+    queue (the same chunk objects, not copies): memory stays bounded whatever
+    the file's size."""
+
+    def __init__(self, file, hasher) -> None:
+        self.workers = (_Worker(hasher.update), _Worker(file.write))
+
+    def put(self, chunk: bytes) -> None:
+        for worker in self.workers:
+            worker.put(chunk)
+
+    def finish(self) -> None:
+        errors = []
+        for worker in self.workers:
+            try:
+                worker.finish()
+            except BaseException as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+
 class IncomingFile(TemporaryUploadedFile):
     """An upload on its way in: a temporary file (deleted when closed unless it has
     been moved into storage) and the SHA-256 of everything written to it."""
@@ -240,16 +302,30 @@ class IncomingFile(TemporaryUploadedFile):
         self.original_name = name
         self.hasher = hashlib.sha256()
         self.sha256 = ""
+        self._writer: _HashingWriter | None = None
 
     def append(self, data: bytes) -> None:
-        self.hasher.update(data)
-        self.file.write(data)
+        if self._writer is None:
+            self._writer = _HashingWriter(self.file, self.hasher)
+        self._writer.put(data)
+
+    def _stop_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.finish()
 
     def finish(self, size: int) -> None:
+        self._stop_writer()
         self.file.flush()
         self.file.seek(0)
         self.size = size
         self.sha256 = self.hasher.hexdigest()
+
+    def close(self) -> None:
+        # Closing a refused or abandoned upload: its writer's error changes nothing.
+        with contextlib.suppress(Exception):
+            self._stop_writer()
+        super().close()
 
     @classmethod
     def from_file(cls, file: File, name: str, *, max_bytes: int) -> IncomingFile:
