@@ -86,8 +86,8 @@ class SearchPage:
     ranked: bool = False
     # The words matched more documents than are ranked: only the newest are.
     capped: bool = False
-    # No document has the words: these file names look like them (a typo?).
-    look_alike: bool = False
+    # Nothing had the words: the search ran with these instead (typos fixed).
+    corrected: str = ""
 
     @property
     def has_next(self) -> bool:
@@ -175,13 +175,15 @@ def _ranked_page(
     membership: Membership, f: DocumentFilters, cursor: str | None, size: int
 ) -> SearchPage:
     after = _cursor_decode(cursor) if cursor else None
+    # A later page searches with the words the first one used (typos fixed).
+    earlier_fix = after[2] if after else ""
     with connection.cursor() as db:
         db.execute(
-            "SELECT document_id, rank, candidates, look_alike"
+            "SELECT document_id, rank, candidates, corrected"
             " FROM document_search_ids("
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                f.query,
+                earlier_fix or f.query,
                 membership.user_id,
                 membership.has_role(Role.ADMIN),
                 sees_assigned_only(membership),
@@ -189,6 +191,7 @@ def _ranked_page(
                 f.category or None,
                 f.tax_year,
                 f.ocr_status or None,
+                after is None,  # fix typos on a first page only
                 after[0] if after else None,
                 after[1] if after else None,
                 size + 1,
@@ -199,12 +202,12 @@ def _ranked_page(
     found = found[:size]
     if not found:
         return SearchPage([], ranked=True)
-    ranks = {row[0]: row[1] for row in found}
+    corrected = found[0][3] or earlier_fix
     by_id = {
         d.pk: d
         for d in _listed(membership)
-        .filter(pk__in=ranks)
-        .annotate(headline=_headline(f.query))
+        .filter(pk__in=[row[0] for row in found])
+        .annotate(headline=_headline(corrected or f.query))
     }
     rows = []
     for pk, rank, _, _ in found:
@@ -214,14 +217,13 @@ def _ranked_page(
         document.rank = rank
         document.snippet = highlight(document.headline)
         rows.append(document)
-    last_pk, last_rank, candidates, look_alike = found[-1]
+    last_pk, last_rank, candidates, _ = found[-1]
     return SearchPage(
         rows,
-        next_cursor=_cursor_encode(last_rank, last_pk) if more else None,
-        prev_cursor=None,
+        next_cursor=_cursor_encode(last_rank, last_pk, corrected) if more else None,
         ranked=True,
         capped=candidates >= CANDIDATES,
-        look_alike=look_alike,
+        corrected=corrected,
     )
 
 
@@ -254,13 +256,13 @@ def highlight(headline: str) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308  (every piece escaped above)
 
 
-def _cursor_encode(rank: float, pk: int) -> str:
-    return signing.dumps([rank, pk], salt=_CURSOR_SALT, compress=True)
+def _cursor_encode(rank: float, pk: int, corrected: str) -> str:
+    return signing.dumps([rank, pk, corrected], salt=_CURSOR_SALT, compress=True)
 
 
-def _cursor_decode(cursor: str) -> tuple[float, int] | None:
+def _cursor_decode(cursor: str) -> tuple[float, int, str] | None:
     try:
-        rank, pk = signing.loads(cursor, salt=_CURSOR_SALT)
-        return float(rank), int(pk)
+        rank, pk, corrected = signing.loads(cursor, salt=_CURSOR_SALT)
+        return float(rank), int(pk), str(corrected)
     except (signing.BadSignature, TypeError, ValueError):
         return None  # stale or forged: the first page

@@ -131,19 +131,53 @@ def test_a_misspelled_file_name_still_matches(cast, alpha_client):
     page = search(cast, cast.alice, "recipt")
 
     assert titles(page) == ["Scan 1"]
-    assert page.look_alike
+    assert page.corrected == "receipt"
 
 
-def test_look_alike_file_names_stay_out_when_a_document_has_the_words(
-    cast, alpha_client
-):
+def test_each_misspelled_word_is_corrected(cast, alpha_client):
+    make_document(alpha_client, title="Chase bank statement March")
+    make_document(alpha_client, title="Chase bank letter")
+
+    page = search(cast, cast.alice, "bank statment")
+
+    assert titles(page) == ["Chase bank statement March"]
+    assert page.corrected == "bank statement"
+
+
+def test_no_correction_when_a_document_has_the_words(cast, alpha_client):
     make_document(alpha_client, title="Scan 1", original_filename="receipt.pdf")
     make_document(alpha_client, title="Recipt", original_filename="x.pdf")
 
     page = search(cast, cast.alice, "recipt")
 
     assert titles(page) == ["Recipt"]
-    assert not page.look_alike
+    assert page.corrected == ""
+
+
+def test_a_correction_never_comes_from_documents_the_member_may_not_see(
+    cast, alpha_client
+):
+    make_document(
+        alpha_client,
+        title="Divorce settlement",
+        access_level=AccessLevel.CONFIDENTIAL,
+    )
+    make_document(alpha_client, title="Divorse", access_level=AccessLevel.CONFIDENTIAL)
+
+    assert search(cast, cast.sam, "divorse").rows == []  # no "divorce" offered
+    assert titles(search(cast, cast.adam, "divorse")) == ["Divorse"]
+    assert titles(search(cast, cast.adam, "divorc")) == ["Divorce settlement"]
+
+
+def test_later_pages_keep_the_corrected_words(cast, alpha_client):
+    for i in range(5):
+        make_document(alpha_client, title=f"Receipt {i}")
+
+    first = search(cast, cast.alice, "recipt", size=3)
+    second = search(cast, cast.alice, "recipt", size=3, cursor=first.next_cursor)
+
+    assert second.corrected == "receipt"
+    assert sorted(titles(first) + titles(second)) == [f"Receipt {i}" for i in range(5)]
 
 
 def test_form_names_match_with_or_without_their_hyphen(cast, alpha_client):

@@ -18,7 +18,8 @@ from documents.models import Document
 from tests.documents.test_search import make_client, make_document
 
 FUNCTION_ARGS = (
-    "text, bigint, boolean, boolean, bigint, text, integer, text, real, bigint, integer"
+    "text, bigint, boolean, boolean, bigint, text, integer, text, boolean, real,"
+    " bigint, integer"
 )
 
 
@@ -194,13 +195,21 @@ def big_firms(cast):
     _fill(alpha_client, 1000)
     _fill(beta_client, 1000)
     rare = make_document(alpha_client, title="Zeppelin invoice", ocr_text="zeppelin")
+    with tenant_context(cast.alpha), connection.cursor() as cursor:
+        # A firm's titles and file names hold thousands of words.
+        cursor.execute(
+            "INSERT INTO documents_searchword (organization_id, word)"
+            " SELECT %s, md5(g::text) FROM generate_series(1, 3000) g",
+            [cast.alpha.pk],
+        )
     with connection.cursor() as cursor:
         # What autovacuum does: move new entries out of the GIN pending lists
         # (which the planner, rightly, prices high), then fresh statistics.
         cursor.execute(
             "SELECT gin_clean_pending_list('document_search_vector_gin'),"
-            " gin_clean_pending_list('document_filename_trgm')"
+            " gin_clean_pending_list('documents_searchword_trgm')"
         )
+        cursor.execute("ANALYZE documents_searchword")
         cursor.execute("ANALYZE documents_document")
     return rare
 
@@ -234,11 +243,39 @@ def test_the_search_function_scans_the_gin_index(cast, big_firms):
     assert after[0] > before[0]
 
 
-def test_a_typo_search_scans_the_file_name_trigram_index(cast, big_firms):
-    scans = "SELECT pg_stat_get_xact_numscans('document_filename_trgm'::regclass)"
+def test_a_typo_is_corrected_through_the_word_lists_trigram_index(cast, big_firms):
+    scans = (
+        "SELECT pg_stat_get_xact_numscans('documents_searchword_trgm'::regclass),"
+        " pg_stat_get_xact_numscans('document_search_vector_gin'::regclass)"
+    )
     with tenant_context(cast.alpha):
         (before,) = fetch(scans)
-        found = call("scan_999.pfd", user_id=cast.alice.pk)
+        found = call("zepelin", user_id=cast.alice.pk)
         (after,) = fetch(scans)
-    assert found  # scan_999.pdf, and file names like it
-    assert after[0] > before[0]
+    assert found == [big_firms.pk]
+    assert after[0] > before[0] and after[1] > before[1]
+
+
+# The word list: a tenant table of its own -----------------------------------------
+
+
+def test_the_word_list_is_filled_by_the_trigger_and_bound_by_its_firm(cast, firms):
+    sql = "SELECT organization_id, word FROM documents_searchword ORDER BY 2"
+    assert fetch(sql) == []  # no firm set: no rows
+    with tenant_context(cast.alpha):
+        alpha_words = fetch(sql)
+        with pytest.raises(DatabaseError, match="row-level security"):
+            with transaction.atomic():
+                fetch(
+                    "INSERT INTO documents_searchword VALUES (%s, 'intruder')"
+                    " RETURNING word",
+                    [cast.beta.pk],
+                )
+    with tenant_context(cast.beta):
+        beta_words = fetch(sql)
+    assert alpha_words == [
+        (cast.alpha.pk, "alpha"),
+        (cast.alpha.pk, "payroll"),
+        (cast.alpha.pk, "scan"),
+    ]
+    assert {w for _, w in beta_words} == {"beta", "payroll", "scan"}

@@ -188,12 +188,12 @@ def test_no_match_says_so(cast, login_as, jane):
     assert "“zeppelin”" in html
 
 
-def test_a_typo_shows_look_alike_file_names(cast, login_as, jane):
+def test_a_typo_is_corrected_and_says_so(cast, login_as, jane):
     make_document(jane, title="Scan", original_filename="receipt.pdf")
 
     html = login_as(cast.alice).get(url(cast.alpha), {"q": "recipt"}).content.decode()
 
-    assert "No document contains “recipt”: these file names look like it." in html
+    assert "No document you may see has “recipt”: showing “receipt”." in html
     assert "receipt.pdf" in html
 
 
