@@ -10,14 +10,22 @@ per client. Each run is rolled back afterwards, so every round creates the same
 month from scratch (the commit itself is not timed). The best of `ROUNDS` runs is
 reported with the time per client and the 10k/1k ratio; the target is linear or
 better, so a ratio above `TARGET_RATIO` (10x the clients) is a miss.
+
+Both wall-clock time and CPU time are measured: CPU time is this process's plus
+that of its PostgreSQL backend (read from /proc, the server runs on this
+machine). The machine is shared (two cores, other people's tests and benches):
+wall-clock time swings by half from one run to the next while CPU time is what
+the work costs, so the ratio is judged on CPU time when /proc can be read.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from advisoros.bench import bench_firm_ensure, register_measure
 from advisoros.tenancy.db import tenant_context
@@ -131,65 +139,98 @@ def _firm(size: int, stdout) -> Organization:
     return organization
 
 
-def _run(organization: Organization) -> tuple[float, int]:
-    """Seconds for one month of work, rolled back afterwards."""
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds of the PostgreSQL backend `pid`, or None when /proc says nothing
+    (a server on another machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def _run(organization: Organization) -> tuple[float, float | None, int]:
+    """Wall and CPU seconds for one month of work, rolled back afterwards."""
     with tenant_context(organization), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        db_before, cpu_before = _backend_cpu(pid), time.process_time()
         started = time.perf_counter()
         created = recurring_executions_create(organization=organization, today=RUN_DAY)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        db_after = _backend_cpu(pid)
         transaction.set_rollback(True)
-    return elapsed, created
+    if db_before is None or db_after is None:
+        return elapsed, None, created
+    return elapsed, cpu + db_after - db_before, created
 
 
 @register_measure("recurrence")
 def recurrence(*, stdout) -> list[dict]:
-    best: dict[int, float] = {}
+    best: dict[str, dict[int, float]] = {"wall": {}, "cpu": {}}
     for size in SIZES:
         organization = _firm(size, stdout)
         runs = []
         for _ in range(ROUNDS):
-            elapsed, created = _run(organization)
+            elapsed, cpu, created = _run(organization)
             if created != size:
                 raise RuntimeError(
                     f"{organization.slug}: {created} workflows made, {size} expected"
                 )
-            runs.append(elapsed)
-        best[size] = min(runs)
+            runs.append((elapsed, cpu))
+        best["wall"][size] = min(wall for wall, _ in runs)
+        if all(cpu is not None for _, cpu in runs):
+            best["cpu"][size] = min(cpu for _, cpu in runs)
         stdout.write(
-            f"{size:>6} clients: {best[size]:.2f} s for a month of work "
-            f"({1000 * best[size] / size:.2f} ms a client; runs "
-            + ", ".join(f"{r:.2f} s" for r in runs)
-            + ")"
+            f"{size:>6} clients: a month of work in {best['wall'][size]:.2f} s "
+            f"({1000 * best['wall'][size] / size:.2f} ms a client); runs "
+            + ", ".join(
+                f"{wall:.2f} s" + (f" ({cpu:.2f} s CPU)" if cpu is not None else "")
+                for wall, cpu in runs
+            )
         )
     small, large = SIZES
-    ratio = best[large] / best[small]
-    stdout.write(f"ratio {large:,} to {small:,} clients: {ratio:.2f} (linear: 10)")
-    records = [
-        {
-            "name": "recurrence.month_of_work_s",
-            "value": round(best[size], 3),
-            "unit": "s",
-            "dataset_size": size,
-        }
-        for size in SIZES
-    ] + [
-        {
-            "name": "recurrence.ms_per_client",
-            "value": round(1000 * best[size] / size, 3),
-            "unit": "ms",
-            "dataset_size": size,
-        }
-        for size in SIZES
-    ]
-    ratio_record = {
-        "name": "recurrence.ratio_10k_1k",
-        "value": round(ratio, 2),
-        "unit": "x",
-        "dataset_size": large,
-    }
-    if ratio > TARGET_RATIO:
-        ratio_record["missed"] = (
-            f"10k/1k ratio {ratio:.2f} above {TARGET_RATIO:g}: slower than linear"
+    records = []
+    for clock, figures in best.items():
+        if len(figures) < len(SIZES):
+            continue  # no CPU figures: a database on another machine
+        records += [
+            {
+                "name": f"recurrence.month_of_work_{clock}_s",
+                "value": round(figures[size], 3),
+                "unit": "s",
+                "dataset_size": size,
+            }
+            for size in SIZES
+        ]
+        records += [
+            {
+                "name": f"recurrence.ms_per_client_{clock}",
+                "value": round(1000 * figures[size] / size, 3),
+                "unit": "ms",
+                "dataset_size": size,
+            }
+            for size in SIZES
+        ]
+        ratio = figures[large] / figures[small]
+        stdout.write(
+            f"ratio {large:,} to {small:,} clients ({clock}): {ratio:.2f} (linear: 10)"
         )
-    records.append(ratio_record)
+        records.append(
+            {
+                "name": f"recurrence.ratio_10k_1k_{clock}",
+                "value": round(ratio, 2),
+                "unit": "x",
+                "dataset_size": large,
+            }
+        )
+    judged = [r for r in records if r["name"].startswith("recurrence.ratio")][-1]
+    if judged["value"] > TARGET_RATIO:
+        judged["missed"] = (
+            f"10k/1k ratio {judged['value']:.2f} above {TARGET_RATIO:g}: slower "
+            "than linear"
+        )
     return records

@@ -33,21 +33,23 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from advisoros.tenancy.models import Organization, Role
+from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import ClientStatus
 from workflows.models import (
-    Priority,
     RecurringSchedule,
-    StepDependency,
-    StepTemplate,
     Task,
-    TaskDependency,
     TaskStatus,
     WorkflowExecution,
     WorkflowTemplate,
 )
-from workflows.services.executions import _Assigner, _members_for, step_due_date
+from workflows.services.executions import (
+    Assigner,
+    TemplateShape,
+    execution_tasks_build,
+    task_dependencies_insert,
+    template_shape,
+)
 from workflows.services.tasks import notify
 
 logger = logging.getLogger(__name__)
@@ -230,55 +232,12 @@ def due_periods(
 # The run ----------------------------------------------------------------------------
 
 
-class _FirmAssigner(_Assigner):
-    """The engine's assignee rules (`_Assigner.assignee_id`) for many workflows at
-    once: the firm's members and their open-task loads are read once per run, and
-    role steps spread over the whole run."""
-
-    def __init__(self, *, organization_id: int):
-        # Query: every active member who can do tasks, with their open tasks.
-        self.members = _members_for(
-            organization_id=organization_id,
-            user_ids=set(),
-            roles={r for r in Role.values if r != Role.READONLY},
-        )
-        self.client = self.engagement = None
-
-    def for_workflow(self, execution: WorkflowExecution) -> _FirmAssigner:
-        self.client = execution.client
-        self.engagement = execution.engagement
-        return self
-
-
-@dataclass
-class _Shape:
-    """A template's steps and their dependencies, read once per run."""
-
-    steps: list[StepTemplate]
-    links: list[tuple[int, int]]
-
-    @property
-    def waiting(self) -> set[int]:
-        return {step_id for step_id, _ in self.links}
-
-
-def _shape(template: WorkflowTemplate, cache: dict[int, _Shape]) -> _Shape:
+def _shape(
+    template: WorkflowTemplate, cache: dict[int, TemplateShape]
+) -> TemplateShape:
+    """The template's steps and dependencies, read once per run (two queries)."""
     if template.pk not in cache:
-        org_id = template.organization_id
-        cache[template.pk] = _Shape(
-            # Query: the template's steps, in order.
-            steps=list(
-                StepTemplate.objects.filter(
-                    organization_id=org_id, template=template
-                ).order_by("position", "id")
-            ),
-            # Query: the dependencies between them.
-            links=list(
-                StepDependency.objects.filter(
-                    organization_id=org_id, step__template=template
-                ).values_list("step_id", "depends_on_id")
-            ),
-        )
+        cache[template.pk] = template_shape(template)
     return cache[template.pk]
 
 
@@ -301,10 +260,8 @@ def _active_schedules(organization: Organization) -> list[RecurringSchedule]:
 
 def _new_execution(
     schedule: RecurringSchedule, period: Period, steps: int
-) -> tuple[WorkflowExecution, str]:
-    """The period's workflow (not saved yet) and its tasks' priority."""
-    engagement = schedule.engagement
-    priority = engagement.priority if engagement is not None else Priority.NORMAL
+) -> WorkflowExecution:
+    """The period's workflow, not saved yet."""
     return WorkflowExecution(
         organization_id=schedule.organization_id,
         uuid=uuid.uuid4(),  # how this run finds the rows it really inserted
@@ -312,98 +269,55 @@ def _new_execution(
         template_version=schedule.template.version,
         name=execution_name(schedule.template, period),
         client=schedule.client,
-        engagement=engagement,
+        engagement=schedule.engagement,
         start_date=period.start,
         due_date=period_due_date(schedule, period),
         tasks_total=steps,
         recurring_schedule=schedule,
         period_start=period.start,
         created_by=schedule.created_by,
-    ), priority if priority in Priority.values else Priority.NORMAL
-
-
-def _tasks_for(
-    execution: WorkflowExecution,
-    shape: _Shape,
-    assigner: _FirmAssigner,
-    priority: str,
-) -> list[Task]:
-    """The workflow's tasks, one per step, as `execution_start` makes them."""
-    assign = assigner.for_workflow(execution)
-    waiting = shape.waiting
-    return [
-        Task(
-            organization_id=execution.organization_id,
-            execution=execution,
-            client=execution.client,
-            step_template=step,
-            step_index=index,
-            title=step.title,
-            instructions=step.instructions,
-            assignee_id=assign.assignee_id(step),
-            due_date=step_due_date(
-                step, start_date=execution.start_date, due_date=execution.due_date
-            ),
-            priority=priority,
-            status=TaskStatus.PENDING if step.pk in waiting else TaskStatus.READY,
-            checklist=[{"text": str(item), "done": False} for item in step.checklist],
-            budgeted_minutes=step.budgeted_minutes,
-            needs_approval=step.needs_approval,
-            completes_on=step.completes_on,
-        )
-        for index, step in enumerate(shape.steps)
-    ]
+    )
 
 
 @transaction.atomic
 def _create_batch(
     planned: list[tuple[RecurringSchedule, Period]],
-    shapes: dict[int, _Shape],
-    assigner: _FirmAssigner,
+    shapes: dict[int, TemplateShape],
+    assigner: Assigner,
 ) -> int:
     rows = []
     for schedule, period in planned:
         shape = _shape(schedule.template, shapes)
-        rows.append((*_new_execution(schedule, period, len(shape.steps)), shape))
+        rows.append((_new_execution(schedule, period, len(shape.steps)), shape))
     # Query: insert them; a period another run already made is skipped by the
     # unique (recurring_schedule, period_start) constraint (ON CONFLICT DO NOTHING).
-    WorkflowExecution.objects.bulk_create(
-        [e for e, _, _ in rows], ignore_conflicts=True
-    )
+    WorkflowExecution.objects.bulk_create([e for e, _ in rows], ignore_conflicts=True)
     # Query: which of them this run inserted (the others' uuids went nowhere).
     inserted = dict(
         WorkflowExecution.objects.filter(
-            uuid__in=[e.uuid for e, _, _ in rows]
+            uuid__in=[e.uuid for e, _ in rows]
         ).values_list("uuid", "pk")
     )
     tasks: list[Task] = []
-    links: list[tuple[Task, Task]] = []  # (task, the task it depends on)
-    for execution, priority, shape in rows:
+    pairs: list[tuple[Task, Task]] = []  # (task, the task it depends on)
+    for execution, shape in rows:
         if execution.uuid not in inserted:
             continue
         execution.pk = inserted[execution.uuid]
-        made = _tasks_for(execution, shape, assigner, priority)
-        by_step = {task.step_template_id: task for task in made}
-        links.extend(
-            (by_step[step_id], by_step[depends_on_id])
-            for step_id, depends_on_id in shape.links
+        # The engine's own expansion (assignee rules, due offsets, statuses).
+        made, links = execution_tasks_build(
+            execution=execution,
+            shape=shape,
+            assigner=assigner.use(
+                client=execution.client, engagement=execution.engagement
+            ),
         )
         tasks.extend(made)
+        pairs.extend(links)
     # Query: the tasks of every new workflow (PostgreSQL returns their keys).
     Task.objects.bulk_create(tasks, batch_size=2000)
-    if links:
-        # Query: their dependencies, mirroring the steps'.
-        TaskDependency.objects.bulk_create(
-            (
-                TaskDependency(
-                    organization_id=task.organization_id,
-                    task_id=task.pk,
-                    depends_on_id=depends_on.pk,
-                )
-                for task, depends_on in links
-            ),
-            batch_size=5000,
-        )
+    # Query: their dependencies, mirroring the steps'.
+    task_dependencies_insert(pairs)
     notify("ready", [t for t in tasks if t.status == TaskStatus.READY])
     return len(inserted)
 
@@ -426,8 +340,10 @@ def recurring_executions_create(*, organization: Organization, today: date) -> i
         planned.extend((schedule, period) for period in periods)
     created = 0
     if planned:
-        shapes: dict[int, _Shape] = {}
-        assigner = _FirmAssigner(organization_id=organization.pk)
+        shapes: dict[int, TemplateShape] = {}
+        # Query: every working member with their open-task load, once per run,
+        # so role steps spread over the whole run.
+        assigner = Assigner.for_firm(organization_id=organization.pk)
         planned = [p for p in planned if _shape(p[0].template, shapes).steps]
         for i in range(0, len(planned), BATCH_SIZE):
             created += _create_batch(planned[i : i + BATCH_SIZE], shapes, assigner)
