@@ -1,18 +1,45 @@
-"""Documents with real files in the test's storage, for the request and retention
-tests (written directly: these tests are about what happens to documents later,
-not about uploading them, which tests/documents/test_upload*.py cover)."""
+"""Documents for the request and retention tests, made through the upload service
+(`document_create`, `document_add_version`) with real files in the test's storage
+folder. A few facts the upload service never sets (an old upload day, a hold) are
+written afterwards, and the retention date follows them as the service would."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.files.base import ContentFile
-from django.db.models import Max
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client
 from documents.models import Document
+from documents.services.documents import document_add_version, document_create
 from documents.services.retention import retention_date_for
+
+# What document_create takes; anything else is written after the upload.
+CREATE_FIELDS = {
+    "tax_year",
+    "engagement",
+    "access_level",
+    "uploaded_by",
+    "description",
+    "visible_to_client",
+}
+
+
+def _pdf(text: str) -> bytes:
+    return f"%PDF-1.4\n% {text}\n%%EOF\n".encode()
+
+
+def _after_upload(document: Document, fields: dict) -> Document:
+    if not fields:
+        return document
+    explicit_retention = "retention_until" in fields
+    for name, value in fields.items():
+        setattr(document, name, value)
+    if not explicit_retention:
+        document.retention_until = retention_date_for(document)
+    Document.objects.filter(pk=document.pk).update(
+        **{**fields, "retention_until": document.retention_until}
+    )
+    return document
 
 
 def stored_document(
@@ -23,57 +50,39 @@ def stored_document(
     category: str = "w2",
     **fields,
 ) -> Document:
-    """A document (version 1) whose file is in default storage."""
-    content = content if content is not None else f"%PDF-1.4 {title}".encode()
+    """A document (version 1) uploaded for `client`."""
+    create = {k: v for k, v in fields.items() if k in CREATE_FIELDS}
+    later = {k: v for k, v in fields.items() if k not in CREATE_FIELDS}
     with tenant_context(client.organization):
-        document = Document(
-            organization=client.organization,
+        document = document_create(
             client=client,
+            file=ContentFile(content if content is not None else _pdf(title)),
+            filename=f"{title}.pdf",
             title=title,
-            original_filename=f"{title}.pdf",
-            size=len(content),
-            mime_type="application/pdf",
-            checksum=hashlib.sha256(content).hexdigest(),
             category=category,
-            **fields,
+            **create,
         )
-        if "retention_until" not in fields:  # as the upload service does
-            document.retention_until = retention_date_for(document)
-        document.file.save("ignored.pdf", ContentFile(content), save=False)
-        document.save()
-        return document
+        return _after_upload(document, later)
 
 
 def stored_version(document: Document, *, content: bytes | None = None) -> Document:
-    """A new latest version of `document`'s lineage, with its own file."""
+    """A new latest version of `document`'s lineage, with its own file; a legal
+    hold on the lineage covers it too."""
     with tenant_context(document.organization):
-        root_id = document.root_id
-        lineage = Document.objects.filter(pk=root_id) | Document.objects.filter(
-            parent_document_id=root_id
+        version = document_add_version(
+            document=document,
+            file=ContentFile(content or _pdf(f"{document.title} {document.pk} v+")),
+            filename=document.original_filename,
         )
-        number = lineage.aggregate(n=Max("version"))["n"] + 1
-        lineage.update(is_latest_version=False)
-        content = content if content is not None else f"version {number}".encode()
-        root = Document.objects.get(pk=root_id)
-        version = Document(
-            organization=root.organization,
-            client=root.client,
-            title=root.title,
-            original_filename=root.original_filename,
-            size=len(content),
-            mime_type=root.mime_type,
-            checksum=hashlib.sha256(content).hexdigest(),
-            category=root.category,
-            tax_year=root.tax_year,
-            parent_document=root,
-            version=number,
-            legal_hold=root.legal_hold,
-            legal_hold_reason=root.legal_hold_reason,
-        )
-        version.retention_until = retention_date_for(version)
-        version.file.save("ignored.pdf", ContentFile(content), save=False)
-        version.save()
-        return version
+        root = Document.objects.get(pk=document.root_id)
+        held = {}
+        if root.legal_hold:
+            held = {
+                "legal_hold": True,
+                "legal_hold_reason": root.legal_hold_reason,
+                "retention_until": version.retention_until,
+            }
+        return _after_upload(version, held)
 
 
 def new_client(organization, display_name: str, **data) -> Client:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from advisoros.audit.models import LogEntry
@@ -15,12 +14,6 @@ from documents.models import DocumentCategory, DocumentSettings
 from tests.documents.stored_documents import new_client, stored_document
 
 URL = "/o/alpha/documents/settings/"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def _data(**changes) -> dict:
@@ -113,7 +106,7 @@ def test_bad_values_are_refused_with_messages_and_nothing_changes(cast, login_as
 
 
 def test_a_new_retention_policy_redates_the_firms_documents(
-    cast, login_as, media, django_capture_on_commit_callbacks
+    cast, login_as, django_capture_on_commit_callbacks
 ):
     jane = new_client(cast.alpha, "Jane Doe")
     tax_return = stored_document(jane, category="tax_return", tax_year=2015)

@@ -128,10 +128,7 @@ def test_running_the_job_twice_in_a_row_sends_once(cast, jane):
     assert len(mail.outbox) == 1
 
 
-def test_nothing_is_sent_for_items_not_yet_due_received_or_cancelled(
-    cast, jane, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
+def test_nothing_is_sent_for_items_not_yet_due_received_or_cancelled(cast, jane):
     _request(jane, [("Due today", 0), ("Next week", 7), ("Undated", None)])
     received = _request(jane, [("W-2", -5)], title="Received")
     [item] = _items(received)
@@ -152,10 +149,7 @@ def _items(doc_request):
         return list(doc_request.items.order_by("position"))
 
 
-def test_a_rejected_overdue_item_is_reminded_with_the_reason(
-    cast, jane, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
+def test_a_rejected_overdue_item_is_reminded_with_the_reason(cast, jane):
     doc_request = _request(jane, [("W-2", -2)])
     [item] = _items(doc_request)
     with tenant_context(cast.alpha):

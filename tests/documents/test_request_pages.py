@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import Engagement, EngagementType
 from clients.services.engagements import firm_today
@@ -16,17 +14,6 @@ from tests.documents.stored_documents import new_client, stored_document
 
 Item = DocumentRequestItem.Status
 LIST = "/o/alpha/documents/requests/"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def jane(cast):
-    return new_client(cast.alpha, "Jane Doe")
 
 
 def _request(client, *titles, due=None, title="2025 tax documents"):
@@ -72,7 +59,7 @@ def _titles(response) -> list[str]:
 
 
 def test_the_list_shows_open_requests_with_progress_and_overdue_items(
-    cast, login_as, jane, media
+    cast, login_as, jane
 ):
     yesterday = firm_today(cast.alpha) - timedelta(days=1)
     doc_request = _request(jane, "W-2", "1099", "1098", due=yesterday)
@@ -300,7 +287,7 @@ def test_another_firms_client_has_no_request_pages(cast, login_as):
 
 
 def test_the_request_page_offers_only_the_clients_documents_the_member_sees(
-    cast, login_as, jane, media
+    cast, login_as, jane
 ):
     doc_request = _request(jane, "W-2")
     visible = stored_document(jane, title="Jane W-2")
@@ -315,7 +302,7 @@ def test_the_request_page_offers_only_the_clients_documents_the_member_sees(
     assert str(visible.uuid).encode() in response.content
 
 
-def test_staff_attach_accept_and_the_request_completes(cast, login_as, jane, media):
+def test_staff_attach_accept_and_the_request_completes(cast, login_as, jane):
     doc_request = _request(jane, "W-2")
     [item] = _items(doc_request)
     w2 = stored_document(jane, title="Jane W-2")
@@ -335,7 +322,7 @@ def test_staff_attach_accept_and_the_request_completes(cast, login_as, jane, med
 
 
 def test_a_document_of_another_client_cannot_be_attached_through_the_form(
-    cast, login_as, jane, media
+    cast, login_as, jane
 ):
     [item] = _items(_request(jane, "W-2"))
     johns = stored_document(new_client(cast.alpha, "John Roe"), title="John W-2")
@@ -349,7 +336,7 @@ def test_a_document_of_another_client_cannot_be_attached_through_the_form(
     assert _fresh(johns).request_item_id is None
 
 
-def test_a_rejection_without_a_reason_changes_nothing(cast, login_as, jane, media):
+def test_a_rejection_without_a_reason_changes_nothing(cast, login_as, jane):
     [item] = _items(_request(jane, "W-2"))
     _received(item, jane)
     client = login_as(cast.sam)
@@ -389,9 +376,7 @@ def test_staff_add_edit_and_remove_items_and_cancel(cast, login_as, jane):
     assert _fresh(doc_request).status == DocumentRequest.Status.CANCELLED
 
 
-def test_a_read_only_member_sees_the_request_but_changes_nothing(
-    cast, login_as, jane, media
-):
+def test_a_read_only_member_sees_the_request_but_changes_nothing(cast, login_as, jane):
     doc_request = _request(jane, "W-2")
     [item] = _items(doc_request)
     _received(item, jane)
@@ -420,7 +405,7 @@ def test_another_firms_request_is_not_found(cast, login_as):
 
 
 def test_the_request_page_makes_the_same_number_of_queries_for_1_or_12_items(
-    cast, login_as, jane, media, django_assert_num_queries
+    cast, login_as, jane, django_assert_num_queries
 ):
     doc_request = _request(jane, "W-2")
     client = login_as(cast.sam)

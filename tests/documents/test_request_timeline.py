@@ -20,9 +20,8 @@ def _at(model, obj, **fields):
 
 
 def test_the_timeline_tells_the_requests_story_newest_first(
-    cast, settings, tmp_path, django_assert_num_queries
+    cast, django_assert_num_queries
 ):
-    settings.MEDIA_ROOT = tmp_path
     jane = new_client(cast.alpha, "Jane Doe")
     other = new_client(cast.alpha, "John Roe")
     now = timezone.now()
@@ -70,8 +69,7 @@ def test_the_timeline_tells_the_requests_story_newest_first(
     assert [i for i in timeline if i.kind == "request"] == items
 
 
-def test_a_completed_request_shows_its_completion(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_a_completed_request_shows_its_completion(cast):
     jane = new_client(cast.alpha, "Jane Doe")
     with tenant_context(cast.alpha):
         doc_request = services.document_request_create(

@@ -18,17 +18,6 @@ from tests.documents.stored_documents import new_client, stored_document
 Item = DocumentRequestItem.Status
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def jane(cast):
-    return new_client(cast.alpha, "Jane Doe")
-
-
 def _request(client, user, *titles, engagement=None, due=None):
     with tenant_context(client.organization):
         return services.document_request_create(
@@ -114,7 +103,7 @@ def test_an_engagement_of_another_client_is_refused(cast, jane):
     }
 
 
-def test_attaching_a_document_marks_the_item_received(cast, jane, media):
+def test_attaching_a_document_marks_the_item_received(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
     w2 = stored_document(jane, title="W-2 Acme")
@@ -126,7 +115,7 @@ def test_attaching_a_document_marks_the_item_received(cast, jane, media):
     assert _fresh(w2).request_item_id == item.pk
 
 
-def test_a_document_of_another_client_cannot_be_attached(cast, jane, media):
+def test_a_document_of_another_client_cannot_be_attached(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
     johns = stored_document(new_client(cast.alpha, "John Roe"), title="John's W-2")
@@ -147,7 +136,7 @@ def test_only_a_received_item_can_be_accepted(cast, jane):
     assert _fresh(item).status == Item.OPEN
 
 
-def test_accepting_every_item_completes_the_request(cast, jane, media):
+def test_accepting_every_item_completes_the_request(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2", "1099")
     first, second = _items(doc_request)
     _attach(first, stored_document(jane, title="W-2"), cast.sam)
@@ -164,7 +153,7 @@ def test_accepting_every_item_completes_the_request(cast, jane, media):
     assert done.completed_at is not None
 
 
-def test_rejecting_needs_a_reason(cast, jane, media):
+def test_rejecting_needs_a_reason(cast, jane):
     [item] = _items(_request(jane, cast.sam, "W-2"))
     _attach(item, stored_document(jane), cast.sam)
 
@@ -175,9 +164,7 @@ def test_rejecting_needs_a_reason(cast, jane, media):
     assert _fresh(item).status == Item.RECEIVED
 
 
-def test_a_rejected_item_is_owed_again_until_the_client_sends_another(
-    cast, jane, media
-):
+def test_a_rejected_item_is_owed_again_until_the_client_sends_another(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
     _attach(item, stored_document(jane, title="W-2 2023"), cast.sam)
@@ -199,7 +186,7 @@ def test_a_rejected_item_is_owed_again_until_the_client_sends_another(
     assert _fresh(doc_request).status == DocumentRequest.Status.COMPLETED
 
 
-def test_a_cancelled_request_cannot_be_changed(cast, jane, media):
+def test_a_cancelled_request_cannot_be_changed(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
 
@@ -213,7 +200,7 @@ def test_a_cancelled_request_cannot_be_changed(cast, jane, media):
         services.document_request_item_add(request=doc_request, data={"title": "K-1"})
 
 
-def test_removing_the_only_owed_item_completes_the_request(cast, jane, media):
+def test_removing_the_only_owed_item_completes_the_request(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2", "1098")
     w2, form_1098 = _items(doc_request)
     _attach(w2, stored_document(jane), cast.sam)
@@ -235,7 +222,7 @@ def test_the_last_item_cannot_be_removed(cast, jane):
     assert len(_items(item.request)) == 1
 
 
-def test_adding_an_item_to_a_completed_request_opens_it_again(cast, jane, media):
+def test_adding_an_item_to_a_completed_request_opens_it_again(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
     _attach(item, stored_document(jane), cast.sam)
@@ -255,7 +242,7 @@ def test_adding_an_item_to_a_completed_request_opens_it_again(cast, jane, media)
 
 @pytest.mark.django_db(transaction=True)
 def test_the_fulfilled_signal_carries_the_item_once_the_acceptance_is_committed(
-    cast, jane, media
+    cast, jane
 ):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
@@ -282,7 +269,7 @@ def test_the_fulfilled_signal_carries_the_item_once_the_acceptance_is_committed(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_acceptance_sends_no_signal(cast, jane, media):
+def test_a_rolled_back_acceptance_sends_no_signal(cast, jane):
     [item] = _items(_request(jane, cast.sam, "W-2"))
     _attach(item, stored_document(jane), cast.sam)
     heard = []
@@ -304,7 +291,7 @@ def test_a_rolled_back_acceptance_sends_no_signal(cast, jane, media):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_listener_does_not_undo_the_acceptance(cast, jane, media):
+def test_a_failing_listener_does_not_undo_the_acceptance(cast, jane):
     [item] = _items(_request(jane, cast.sam, "W-2"))
     _attach(item, stored_document(jane), cast.sam)
 

@@ -30,17 +30,6 @@ from documents.tasks_scheduled import documents_retention_sweep
 from tests.documents.stored_documents import new_client, stored_document, stored_version
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def jane(cast):
-    return new_client(cast.alpha, "Jane Doe")
-
-
 def _policy(org, *, default_years=None, **by_category):
     with platform_bypass():
         if default_years is not None:
@@ -84,7 +73,7 @@ def _uploaded_on(client, day: date, title: str) -> Document:
 
 
 def test_a_document_with_a_tax_year_is_kept_until_the_end_of_that_year_plus_seven(
-    cast, jane, media
+    cast, jane
 ):
     w2 = stored_document(jane, tax_year=2020)
 
@@ -93,7 +82,7 @@ def test_a_document_with_a_tax_year_is_kept_until_the_end_of_that_year_plus_seve
 
 
 def test_without_a_tax_year_the_years_count_from_the_upload_day_in_the_firms_zone(
-    cast, jane, media
+    cast, jane
 ):
     # 03:00 UTC on March 1st is still February 29th in New York.
     leap_evening = datetime(2024, 3, 1, 3, 0, tzinfo=UTC)
@@ -107,7 +96,7 @@ def test_without_a_tax_year_the_years_count_from_the_upload_day_in_the_firms_zon
         assert retention_date_for(morning) == date(2031, 3, 1)
 
 
-def test_a_category_override_beats_the_firms_default(cast, jane, media):
+def test_a_category_override_beats_the_firms_default(cast, jane):
     _policy(cast.alpha, default_years=5, tax_return=10, engagement_letter=0)
     tax_return = stored_document(jane, category="tax_return", tax_year=2022)
     w2 = stored_document(jane, category="w2", tax_year=2022)
@@ -119,7 +108,7 @@ def test_a_category_override_beats_the_firms_default(cast, jane, media):
         assert retention_date_for(letter) is None  # 0 years: kept permanently
 
 
-def test_the_bulk_recompute_gives_the_same_dates_as_the_rule(cast, jane, media):
+def test_the_bulk_recompute_gives_the_same_dates_as_the_rule(cast, jane):
     documents = [
         stored_document(jane, category="w2", tax_year=2019),
         stored_document(jane, category="receipt"),
@@ -143,9 +132,7 @@ def test_the_bulk_recompute_gives_the_same_dates_as_the_rule(cast, jane, media):
     assert (changed, again) == (5, 0)
 
 
-def test_refreshing_after_a_category_change_dates_every_version_again(
-    cast, jane, media
-):
+def test_refreshing_after_a_category_change_dates_every_version_again(cast, jane):
     _policy(cast.alpha, tax_return=10)
     first = stored_document(jane, category="other", tax_year=2010)
     second = stored_version(first)
@@ -171,7 +158,7 @@ def test_refreshing_after_a_category_change_dates_every_version_again(
 # Legal hold -----------------------------------------------------------------------
 
 
-def test_a_legal_hold_covers_every_version_and_is_audited(cast, jane, media):
+def test_a_legal_hold_covers_every_version_and_is_audited(cast, jane):
     first = stored_document(jane, title="Contract")
     second = stored_version(first)
 
@@ -206,7 +193,7 @@ def test_a_legal_hold_covers_every_version_and_is_audited(cast, jane, media):
     ]
 
 
-def test_a_legal_hold_needs_a_reason(cast, jane, media):
+def test_a_legal_hold_needs_a_reason(cast, jane):
     document = stored_document(jane)
 
     with tenant_context(cast.alpha), pytest.raises(ValidationError):
@@ -219,9 +206,7 @@ def test_a_legal_hold_needs_a_reason(cast, jane, media):
 # The nightly sweep ----------------------------------------------------------------
 
 
-def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(
-    cast, jane, media
-):
+def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(cast, jane):
     today = firm_today(cast.alpha)
     due = _past(jane, "Due")
     held = _past(jane, "Held", legal_hold=True, legal_hold_reason="IRS audit")
@@ -243,7 +228,7 @@ def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(
     assert event.actor is None  # the system did it
 
 
-def test_a_second_sweep_archives_nothing_more_and_records_nothing(cast, jane, media):
+def test_a_second_sweep_archives_nothing_more_and_records_nothing(cast, jane):
     _past(jane)
 
     assert documents_retention_sweep() == 1
@@ -252,7 +237,7 @@ def test_a_second_sweep_archives_nothing_more_and_records_nothing(cast, jane, me
     assert len(_events(cast.alpha, AuditAction.DOCUMENTS_ARCHIVED)) == 1
 
 
-def test_the_sweep_applies_a_policy_change_before_archiving(cast, jane, media):
+def test_the_sweep_applies_a_policy_change_before_archiving(cast, jane):
     receipt = _past(jane, category="receipt")
     w2 = stored_document(jane, category="w2", tax_year=2023)  # until 2030
     with tenant_context(cast.alpha):
@@ -269,7 +254,7 @@ def test_the_sweep_applies_a_policy_change_before_archiving(cast, jane, media):
     assert _fresh(w2).archived_at is not None
 
 
-def test_each_firm_is_swept_in_its_own_context(cast, jane, media):
+def test_each_firm_is_swept_in_its_own_context(cast, jane):
     _past(jane)
     _past(new_client(cast.beta, "Beta Client"))
     _past(new_client(cast.beta, "Beta Two"))
@@ -298,20 +283,20 @@ def _purge(documents, by, reason="Past the firm's retention period"):
 
 
 def test_a_purge_deletes_every_versions_file_and_row_and_keeps_tombstones(
-    cast, jane, media, django_capture_on_commit_callbacks
+    cast, jane, media_root, django_capture_on_commit_callbacks
 ):
     first = _past(jane, "Old bank statement", category="bank_statement")
-    second = stored_version(first, content=b"corrected statement")
+    second = stored_version(first)
     other = _past(jane, "Old receipt")
     kept = stored_document(jane, title="Recent")
-    files = [media / d.file.name for d in (first, second, other)]
+    files = [media_root / d.file.name for d in (first, second, other)]
     assert all(path.is_file() for path in files)  # in the storage folder
 
     with django_capture_on_commit_callbacks(execute=True):
         tombstones = _purge([second, other], cast.adam)
 
     assert not any(path.exists() for path in files)
-    assert (media / kept.file.name).is_file()
+    assert (media_root / kept.file.name).is_file()
     assert [_fresh(d) for d in (first, second, other)] == [None, None, None]
     assert _fresh(kept) is not None
     with tenant_context(cast.alpha):
@@ -341,7 +326,7 @@ def test_a_purge_deletes_every_versions_file_and_row_and_keeps_tombstones(
     ]
 
 
-def test_a_legal_hold_blocks_the_purge_of_anything(cast, jane, media):
+def test_a_legal_hold_blocks_the_purge_of_anything(cast, jane):
     free = _past(jane, "Free")
     held = _past(jane, "Held")
     with tenant_context(cast.alpha):
@@ -358,7 +343,7 @@ def test_a_legal_hold_blocks_the_purge_of_anything(cast, jane, media):
     assert _events(cast.alpha, AuditAction.DOCUMENT_PURGED) == []
 
 
-def test_a_document_inside_its_retention_period_cannot_be_purged(cast, jane, media):
+def test_a_document_inside_its_retention_period_cannot_be_purged(cast, jane):
     recent = stored_document(jane, title="Recent", tax_year=2025)
 
     with pytest.raises(ValidationError, match="is kept until Dec 31, 2032"):
@@ -367,7 +352,7 @@ def test_a_document_inside_its_retention_period_cannot_be_purged(cast, jane, med
     assert _stored(recent) and _fresh(recent) is not None
 
 
-def test_only_an_owner_or_admin_may_purge(cast, jane, media):
+def test_only_an_owner_or_admin_may_purge(cast, jane):
     old = _past(jane)
 
     with pytest.raises(PermissionDenied):
@@ -376,7 +361,7 @@ def test_only_an_owner_or_admin_may_purge(cast, jane, media):
     assert _fresh(old) is not None
 
 
-def test_a_purge_needs_a_reason(cast, jane, media):
+def test_a_purge_needs_a_reason(cast, jane):
     old = _past(jane)
 
     with pytest.raises(ValidationError):
@@ -385,7 +370,7 @@ def test_a_purge_needs_a_reason(cast, jane, media):
     assert _fresh(old) is not None
 
 
-def test_a_purge_that_fails_midway_loses_nothing(cast, jane, media):
+def test_a_purge_that_fails_midway_loses_nothing(cast, jane):
     first = _past(jane, "First")
     second = _past(jane, "Second")
     # A real failure in the middle of the purge: the database refuses to delete

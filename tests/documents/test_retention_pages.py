@@ -16,17 +16,6 @@ PURGE = "/o/alpha/documents/retention/purge/"
 PURGED = "/o/alpha/documents/retention/purged/"
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def jane(cast):
-    return new_client(cast.alpha, "Jane Doe")
-
-
 def _past(client, title="Old receipt", **fields):
     """Kept until 2022-12-31 under the default policy."""
     return stored_document(client, title=title, tax_year=2015, **fields)
@@ -69,7 +58,7 @@ def test_members_below_admin_get_403_on_the_retention_pages(cast, login_as, jane
         assert client.get(url).status_code == 403, url
 
 
-def test_staff_cannot_place_a_legal_hold(cast, login_as, jane, media):
+def test_staff_cannot_place_a_legal_hold(cast, login_as, jane):
     document = stored_document(jane)
     url, data = _hold(document, on="1", reason="Lawsuit")
 
@@ -79,7 +68,7 @@ def test_staff_cannot_place_a_legal_hold(cast, login_as, jane, media):
 
 
 def test_the_list_shows_latest_versions_past_retention_not_on_hold(
-    cast, login_as, jane, media
+    cast, login_as, jane
 ):
     _past(jane, "Old receipt")
     lineage = _past(jane, "Old statement")
@@ -109,7 +98,7 @@ def test_the_list_shows_latest_versions_past_retention_not_on_hold(
 
 
 def test_the_list_makes_the_same_number_of_queries_for_2_or_30_documents(
-    cast, login_as, jane, media, django_assert_num_queries
+    cast, login_as, jane, django_assert_num_queries
 ):
     client = login_as(cast.alice)
     client.get(RETENTION)
@@ -125,9 +114,7 @@ def test_the_list_makes_the_same_number_of_queries_for_2_or_30_documents(
     assert len(response.context["page"].rows) == 30
 
 
-def test_the_purge_needs_the_typed_confirmation_and_a_reason(
-    cast, login_as, jane, media
-):
+def test_the_purge_needs_the_typed_confirmation_and_a_reason(cast, login_as, jane):
     old = _past(jane)
     client = login_as(cast.alice)
 
@@ -149,7 +136,7 @@ def test_the_purge_needs_the_typed_confirmation_and_a_reason(
 
 
 def test_an_admin_purges_from_the_page_and_sees_the_tombstones(
-    cast, login_as, jane, media, django_capture_on_commit_callbacks
+    cast, login_as, jane, django_capture_on_commit_callbacks
 ):
     first = _past(jane, "Old statement")
     second = stored_version(first)
@@ -192,9 +179,7 @@ def test_an_admin_purges_from_the_page_and_sees_the_tombstones(
     assert rows[0].checksum.encode() in detail.content
 
 
-def test_a_purge_that_includes_a_held_document_purges_nothing(
-    cast, login_as, jane, media
-):
+def test_a_purge_that_includes_a_held_document_purges_nothing(cast, login_as, jane):
     free = _past(jane, "Free")
     held = _past(jane, "Held", legal_hold=True, legal_hold_reason="Claim")
 
@@ -212,9 +197,7 @@ def test_a_purge_that_includes_a_held_document_purges_nothing(
     assert _exists(free) and _exists(held)
 
 
-def test_another_firms_documents_cannot_be_chosen_for_a_purge(
-    cast, login_as, jane, media
-):
+def test_another_firms_documents_cannot_be_chosen_for_a_purge(cast, login_as, jane):
     beta_old = _past(new_client(cast.beta, "Beta Client"), "Beta's")
 
     response = login_as(cast.alice).post(
@@ -227,9 +210,7 @@ def test_another_firms_documents_cannot_be_chosen_for_a_purge(
     assert _exists(beta_old)
 
 
-def test_an_owner_places_and_releases_a_legal_hold_from_the_page(
-    cast, login_as, jane, media
-):
+def test_an_owner_places_and_releases_a_legal_hold_from_the_page(cast, login_as, jane):
     document = _past(jane)
     client = login_as(cast.alice)
 
@@ -251,7 +232,7 @@ def test_an_owner_places_and_releases_a_legal_hold_from_the_page(
         assert not Document.objects.get(pk=document.pk).legal_hold
 
 
-def test_another_firms_document_and_tombstone_are_not_found(cast, login_as, media):
+def test_another_firms_document_and_tombstone_are_not_found(cast, login_as):
     beta_document = _past(new_client(cast.beta, "Beta Client"))
     with tenant_context(cast.beta):
         tombstone = DocumentTombstone.objects.create(
