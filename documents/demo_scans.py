@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -359,6 +360,22 @@ def broken_pdf() -> bytes:
     """A PDF header over a body cut short and garbage: no reader can open it."""
     whole = text_layer_pdf()
     return whole[: len(whole) // 3] + b"\x00\x17garbage\xff" * 40
+
+
+def workbook_xlsx() -> bytes:
+    """The smallest spreadsheet libmagic calls an Excel workbook (OCR skips it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sheet.main+xml"/></Types>',
+        )
+        archive.writestr("_rels/.rels", "<Relationships/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
 
 
 # Demo documents -------------------------------------------------------------------

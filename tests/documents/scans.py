@@ -4,8 +4,6 @@ to store one as a document waiting for OCR."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.files.base import ContentFile
 
 from advisoros.tenancy.db import tenant_context
@@ -24,8 +22,10 @@ from documents.demo_scans import (
     scan_tiff,
     text_layer_pdf,
     turned_photo_jpeg,
+    workbook_xlsx,
 )
 from documents.models import Document
+from documents.services.documents import document_create
 
 __all__ = [
     "BANK_STATEMENT_LINES",
@@ -42,6 +42,7 @@ __all__ = [
     "scan_tiff",
     "text_layer_pdf",
     "turned_photo_jpeg",
+    "workbook_xlsx",
 ]
 
 
@@ -50,24 +51,18 @@ def scan_document(
     content: bytes,
     *,
     filename: str = "scan.png",
-    mime_type: str = "image/png",
     title: str = "",
     **fields,
 ) -> Document:
-    """A document (version 1, OCR pending) whose file is `content` in default
-    storage, written directly: the OCR tests are about reading it, not uploading
-    it (tests/documents/test_upload*.py cover uploads)."""
+    """A document (version 1, OCR pending) uploaded through the upload service
+    (`document_create`: sniffed type, checks, storage). Its OCR is queued for the
+    commit, which a test's transaction never reaches unless it runs the on-commit
+    callbacks itself."""
     with tenant_context(client.organization):
-        document = Document(
-            organization=client.organization,
+        return document_create(
             client=client,
-            title=title or filename,
-            original_filename=filename,
-            size=len(content),
-            mime_type=mime_type,
-            checksum=hashlib.sha256(content).hexdigest(),
+            file=ContentFile(content, name=filename),
+            filename=filename,
+            title=title,
             **fields,
         )
-        document.file.save(filename, ContentFile(content), save=False)
-        document.save()
-        return document
