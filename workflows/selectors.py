@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
@@ -89,3 +91,26 @@ def visible_executions(request: OrgRequest) -> QuerySet[WorkflowExecution]:
 
 def open_tasks(qs: QuerySet[Task]) -> QuerySet[Task]:
     return qs.exclude(status__in=CLOSED_STATUSES)
+
+
+def capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]:
+    """How many rows each queryset has, counting at most `cap + 1`, in one query.
+
+    An exact count reads every matching row, so it grows with the firm: a big
+    firm's 41,213 open tasks cost a scan per page view, where "more than 1,000"
+    costs a bounded index range. A result above `cap` means "more than cap"."""
+    selects, params = [], []
+    for qs in querysets.values():
+        capped = qs.order_by().values("pk")[: cap + 1]
+        try:
+            sql, args = capped.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (qs.none())
+            selects.append("0")
+            continue
+        # Django's own SQL with its parameters kept apart: nothing typed is inlined.
+        selects.append(f"(SELECT count(*) FROM ({sql}) AS capped)")  # noqa: S608
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))

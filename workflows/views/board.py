@@ -17,20 +17,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.pagination import KeysetPage, keyset_page
+from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
@@ -43,11 +46,17 @@ from workflows.models import (
     WorkflowExecution,
     WorkflowTemplate,
 )
-from workflows.selectors import due_sort, visible_tasks
+from workflows.selectors import capped_counts, due_sort, visible_tasks
 from workflows.services.tasks import allowed_moves, task_transition
-from workflows.views.my_work import STATUS_LABELS, decorate_rows, my_tasks
+from workflows.views.my_work import (
+    STATUS_LABELS,
+    _row_url,
+    csrf_field,
+    decorate_rows,
+    my_tasks,
+)
 
-COLUMN_SIZE = 50
+COLUMN_SIZE = 25
 COUNT_CAP = 1000
 COLUMN_PAGE_SIZE = 60
 RECENT_DAYS = 14
@@ -68,6 +77,8 @@ COLUMN_TITLES = {
 # Where a card may be dropped (the menu offers every legal move, skip and
 # cancel included).
 DROP_TARGETS = COLUMNS[1:]
+# The columns whose cards the board shows (the waiting one is only counted).
+SHOWN = COLUMNS[1:]
 CARD_COLUMNS = (
     "uuid",
     "organization_id",
@@ -79,15 +90,7 @@ CARD_COLUMNS = (
     "needs_approval",
     "assignee_id",
     "client_id",
-    "client__uuid",
-    "client__display_name",
-    "client__client_code",
     "execution_id",
-    "execution__uuid",
-    "execution__name",
-    "execution__status",
-    "execution__engagement_id",
-    "execution__engagement__reviewer_id",
 )
 PRIORITY_LABELS = dict(Priority.choices)
 UNASSIGNED = "none"
@@ -169,8 +172,29 @@ def filtered_tasks(
 
 
 def _cards(qs: QuerySet) -> QuerySet:
-    return qs.select_related("client", "execution", "execution__engagement").only(
-        *CARD_COLUMNS
+    return qs.only(*CARD_COLUMNS)
+
+
+def with_card_relations(request: OrgRequest, cards: list) -> None:
+    """The cards' clients and workflows (with the engagement the approval rule
+    reads), one query each. Joined into the cards' own query they made each of
+    its UNION's parts a four-table join under row-level security, which cost
+    PostgreSQL more to plan than to run."""
+    org = request.organization
+    prefetch_related_objects(
+        cards,
+        Prefetch(
+            "client",
+            queryset=Client.objects.filter(organization=org).only(
+                "uuid", "display_name", "client_code"
+            ),
+        ),
+        Prefetch(
+            "execution",
+            queryset=WorkflowExecution.objects.filter(organization=org)
+            .select_related("engagement")
+            .only("uuid", "name", "status", "engagement__reviewer_id"),
+        ),
     )
 
 
@@ -195,35 +219,25 @@ def _column(qs: QuerySet, status: str) -> QuerySet:
     )
 
 
-def column_cards(qs: QuerySet) -> dict[str, list]:
-    """Every column's first COLUMN_SIZE + 1 cards, in one query (UNION ALL)."""
-    parts = [_cards(_column(qs, status))[: COLUMN_SIZE + 1] for status in COLUMNS]
+def column_cards(request: OrgRequest, qs: QuerySet) -> dict[str, list]:
+    """The shown columns' first COLUMN_SIZE + 1 cards in one query (UNION ALL of
+    index ranges), then their clients and workflows. The waiting column is
+    collapsed: only counted."""
+    parts = [_cards(_column(qs, status))[: COLUMN_SIZE + 1] for status in SHOWN]
+    rows = list(parts[0].union(*parts[1:], all=True))
+    with_card_relations(request, rows)
     cards: dict[str, list] = {status: [] for status in COLUMNS}
-    for task in parts[0].union(*parts[1:], all=True):
+    for task in rows:
         cards[task.status].append(task)
     return cards
 
 
 def column_counts(qs: QuerySet) -> dict[str, int]:
-    """How many tasks each column holds, counting at most COUNT_CAP + 1 (one query).
-
-    An exact count of a big firm's open tasks grows with the firm; nobody
-    needs to know there are 41,213 rather than "more than 1,000"."""
-    selects, params = [], []
-    for status in COLUMNS:
-        capped = _column(qs, status).order_by().values("id")[: COUNT_CAP + 1]
-        try:
-            sql, args = capped.query.sql_with_params()
-        except EmptyResultSet:  # a filter that matches nothing (qs.none())
-            selects.append("0")
-            continue
-        # Django's own SQL with its parameters kept apart: nothing typed is inlined.
-        selects.append(f"(SELECT count(*) FROM ({sql}) AS capped)")  # noqa: S608
-        params.extend(args)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
-        row = cursor.fetchone()
-    return dict(zip(COLUMNS, row, strict=True))
+    """How many tasks each column holds, counting at most COUNT_CAP + 1 (one
+    query): nobody needs to know there are 41,213 rather than "1,000+"."""
+    return capped_counts(
+        {status: _column(qs, status) for status in COLUMNS}, cap=COUNT_CAP
+    )
 
 
 def _members(request: OrgRequest) -> dict[str, Membership]:
@@ -239,22 +253,52 @@ def _members(request: OrgRequest) -> dict[str, Membership]:
     }
 
 
+@cache
+def move_options(moves: tuple[str, ...]) -> str:
+    """A card's "Move to" choices as HTML, made once per set of moves (a board
+    has a few hundred cards and only a handful of different menus)."""
+    return format_html_join(
+        "", '<option value="{}">{}</option>', ((m, STATUS_LABELS[m]) for m in moves)
+    )
+
+
 def decorate_cards(request: OrgRequest, cards: list, names: dict[int, str]) -> None:
+    """Links, labels and the legal moves of each card, without a query."""
+    slug = request.organization.slug
+    task_url = _row_url("workflows:task_detail", "task_uuid", org_slug=slug)
+    execution_url = _row_url(
+        "workflows:execution_detail", "execution_uuid", org_slug=slug
+    )
+    client_url = row_url("clients:client_detail", "client_uuid", org_slug=slug)
+    move_url = row_url("workflows:task_move", "task_uuid", org_slug=slug)
     today = firm_today(request.organization)
-    decorate_rows(request, cards, today)
+    zone = ZoneInfo(request.organization.timezone)
+    role = request.membership.role_enum
+    can_act = request.membership.can_write
     for task in cards:
+        task.url = task_url(task.uuid)
+        task.move_url = move_url(task.uuid)
+        task.client_url = client_url(task.client.uuid) if task.client_id else ""
+        task.execution_url = (
+            execution_url(task.execution.uuid) if task.execution_id else ""
+        )
         task.assignee_name = names.get(task.assignee_id, "")
+        task.priority_label = PRIORITY_LABELS.get(task.priority, task.priority)
         task.is_overdue = (
             task.due_date is not None
             and task.due_date < today
             and task.status != TaskStatus.COMPLETED
         )
-        task.moves = [
-            (status, STATUS_LABELS[status])
-            for status in allowed_moves(
-                task, by=request.user, role=request.membership.role_enum
-            )
-        ]
+        if task.due_date is not None:
+            task.due_iso = task.due_date.isoformat()
+            task.due_label = f"{task.due_date:%b} {task.due_date.day}"
+        if task.completed_at is not None:
+            done = timezone.localtime(task.completed_at, zone)
+            task.done_label = f"{done:%b} {done.day}"
+        moves = (
+            tuple(allowed_moves(task, by=request.user, role=role)) if can_act else ()
+        )
+        task.move_options = move_options(moves) if moves else ""
 
 
 @require_GET
@@ -277,6 +321,7 @@ def board(request: OrgRequest, org_slug: str) -> HttpResponse:
         "count_cap": COUNT_CAP,
         "drop_targets": DROP_TARGETS,
         "back": request.get_full_path(),
+        "csrf_field": csrf_field(request),
         "client_name": "",
         "execution_name": "",
         "without_client_url": f"{here}?{f.query(client='')}",
@@ -300,10 +345,11 @@ def board(request: OrgRequest, org_slug: str) -> HttpResponse:
         )
     if f.column:
         page = _column_page(qs, f)
+        with_card_relations(request, page.rows)
         decorate_cards(request, page.rows, names)
         ctx |= _column_page_context(f, page, here)
     else:
-        cards = column_cards(qs)
+        cards = column_cards(request, qs)
         counts = column_counts(qs)
         decorate_cards(request, [t for ts in cards.values() for t in ts], names)
         ctx["columns"] = [
@@ -408,6 +454,7 @@ def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
 
 def _fresh_card(request: OrgRequest, task) -> object:
     card = _cards(visible_tasks(request)).get(pk=task.pk)
+    with_card_relations(request, [card])
     names = {}
     if card.assignee_id:
         names = {
@@ -427,6 +474,7 @@ def _card_html(request: OrgRequest, task) -> str:
             "task": _fresh_card(request, task),
             "can_act": True,
             "back": _back(request),
+            "csrf_field": csrf_field(request),
         },
         request=request,
     )
@@ -443,10 +491,18 @@ def _my_work_row(request: OrgRequest, task, *, error: str, done: str) -> HttpRes
             {"task": task, "done": done, "error": error},
         )
     decorate_rows(request, [row], firm_today(request.organization))
+    here = reverse("workflows:my_work", kwargs={"org_slug": request.organization.slug})
     return render(
         request,
         "workflows/my_work.html#task_row",
-        {"task": row, "can_act": True, "error": error, "done": done},
+        {
+            "task": row,
+            "can_act": True,
+            "error": error,
+            "done": done,
+            "here": here,
+            "csrf_field": csrf_field(request),
+        },
     )
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
 from advisoros.pagination import keyset_page
@@ -26,10 +27,11 @@ from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.services.engagements import firm_today
 from workflows.models import Priority, Task, TaskStatus
-from workflows.selectors import ACTIONABLE_STATUSES, OPEN_STATUSES, due_sort
+from workflows.selectors import ACTIONABLE_STATUSES, capped_counts, due_sort
 from workflows.services.tasks import allowed_moves
 
 PAGE_SIZE = 50
+SUMMARY_CAP = 999
 
 # The columns a row shows (and what allowed_moves reads): a whole task, client
 # and workflow would cost more than the page itself.
@@ -130,6 +132,10 @@ def decorate_rows(request: OrgRequest, tasks: list[Task], today: date) -> None:
             execution_url(task.execution.uuid) if task.execution_id else ""
         )
         task.bucket, task.bucket_label = buckets.of(task.due_date)
+        # Formatted here: the date filter costs a translation lookup per call.
+        if task.due_date is not None:
+            task.due_iso = task.due_date.isoformat()
+            task.due_label = f"{task.due_date:%a %b} {task.due_date.day}"
         task.status_label = STATUS_LABELS[task.status]
         task.priority_label = PRIORITY_LABELS.get(task.priority, task.priority)
         moves = allowed_moves(task, by=request.user, role=role)
@@ -142,21 +148,29 @@ def decorate_rows(request: OrgRequest, tasks: list[Task], today: date) -> None:
         ]
 
 
+def csrf_field(request: OrgRequest) -> str:
+    """The CSRF hidden input, rendered once for the page's many small forms."""
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+        get_token(request),
+    )
+
+
 def _summary(request: OrgRequest, today: date) -> dict[str, int]:
+    """The counts above the list, each capped at SUMMARY_CAP (one query of
+    bounded index ranges on task_org_assignee_due, whatever the person's load)."""
     week_end = DueBuckets(today).week_end
-    actionable = Q(status__in=ACTIONABLE_STATUSES)
-    return Task.objects.filter(
-        organization=request.organization,
-        assignee=request.user,
-        status__in=OPEN_STATUSES,
-    ).aggregate(
-        overdue=Count("id", filter=actionable & Q(due_date__lt=today)),
-        today=Count("id", filter=actionable & Q(due_date=today)),
-        week=Count(
-            "id", filter=actionable & Q(due_date__gt=today, due_date__lte=week_end)
-        ),
-        open=Count("id", filter=actionable),
-        waiting=Count("id", filter=Q(status=TaskStatus.PENDING)),
+    mine = Task.objects.filter(organization=request.organization, assignee=request.user)
+    actionable = mine.filter(status__in=ACTIONABLE_STATUSES)
+    return capped_counts(
+        {
+            "overdue": actionable.filter(due_date__lt=today),
+            "today": actionable.filter(due_date=today),
+            "week": actionable.filter(due_date__gt=today, due_date__lte=week_end),
+            "open": actionable,
+            "waiting": mine.filter(status=TaskStatus.PENDING),
+        },
+        cap=SUMMARY_CAP,
     )
 
 
@@ -172,10 +186,19 @@ def my_work(request: OrgRequest, org_slug: str) -> HttpResponse:
     )
     decorate_rows(request, page.rows, today)
     here = reverse("workflows:my_work", kwargs={"org_slug": request.organization.slug})
+    summary = _summary(request, today)
     ctx = {
+        "csrf_field": csrf_field(request),
+        "error": "",
+        "done": "",
         "page": page,
         "today": today,
-        "summary": _summary(request, today),
+        "summary": summary,
+        # "999+" where a count reached its cap.
+        "shown": {
+            key: f"{SUMMARY_CAP}+" if value > SUMMARY_CAP else str(value)
+            for key, value in summary.items()
+        },
         "can_act": request.membership.can_write,
         "here": here,
         "next_url": f"{here}?cursor={page.next_cursor}" if page.has_next else "",
