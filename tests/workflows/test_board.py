@@ -357,3 +357,16 @@ def test_the_query_count_does_not_grow_with_tasks(
         with django_assert_num_queries(expected):
             response = client.get(URL, params)
         assert response.status_code == 200
+
+
+def test_a_cards_text_is_escaped(cast, login_as, make_wf_client):
+    client = make_wf_client(cast.alpha, "<b>Bold</b> & Co")
+    make_task(
+        cast.alpha, '<script>alert("x")</script>', client=client, assignee=cast.sam
+    )
+
+    html = login_as(cast.sam).get(URL).content.decode()
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html

@@ -244,3 +244,14 @@ def test_the_query_count_does_not_grow_with_tasks(
         with django_assert_num_queries(9):
             response = client.get(URL)
         assert response.status_code == 200
+
+
+def test_a_rows_text_is_escaped(cast, login_as, make_wf_client):
+    client = make_wf_client(cast.alpha, "<b>Bold</b> & Co")
+    make_task(cast.alpha, '<img src=x onerror="y">', client=client, assignee=cast.sam)
+
+    html = login_as(cast.sam).get(URL).content.decode()
+
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;y&quot;&gt;" in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from html import escape as esc
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -25,11 +26,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.pagination import KeysetPage, keyset_page
@@ -262,8 +263,14 @@ def move_options(moves: tuple[str, ...]) -> str:
     )
 
 
-def decorate_cards(request: OrgRequest, cards: list, names: dict[int, str]) -> None:
-    """Links, labels and the legal moves of each card, without a query."""
+def decorate_cards(
+    request: OrgRequest, cards: list, names: dict[int, str], *, back: str
+) -> None:
+    """Each card's HTML (`task.html`), without a query.
+
+    Cards are written here rather than in a template: a board shows up to a
+    hundred of them, and the template engine's thirty-odd lookups a card cost
+    more than the rest of the page (about 0.2 ms a card against 0.02 ms)."""
     slug = request.organization.slug
     task_url = _row_url("workflows:task_detail", "task_uuid", org_slug=slug)
     execution_url = _row_url(
@@ -275,30 +282,113 @@ def decorate_cards(request: OrgRequest, cards: list, names: dict[int, str]) -> N
     zone = ZoneInfo(request.organization.timezone)
     role = request.membership.role_enum
     can_act = request.membership.can_write
+    csrf = csrf_field(request) if can_act else ""
     for task in cards:
-        task.url = task_url(task.uuid)
-        task.move_url = move_url(task.uuid)
-        task.client_url = client_url(task.client.uuid) if task.client_id else ""
-        task.execution_url = (
-            execution_url(task.execution.uuid) if task.execution_id else ""
-        )
-        task.assignee_name = names.get(task.assignee_id, "")
-        task.priority_label = PRIORITY_LABELS.get(task.priority, task.priority)
-        task.is_overdue = (
-            task.due_date is not None
-            and task.due_date < today
-            and task.status != TaskStatus.COMPLETED
-        )
-        if task.due_date is not None:
-            task.due_iso = task.due_date.isoformat()
-            task.due_label = f"{task.due_date:%b} {task.due_date.day}"
-        if task.completed_at is not None:
-            done = timezone.localtime(task.completed_at, zone)
-            task.done_label = f"{done:%b} {done.day}"
         moves = (
             tuple(allowed_moves(task, by=request.user, role=role)) if can_act else ()
         )
-        task.move_options = move_options(moves) if moves else ""
+        task.html = card_html(
+            task,
+            url=task_url(task.uuid),
+            move_url=move_url(task.uuid),
+            client_url=client_url(task.client.uuid) if task.client_id else "",
+            execution_url=(
+                execution_url(task.execution.uuid) if task.execution_id else ""
+            ),
+            assignee=names.get(task.assignee_id, ""),
+            today=today,
+            zone=zone,
+            options=move_options(moves) if moves else "",
+            csrf=csrf,
+            back=back,
+        )
+
+
+def card_html(
+    task,
+    *,
+    url: str,
+    move_url: str,
+    client_url: str,
+    execution_url: str,
+    assignee: str,
+    today,
+    zone,
+    options: str,
+    csrf: str,
+    back: str,
+) -> SafeString:
+    """One card: title, client and workflow, assignee, due date (red when
+    overdue), priority, and the keyboard's "Move to" menu when moves exist.
+
+    Plain f-strings with every value escaped (`esc`, the standard library's
+    html.escape, quotes included); `options` and `csrf` are HTML made by
+    format_html already."""
+    overdue = (
+        task.due_date is not None
+        and task.due_date < today
+        and task.status != TaskStatus.COMPLETED
+    )
+    meta = ""
+    if client_url or execution_url:
+        client = (
+            f'<a href="{esc(client_url)}">{esc(task.client.display_name)}</a>'
+            if client_url
+            else ""
+        )
+        workflow = (
+            f'<a class="muted" href="{esc(execution_url)}">'
+            f"{esc(task.execution.name)}</a>"
+            if execution_url
+            else ""
+        )
+        meta = f'<div class="card-meta">{client}{workflow}</div>'
+    who = (
+        f'<span class="avatar avatar-small" aria-hidden="true">'
+        f"{esc(assignee[:1].upper())}</span> {esc(assignee)}"
+        if assignee
+        else '<span class="muted">Unassigned</span>'
+    )
+    when = ""
+    if task.status == TaskStatus.COMPLETED and task.completed_at is not None:
+        done = timezone.localtime(task.completed_at, zone)
+        when = f'<span class="muted">Done {done:%b} {done.day}</span>'
+    elif task.due_date is not None:
+        due = task.due_date
+        late = " overdue-text" if overdue else ""
+        when = (
+            f'<time datetime="{due.isoformat()}" class="card-due{late}">'
+            f"{'Overdue · ' if overdue else ''}{due:%b} {due.day}</time>"
+        )
+    priority = ""
+    if task.priority != Priority.NORMAL:
+        label = PRIORITY_LABELS.get(task.priority, task.priority)
+        priority = (
+            f'<span class="priority priority-{esc(task.priority)}">{esc(label)}</span>'
+        )
+    title = esc(task.title)
+    menu = ""
+    if options:
+        menu = (
+            f'<form method="post" action="{esc(move_url)}" class="card-move"'
+            f" data-card-move>{csrf}"
+            f'<input type="hidden" name="next" value="{esc(back)}">'
+            f'<select name="status" aria-label="Move “{title}” to" required>'
+            f'<option value="">Move to…</option>{options}</select>'
+            '<button class="btn btn-small" type="submit">Move</button></form>'
+        )
+    classes = f"card priority-{esc(task.priority)}" + (
+        " card-overdue" if overdue else ""
+    )
+    drag = ' draggable="true"' if options else ""
+    return mark_safe(  # noqa: S308  (every value above is escaped)
+        f'<li class="{classes}" id="card-{task.uuid}" data-card'
+        f' data-status="{esc(task.status)}" data-move-url="{esc(move_url)}"{drag}'
+        ' data-testid="board-card">'
+        f'<a class="card-title" href="{esc(url)}">{title}</a>{meta}'
+        f'<div class="card-foot"><span class="card-assignee">{who}</span>'
+        f"{when}{priority}</div>{menu}</li>"
+    )
 
 
 @require_GET
@@ -346,12 +436,14 @@ def board(request: OrgRequest, org_slug: str) -> HttpResponse:
     if f.column:
         page = _column_page(qs, f)
         with_card_relations(request, page.rows)
-        decorate_cards(request, page.rows, names)
+        decorate_cards(request, page.rows, names, back=ctx["back"])
         ctx |= _column_page_context(f, page, here)
     else:
         cards = column_cards(request, qs)
         counts = column_counts(qs)
-        decorate_cards(request, [t for ts in cards.values() for t in ts], names)
+        decorate_cards(
+            request, [t for ts in cards.values() for t in ts], names, back=ctx["back"]
+        )
         ctx["columns"] = [
             {
                 "status": status,
@@ -452,7 +544,8 @@ def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     return redirect(_back(request))
 
 
-def _fresh_card(request: OrgRequest, task) -> object:
+def _card_html(request: OrgRequest, task) -> str:
+    """The moved card, fresh, for board.js to put in its new column."""
     card = _cards(visible_tasks(request)).get(pk=task.pk)
     with_card_relations(request, [card])
     names = {}
@@ -463,21 +556,8 @@ def _fresh_card(request: OrgRequest, task) -> object:
                 organization=request.organization, user_id=card.assignee_id
             ).select_related("user")
         }
-    decorate_cards(request, [card], names)
-    return card
-
-
-def _card_html(request: OrgRequest, task) -> str:
-    return render_to_string(
-        "workflows/board_card.html",
-        {
-            "task": _fresh_card(request, task),
-            "can_act": True,
-            "back": _back(request),
-            "csrf_field": csrf_field(request),
-        },
-        request=request,
-    )
+    decorate_cards(request, [card], names, back=_back(request))
+    return card.html
 
 
 def _my_work_row(request: OrgRequest, task, *, error: str, done: str) -> HttpResponse:
@@ -490,20 +570,16 @@ def _my_work_row(request: OrgRequest, task, *, error: str, done: str) -> HttpRes
             "workflows/my_work.html#done_row",
             {"task": task, "done": done, "error": error},
         )
-    decorate_rows(request, [row], firm_today(request.organization))
     here = reverse("workflows:my_work", kwargs={"org_slug": request.organization.slug})
-    return render(
+    decorate_rows(
         request,
-        "workflows/my_work.html#task_row",
-        {
-            "task": row,
-            "can_act": True,
-            "error": error,
-            "done": done,
-            "here": here,
-            "csrf_field": csrf_field(request),
-        },
+        [row],
+        firm_today(request.organization),
+        here=here,
+        error=error,
+        done=done,
     )
+    return HttpResponse(row.html)
 
 
 urlpatterns = [
