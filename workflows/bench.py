@@ -2,14 +2,28 @@
 
 Tasks as many as the firm has clients: 1,000 in bench-1k, 100,000 in
 bench-100k (workflows/bench_seed.py says how they are spread). The pages:
-the owner's My work, the team board, and the workflow list.
+the owner's My work, the team board, and the workflow list. And a measure,
+`workflow_query_plans`: the index each page's task queries read in bench-100k.
 """
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from advisoros.bench import BenchFirm, register_bench_seeder, register_scenario
+from advisoros.bench import (
+    BenchFirm,
+    bench_firm_ensure,
+    register_bench_seeder,
+    register_measure,
+    register_scenario,
+)
+from advisoros.tenancy.db import tenant_context
 from workflows.bench_seed import seed_tasks
 
 
@@ -36,3 +50,76 @@ def board(firm: BenchFirm) -> str:
 @register_scenario("workflow_list")
 def workflow_list(firm: BenchFirm) -> str:
     return reverse("workflows:execution_list", args=[firm.organization.slug])
+
+
+# Which index each page query reads at 100,000 tasks ----------------------------------
+
+# name -> (page path under /o/<slug>/, the indexes its task queries read, in order)
+PLANS = {
+    "my_work": ("work/", (("task_my_work",), ("task_org_assignee_due",))),
+    "board": (
+        "work/board/",
+        (
+            ("task_board_open", "task_recently_completed"),
+            ("task_org_status_due", "task_recently_completed"),
+        ),
+    ),
+    "board_column": ("work/board/?column=ready", (("task_board_open",),)),
+    "workload": ("work/workload/", (("task_board_open",),)),
+}
+
+
+@register_measure("workflow_query_plans")
+def workflow_query_plans(*, stdout) -> list[dict]:
+    """EXPLAIN ANALYZE of the pages' task queries in bench-100k, as the owner sees
+    them (real requests, captured): the execution time of each, and a miss when
+    it does not read the index built for it."""
+    firm = bench_firm_ensure("bench-100k")
+    records = []
+    with override_settings(
+        DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
+    ):
+        http = HttpClient()
+        http.force_login(firm.owner)
+        for name, (page, expected) in PLANS.items():
+            path = f"/o/{firm.organization.slug}/{page}"
+            http.get(path)
+            with CaptureQueriesContext(connection) as captured:
+                http.get(path)
+            sqls = [
+                q["sql"]
+                for q in captured.captured_queries
+                if '"workflows_task"' in q["sql"]
+            ]
+            for i, (sql, indexes) in enumerate(zip(sqls, expected, strict=False)):
+                with tenant_context(firm.organization):
+                    used, ms = _plan(sql)
+                missing = [name for name in indexes if name not in used]
+                stdout.write(
+                    f"  {name} query {i + 1}: {ms:.2f} ms,"
+                    f" reads {', '.join(sorted(used))}"
+                )
+                record = {
+                    "name": f"plan.{name}.query{i + 1}_ms",
+                    "value": round(ms, 2),
+                    "unit": "ms",
+                    "dataset_size": firm.size or 100_000,
+                }
+                if missing:
+                    record["missed"] = f"does not read {', '.join(missing)}"
+                records.append(record)
+    return records
+
+
+def _plan(sql: str) -> tuple[set[str], float]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    used, todo = set(), [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        if "Index Name" in node:
+            used.add(node["Index Name"])
+        todo.extend(node.get("Plans", []))
+    return used, plan[0]["Execution Time"]

@@ -1,0 +1,124 @@
+"""The workflow pages' queries read the indexes of 0003_pages under row-level security.
+
+The real queries of each page (through the test client and the middleware) are
+EXPLAINed in the firm's context as the application role, with sequential scans
+switched off, on a firm seeded by the benchmark's own seeder: each reads the
+index it was built for, and none scans the task table. (The choices that only
+hold at scale, the column pages' and the workload's, are shown by the bench's
+`workflow_query_plans` measure on bench-100k.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from advisoros.tenancy.db import tenant_context
+from clients.bench_seed import seed_clients
+from clients.models import Client
+from workflows.bench_seed import seed_tasks
+from workflows.models import Notification, Task
+
+pytestmark = pytest.mark.django_db
+
+TABLES = ("workflows_task", "workflows_notification")
+
+
+@pytest.fixture
+def busy_alpha(cast):
+    """Alpha with 200 clients and 3,000 tasks (Beta with a few, for the policy)."""
+    for org, clients, tasks in ((cast.beta, 20, 200), (cast.alpha, 200, 3000)):
+        with tenant_context(org):
+            seed_clients(organization=org, clients=clients)
+            seed_tasks(organization=org, tasks=tasks)
+    with tenant_context(cast.alpha):
+        Notification.objects.bulk_create(
+            Notification(
+                organization=cast.alpha,
+                user=cast.alice if i % 20 == 0 else cast.sam,
+                kind="assigned",
+                title=f"N{i}",
+            )
+            for i in range(4000)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE workflows_notification")
+    return cast
+
+
+def _queries(http, url: str, table: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = http.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries if f'"{table}"' in q["sql"]]
+
+
+def _indexes(org, sql: str) -> set[str]:
+    """The indexes the plan reads (no sequential scan of the checked tables)."""
+    with transaction.atomic(), tenant_context(org), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found, todo = set(), [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        assert not (
+            node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES
+        ), f"sequential scan on {node['Relation Name']}"
+        if "Index Name" in node:
+            found.add(node["Index Name"])
+        todo.extend(node.get("Plans", []))
+    return found
+
+
+def test_my_work_reads_the_persons_due_order_index(busy_alpha, login_as):
+    cast = busy_alpha
+    page, summary = _queries(login_as(cast.alice), "/o/alpha/work/", "workflows_task")
+
+    assert "task_my_work" in _indexes(cast.alpha, page)
+    # The capped counts: bounded index ranges (which ones depends on the sizes).
+    assert _indexes(cast.alpha, summary)
+
+
+def test_the_boards_columns_read_bounded_index_ranges(busy_alpha, login_as):
+    cast = busy_alpha
+    cards, counts = _queries(
+        login_as(cast.alice), "/o/alpha/work/board/", "workflows_task"
+    )
+
+    assert {"task_board_open", "task_recently_completed"} <= _indexes(cast.alpha, cards)
+    assert "task_recently_completed" in _indexes(cast.alpha, counts)
+
+
+def test_the_timeline_reads_the_clients_completed_tasks_index(busy_alpha, login_as):
+    cast = busy_alpha
+    with tenant_context(cast.alpha):
+        client_id = (
+            Task.objects.filter(organization=cast.alpha, status="completed")
+            .values_list("client_id", flat=True)
+            .first()
+        )
+        client = Client.objects.get(pk=client_id)
+    queries = _queries(
+        login_as(cast.alice),
+        f"/o/alpha/clients/{client.uuid}/?tab=timeline",
+        "workflows_task",
+    )
+    (union,) = [q for q in queries if "UNION" in q]
+
+    assert "task_client_completed" in _indexes(cast.alpha, union)
+
+
+def test_the_notifications_page_reads_the_persons_newest_first_index(
+    busy_alpha, login_as
+):
+    cast = busy_alpha
+    page, _count = _queries(
+        login_as(cast.alice), "/o/alpha/work/notifications/", "workflows_notification"
+    )
+
+    assert "notification_user_newest" in _indexes(cast.alpha, page)
