@@ -9,7 +9,7 @@ a client sees its work (workflows.selectors), so both read by client directly.
 from __future__ import annotations
 
 from django.db.models import Case, F, IntegerField, Value, When
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from advisoros.row_urls import row_url
 from clients.services.engagements import firm_today
@@ -26,17 +26,6 @@ STATUS_RANK = Case(
     default=Value(3),
     output_field=IntegerField(),
 )
-
-
-def _start_url(request, client) -> str:
-    try:
-        url = reverse(
-            "workflows:execution_start",
-            kwargs={"org_slug": request.organization.slug},
-        )
-    except NoReverseMatch:  # the engine's start page is not installed yet
-        return ""
-    return f"{url}?client={client.uuid}"
 
 
 def workflows_tab_context(request, client) -> dict:
@@ -87,8 +76,10 @@ def workflows_tab_context(request, client) -> dict:
         .annotate(due_sort=due_sort())
         .order_by("due_sort", "id")[: TASKS_SHOWN + 1]
     )
-    execution_url = _row_url("workflows:execution_detail", "execution_uuid", slug)
-    task_url = _row_url("workflows:task_detail", "task_uuid", slug)
+    execution_url = row_url(
+        "workflows:execution_detail", "execution_uuid", org_slug=slug
+    )
+    task_url = row_url("workflows:task_detail", "task_uuid", org_slug=slug)
     today = firm_today(request.organization)
     for execution in executions:
         execution.url = execution_url(execution.uuid)
@@ -109,16 +100,10 @@ def workflows_tab_context(request, client) -> dict:
         "executions_capped": len(executions) > EXECUTIONS_SHOWN,
         "open_tasks": tasks[:TASKS_SHOWN],
         "tasks_capped": len(tasks) > TASKS_SHOWN,
-        "start_url": _start_url(request, client),
+        "start_url": f"{reverse('workflows:execution_start', kwargs={'org_slug': slug})}"
+        f"?client={client.uuid}",
         "board_url": f"{board}?client={client.uuid}",
     }
-
-
-def _row_url(viewname: str, kwarg: str, slug: str):
-    try:
-        return row_url(viewname, kwarg, org_slug=slug)
-    except NoReverseMatch:  # the engine's pages are not installed yet
-        return lambda value: ""
 
 
 register_client_tab(

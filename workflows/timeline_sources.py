@@ -4,7 +4,6 @@ workflows started, workflows completed. One source, one query."""
 from __future__ import annotations
 
 from django.db.models import CharField, F, IntegerField, Value
-from django.urls import NoReverseMatch
 
 from advisoros.row_urls import row_url
 from clients.models import Client
@@ -17,13 +16,6 @@ COLUMNS = ("kind", "when", "title", "uuid", "who_name", "who_email", "note", "co
 
 def _no_text() -> Value:
     return Value(None, output_field=CharField())
-
-
-def _url(viewname: str, kwarg: str, viewer):
-    try:
-        return row_url(viewname, kwarg, org_slug=viewer.organization.slug)
-    except NoReverseMatch:  # the engine's pages are not installed yet
-        return lambda value: ""
 
 
 @register_timeline_source
@@ -79,8 +71,11 @@ def workflow_items(client: Client, *, viewer, limit: int):
         .order_by("-completed_at")[:limit]
     )
     rows = completed_tasks.union(started, finished, all=True).order_by("-when")[:limit]
-    task_url = _url("workflows:task_detail", "task_uuid", viewer)
-    execution_url = _url("workflows:execution_detail", "execution_uuid", viewer)
+    slug = viewer.organization.slug
+    task_url = row_url("workflows:task_detail", "task_uuid", org_slug=slug)
+    execution_url = row_url(
+        "workflows:execution_detail", "execution_uuid", org_slug=slug
+    )
     for kind, when, title, uuid, who_name, who_email, note, count in rows:
         who = who_name or who_email or ""
         if kind == "task_completed":

@@ -90,7 +90,8 @@ def test_a_card_shows_title_client_assignee_due_date_and_priority(
     card = html[html.rindex("<li", 0, html.index('data-testid="board-card"')) :]
     card = card[: card.index("</li>")]
     assert "Prepare return" in card
-    assert "Jane Doe" in card
+    assert "Jane Doe" in card and "2026 Form 1040" in card
+    assert f'href="/o/alpha/workflows/{execution.uuid}/"' in card
     assert "Sam Staff" in card
     assert 'class="card-due overdue-text"' in card and "Overdue" in card
     assert 'class="priority priority-high">High<' in card

@@ -76,7 +76,7 @@ def test_a_row_shows_client_workflow_status_and_priority(
 ):
     client = make_wf_client(cast.alpha, "Jane Doe")
     execution = make_execution(client, "2026 Form 1040")
-    make_task(
+    task = make_task(
         cast.alpha,
         "Review return",
         execution=execution,
@@ -88,7 +88,8 @@ def test_a_row_shows_client_workflow_status_and_priority(
     html = login_as(cast.sam).get(URL).content.decode()
 
     assert f'href="/o/alpha/clients/{client.uuid}/"' in html and "Jane Doe" in html
-    # (The links to the workflow and task pages arrive with the engine's pages.)
+    assert f'href="/o/alpha/workflows/{execution.uuid}/"' in html
+    assert f'href="/o/alpha/tasks/{task.uuid}/"' in html
     assert "In progress" in html
     assert 'class="priority priority-urgent">Urgent<' in html
 

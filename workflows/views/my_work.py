@@ -105,16 +105,6 @@ def my_tasks(request: OrgRequest):
     )
 
 
-def _row_url(viewname: str, kwarg: str, **kwargs):
-    # TEMPORARY until the engine's pages exist.
-    from django.urls import NoReverseMatch
-
-    try:
-        return row_url(viewname, kwarg, **kwargs)
-    except NoReverseMatch:
-        return lambda value: ""
-
-
 def decorate_rows(
     request: OrgRequest,
     tasks: list[Task],
@@ -126,8 +116,8 @@ def decorate_rows(
 ) -> None:
     """Each row's due group and HTML (`task.html`), without a query."""
     slug = request.organization.slug
-    task_url = _row_url("workflows:task_detail", "task_uuid", org_slug=slug)
-    execution_url = _row_url(
+    task_url = row_url("workflows:task_detail", "task_uuid", org_slug=slug)
+    execution_url = row_url(
         "workflows:execution_detail", "execution_uuid", org_slug=slug
     )
     client_url = row_url("clients:client_detail", "client_uuid", org_slug=slug)
