@@ -11,6 +11,7 @@ class WorkflowsConfig(AppConfig):
     def ready(self) -> None:
         from workflows import (  # noqa: F401  (registrations)
             client_tab,
+            demo,
             signals,
             timeline_sources,
         )
