@@ -38,9 +38,17 @@
 
   function tidy(list) {
     // The "No tasks" line shows only in an empty column.
+    if (!list) return;
     var empty = list.querySelector("[data-empty]");
     var cards = list.querySelectorAll("[data-card]").length;
     if (cards && empty) empty.remove();
+    if (!cards && !empty) {
+      var line = document.createElement("li");
+      line.className = "board-empty muted";
+      line.setAttribute("data-empty", "");
+      line.textContent = "No tasks";
+      list.appendChild(line);
+    }
   }
 
   function send(card, status) {
@@ -66,6 +74,7 @@
   // Moves `card` (already shown in its new place, or not) and settles the result.
   function move(card, status, undo) {
     var from = card.getAttribute("data-status");
+    var fromList = column(from) && column(from).querySelector("[data-cards]");
     card.classList.add("card-busy");
     return send(card, status).then(function (data) {
       card.classList.remove("card-busy");
@@ -90,7 +99,8 @@
       if (board && from !== data.status) {
         bump(from, -1);
         if (list) bump(data.status, 1);
-        if (list) tidy(list);
+        tidy(list);
+        tidy(fromList);
       }
       say(data.message, "success");
     });
@@ -146,6 +156,8 @@
     tidy(list);
     move(card, col.getAttribute("data-column"), function () {
       back.parent.insertBefore(card, back.next && back.next.parentNode === back.parent ? back.next : null);
+      tidy(back.parent);
+      tidy(list);
     });
   });
 
