@@ -24,10 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.pagination import keyset_page
 from advisoros.tenancy.decorators import require_role
-from advisoros.tenancy.models import Membership, Role
+from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.views.client_detail import firm_time
 from workflows.models import Notification
+from workflows.services.notifications import unread_notification_count
 
 PAGE_SIZE = 30
 
@@ -38,20 +39,6 @@ def _mine(request: OrgRequest) -> QuerySet[Notification]:
     )
 
 
-def unread_count(membership: Membership) -> int:
-    """W3's helper when it is installed; the same count otherwise (one query on
-    the notification_unread index)."""
-    try:
-        from workflows.services.notifications import unread_notification_count
-    except ImportError:
-        return Notification.objects.filter(
-            organization_id=membership.organization_id,
-            user_id=membership.user_id,
-            read_at__isnull=True,
-        ).count()
-    return unread_notification_count(membership=membership)
-
-
 @require_GET
 @require_role(Role.READONLY)
 def notification_badge(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -59,7 +46,7 @@ def notification_badge(request: OrgRequest, org_slug: str) -> HttpResponse:
     response = render(
         request,
         "workflows/bell_count.html",
-        {"unread": unread_count(request.membership)},
+        {"unread": unread_notification_count(membership=request.membership)},
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -89,7 +76,7 @@ def notifications(request: OrgRequest, org_slug: str) -> HttpResponse:
     ctx = {
         "page": page,
         "unread_only": unread_only,
-        "unread": unread_count(request.membership),
+        "unread": unread_notification_count(membership=request.membership),
         "here": here,
         "can_write": request.membership.can_write,
         "next_url": f"{base}cursor={page.next_cursor}" if page.has_next else "",
