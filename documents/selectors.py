@@ -3,7 +3,7 @@
 - the client must be visible to the member (the firm's assigned-only setting);
 - standard: anyone who may see the client;
 - restricted: owners and admins, the engagement's or the client's partner and
-  manager, the uploader, and the people named on the document (DocumentAccess,
+  manager, the uploader (of the version or of the lineage's first version), and the people named on the document (DocumentAccess,
   kept against the lineage's root so every version shares them);
 - confidential: owners and admins.
 
@@ -48,7 +48,9 @@ def document_access_q(membership: Membership) -> Q:
         | Q(engagement__manager_id=user_id)
         | Q(client__partner_id=user_id)
         | Q(client__manager_id=user_id)
+        # Whoever uploaded the lineage's first version, whoever added this one.
         | Q(uploaded_by_id=user_id)
+        | Q(parent_document__uploaded_by_id=user_id)
         | Q(named)
     )
     return Q(access_level=AccessLevel.STANDARD) | (

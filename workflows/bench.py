@@ -24,6 +24,7 @@ from advisoros.bench import (
     register_scenario,
 )
 from advisoros.tenancy.db import tenant_context
+from workflows import bench_recurrence  # noqa: F401  (registers the recurrence measure)
 from workflows.bench_seed import seed_tasks
 
 

@@ -157,6 +157,23 @@ def test_a_person_named_on_a_restricted_document_may_read_every_version(
     assert sam.get(f"/o/alpha/documents/{later.uuid}/download/").status_code == 200
 
 
+def test_the_uploader_of_a_restricted_document_may_read_its_later_versions(
+    cast, login_as, jane
+):
+    mine = make_document(jane, cast.sam, access_level=AccessLevel.RESTRICTED)
+    with tenant_context(cast.alpha):
+        later = document_add_version(
+            document=mine,
+            file=ContentFile(PDF + b"\n"),
+            filename="1099.pdf",
+            uploaded_by=cast.alice,
+        )
+
+    response = login_as(cast.sam).get(f"/o/alpha/documents/{later.uuid}/download/")
+
+    assert response.status_code == 200
+
+
 def test_the_clients_manager_and_the_engagements_partner_may_read_it(
     cast, login_as, jane, restricted
 ):
