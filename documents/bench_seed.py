@@ -424,6 +424,9 @@ def seed_document_firms(*, stdout=None, firms=DOCUMENT_FIRMS) -> int:
                 f"{slug}: {result.documents:,} documents added in {result.seconds:.0f} s"
             )
     if added:
+        # Outside a transaction also VACUUM: it merges the GIN pending lists.
+        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) documents_document")
+            cursor.execute(f"{verb} documents_document")
+            cursor.execute(f"{verb} documents_searchword")
     return added

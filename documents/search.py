@@ -62,16 +62,6 @@ class DocumentFilters:
     tax_year: int | None = None
     ocr_status: str = ""
 
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.query
-            or self.client
-            or self.category
-            or self.tax_year is not None
-            or self.ocr_status
-        )
-
 
 @dataclass
 class SearchPage:
@@ -112,8 +102,10 @@ def document_search(
     """The member's latest document versions matching `query` and the filters.
 
     With words: ranked (title above file name and tags, above description, above
-    the OCR text; a file name a few letters off still matches), with snippets.
-    Without: the newest first. Must run in the member's firm's tenant_context.
+    the OCR text), with snippets; when nothing has the words, a misspelt one is
+    corrected from the firm's titles, file names and tags ("recipt" finds
+    receipt.pdf) and `corrected` says so. Without words: the newest first. At
+    most 100 a page. Must run in the member's firm's tenant_context.
     """
     filters = DocumentFilters(
         query=_SPACES.sub(" ", query or "").strip()[:MAX_QUERY],
@@ -122,6 +114,7 @@ def document_search(
         tax_year=tax_year,
         ocr_status=ocr_status,
     )
+    size = max(1, min(size, 100))
     if filters.query:
         return _ranked_page(membership, filters, cursor, size)
     return _newest_page(membership, filters, cursor, size)

@@ -256,12 +256,15 @@ DROP INDEX IF EXISTS document_search_vector_gin;
 # them): p_every_level for owners and admins (restricted and confidential too),
 # p_assigned_only for staff and read-only members of an assigned-only firm.
 SEARCH = r"""
+-- Load pg_trgm in this session: a function may then set its parameters.
+SELECT similarity('', '');
+
 -- The member's latest document versions that match p_tsq and the filters: the
 -- search's one WHERE. Plain SQL, inlined into document_search_ids (whose owner
 -- and settings then apply); called by anyone else it is bound by the policies.
 CREATE FUNCTION document_search_match(
   p_org bigint, p_tsq tsquery, p_user_id bigint, p_every_level boolean,
-  p_assigned_only boolean, p_client_id bigint, p_category text, p_tax_year integer,
+  p_clients bigint[], p_client_id bigint, p_category text, p_tax_year integer,
   p_ocr_status text
 ) RETURNS SETOF public.documents_document
 LANGUAGE sql STABLE
@@ -270,17 +273,14 @@ AS $$
   FROM public.documents_document d
   WHERE d.organization_id = p_org
     AND d.is_latest_version
-    AND d.search_vector @@ p_tsq
     AND (p_client_id IS NULL OR d.client_id = p_client_id)
     AND (p_category IS NULL OR d.category = p_category)
     AND (p_tax_year IS NULL OR d.tax_year = p_tax_year)
     AND (p_ocr_status IS NULL OR d.ocr_status = p_ocr_status)
-    -- documents.selectors.client_visibility_q
-    AND (NOT p_assigned_only OR EXISTS (
-      SELECT 1 FROM public.clients_client c
-      WHERE c.id = d.client_id AND c.organization_id = p_org
-        AND (c.partner_id = p_user_id OR c.manager_id = p_user_id
-             OR c.staff_id = p_user_id)))
+    -- documents.selectors.client_visibility_q: the member's clients when the
+    -- firm shows staff only theirs (NULL: every client). An array, not a
+    -- subquery: as the cheapest test it runs first.
+    AND (p_clients IS NULL OR d.client_id = ANY (p_clients))
     -- documents.selectors.document_access_q
     AND (p_every_level
          OR d.access_level = 'standard'
@@ -298,6 +298,8 @@ AS $$
              SELECT 1 FROM public.documents_documentaccess a
              WHERE a.document_id = coalesce(d.parent_document_id, d.id)
                AND a.organization_id = p_org AND a.user_id = p_user_id))))
+    -- NULL: every document (document_search_ids then tests the words itself).
+    AND (p_tsq IS NULL OR d.search_vector @@ p_tsq)
 $$;
 
 CREATE FUNCTION document_search_ids(
@@ -316,7 +318,9 @@ CREATE FUNCTION document_search_ids(
 ) RETURNS TABLE (
   document_id bigint, rank real, candidates integer, corrected text
 )
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+-- VOLATILE only because it asks the planner for an estimate (EXPLAIN, which a
+-- STABLE function may not run); it writes nothing.
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp
 -- Plan every call with its arguments: a rare word wants the GIN index, a
 -- common one the newest rows first; a generic plan would pick one for both.
@@ -330,22 +334,56 @@ DECLARE
   v_corrected text;
   v_words text[];
   v_fix text;
+  v_candidate text;
   v_changed boolean := false;
+  v_share double precision;
+  v_plan json;
+  v_walk boolean;
+  v_clients bigint[];
 BEGIN
   -- No firm, no rows: the same fail-closed rule as the policies. The platform
   -- bypass is deliberately not honoured here.
   IF v_org IS NULL OR p_user_id IS NULL OR numnode(v_tsq) = 0 THEN
     RETURN;
   END IF;
+  IF p_assigned_only THEN  -- documents.selectors.client_visibility_q
+    v_clients := ARRAY(
+      SELECT c.id FROM public.clients_client c
+      WHERE c.organization_id = v_org
+        AND (c.partner_id = p_user_id OR c.manager_id = p_user_id
+             OR c.staff_id = p_user_id));
+  END IF;
   LOOP
+    -- Words in a third of all documents or more ("tax"): walk the firm's newest
+    -- documents and read a vector only for rows that pass the cheap tests (the
+    -- member's clients, access level, filters): as a plain condition the words
+    -- would be tested first, reading the vector of every row walked past.
+    -- Rarer words: the GIN index.
+    -- (pg_stats hides a table that row-level security binds: ask the planner.)
+    EXECUTE 'EXPLAIN (FORMAT JSON) SELECT 1 FROM public.documents_document d'
+      ' WHERE d.search_vector @@ $1' INTO v_plan USING v_tsq;
+    SELECT (v_plan -> 0 -> 'Plan' ->> 'Plan Rows')::double precision
+           / greatest(c.reltuples, 1)
+    INTO v_share
+    FROM pg_class c WHERE c.oid = 'public.documents_document'::regclass;
+    v_walk := v_tsq::text !~ '[|!<]' AND coalesce(v_share, 0) >= 0.3;
     RETURN QUERY
     WITH matched AS MATERIALIZED (
-      SELECT m.id, m.search_vector
-      FROM document_search_match(v_org, v_tsq, p_user_id, p_every_level,
-        p_assigned_only, p_client_id, p_category, p_tax_year, p_ocr_status) m
       -- A word in most documents matches tens of thousands: rank the newest
-      -- 1000 (the page says so when it happens).
-      ORDER BY m.created_at DESC, m.id DESC
+      -- 1000 (the page says so when it happens). Walking, the inner query
+      -- yields the member's documents newest first (OFFSET 0 keeps the test of
+      -- the words out of it, and the LIMIT makes it an ordered index walk
+      -- that stops early), and only those rows have their vector read.
+      SELECT v.id, v.search_vector
+      FROM (
+        SELECT m.id, m.search_vector
+        FROM document_search_match(v_org, CASE WHEN v_walk THEN NULL ELSE v_tsq END,
+          p_user_id, p_every_level, v_clients, p_client_id, p_category,
+          p_tax_year, p_ocr_status) m
+        ORDER BY m.created_at DESC, m.id DESC
+        OFFSET 0
+      ) v
+      WHERE NOT v_walk OR v.search_vector @@ v_tsq
       LIMIT 1000
     ), ranked AS (
       SELECT m.id, ts_rank('{0.1, 0.2, 0.4, 1.0}', m.search_vector, v_tsq) AS r
@@ -363,24 +401,35 @@ BEGIN
     -- replaced by the most similar word of the firm's titles, file names and
     -- tags that matches some of them ("recipt" -> "receipt"). Only documents
     -- the member may see decide, so nothing is learnt about the others.
+    -- (The existence checks read a MATERIALIZED CTE: planned for all its rows,
+    -- a word that matches nothing takes the GIN index instead of a walk through
+    -- the whole firm looking for a first match that never comes.)
     v_words := regexp_split_to_array(btrim(document_search_words(p_query)), '\s+');
     FOR i IN 1 .. coalesce(array_length(v_words, 1), 0) LOOP
       CONTINUE WHEN char_length(v_words[i]) < 3 OR v_words[i] !~ '[[:alpha:]]'
         OR numnode(plainto_tsquery('english', v_words[i])) = 0
-        OR EXISTS (SELECT 1 FROM document_search_match(v_org,
-             plainto_tsquery('english', v_words[i]), p_user_id, p_every_level,
-             p_assigned_only, p_client_id, p_category, p_tax_year, p_ocr_status));
-      SELECT s.word INTO v_fix
-      FROM (SELECT w.word, similarity(w.word, v_words[i]) AS sim
-            FROM public.documents_searchword w
-            WHERE w.organization_id = v_org AND w.word % v_words[i]
-            ORDER BY sim DESC, w.word
-            LIMIT 10) s
-      WHERE EXISTS (SELECT 1 FROM document_search_match(v_org,
-              plainto_tsquery('english', s.word), p_user_id, p_every_level,
-              p_assigned_only, p_client_id, p_category, p_tax_year, p_ocr_status))
-      ORDER BY s.sim DESC, s.word
-      LIMIT 1;
+        OR EXISTS (WITH m AS MATERIALIZED (
+             SELECT 1 FROM document_search_match(v_org,
+               plainto_tsquery('english', v_words[i]), p_user_id, p_every_level,
+               v_clients, p_client_id, p_category, p_tax_year, p_ocr_status))
+           SELECT 1 FROM m);
+      v_fix := NULL;
+      FOR v_candidate IN
+        SELECT w.word
+        FROM public.documents_searchword w
+        WHERE w.organization_id = v_org AND w.word % v_words[i]
+        ORDER BY similarity(w.word, v_words[i]) DESC, w.word
+        LIMIT 10
+      LOOP
+        IF EXISTS (WITH m AS MATERIALIZED (
+             SELECT 1 FROM document_search_match(v_org,
+               plainto_tsquery('english', v_candidate), p_user_id, p_every_level,
+               v_clients, p_client_id, p_category, p_tax_year, p_ocr_status))
+           SELECT 1 FROM m) THEN
+          v_fix := v_candidate;
+          EXIT;
+        END IF;
+      END LOOP;
       IF v_fix IS NOT NULL THEN
         v_words[i] := v_fix;
         v_changed := true;
@@ -465,7 +514,7 @@ DROP FUNCTION IF EXISTS document_search_ids(
   integer
 );
 DROP FUNCTION IF EXISTS document_search_match(
-  bigint, tsquery, bigint, boolean, boolean, bigint, text, integer, text
+  bigint, tsquery, bigint, boolean, bigint[], bigint, text, integer, text
 );
 DO $$
 BEGIN
