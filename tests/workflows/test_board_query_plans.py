@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from advisoros.tenancy.db import tenant_context
 from clients.bench_seed import seed_clients
 from clients.models import Client
+from tests.workflows.pages import make_tasks
 from workflows.bench_seed import seed_tasks
 from workflows.models import Notification, Task
 
@@ -29,11 +30,13 @@ TABLES = ("workflows_task", "workflows_notification")
 
 @pytest.fixture
 def busy_alpha(cast):
-    """Alpha with 200 clients and 3,000 tasks (Beta with a few, for the policy)."""
+    """Alpha with 200 clients and 4,000 tasks (Beta with a few, for the policy)."""
     for org, clients, tasks in ((cast.beta, 20, 200), (cast.alpha, 200, 3000)):
         with tenant_context(org):
             seed_clients(organization=org, clients=clients)
             seed_tasks(organization=org, tasks=tasks)
+    # A busy person: a page of 50 out of 1,000 ready tasks, as in a big firm.
+    make_tasks(cast.alpha, 1000, prefix="Alice's", assignee=cast.alice)
     with tenant_context(cast.alpha):
         Notification.objects.bulk_create(
             Notification(
@@ -46,6 +49,7 @@ def busy_alpha(cast):
         )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE workflows_notification")
+            cursor.execute("ANALYZE workflows_task")
     return cast
 
 
