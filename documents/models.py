@@ -15,8 +15,9 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce
+from django_scopes import ScopedManager
 
-from advisoros.tenancy.models import TenantModel
+from advisoros.tenancy.models import Organization, TenantModel
 from clients.models import Client, Contact, Engagement
 
 USER = settings.AUTH_USER_MODEL
@@ -383,3 +384,25 @@ class DocumentTombstone(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version} (purged)"
+
+
+class SearchWord(models.Model):
+    """Each firm's words of document titles, file names and tags: the dictionary
+    that search corrects typos from. Written only by the search trigger and read
+    only by the search function (documents/migrations/0002_search.py, which
+    creates the table and its row-level security). The model exists so Django
+    knows the table (a test database flush truncates it with the firms)."""
+
+    pk = models.CompositePrimaryKey("organization_id", "word")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    word = models.TextField()
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        db_table = "documents_searchword"
+
+    def __str__(self) -> str:
+        return self.word

@@ -94,7 +94,7 @@ def _document_samples(organization, user, *, client, engagement) -> None:
     document = Document.objects.create(
         organization=organization,
         client=client,
-        title="W-2 2026",
+        title="W-2 wage statement 2026",
         original_filename="w2.pdf",
         file=f"private/{organization.pk}/documents/sample",
         size=3,

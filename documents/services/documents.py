@@ -84,11 +84,9 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _retention_date(document: Document) -> date | None:
-    """The retention policy's date (developer D's module), when it exists."""
-    try:
-        from documents.services.retention import retention_date_for
-    except ImportError:
-        return None
+    """The firm's retention date for the document; None keeps it permanently."""
+    from documents.services.retention import retention_date_for
+
     return retention_date_for(document)
 
 
@@ -193,6 +191,13 @@ def document_create(
         document.retention_until = _retention_date(document)
         document.save()
         _grant(document, access_users)
+        if request_item is not None:
+            # The item is received, waiting for staff to accept it.
+            from documents.services.requests import document_request_item_attach
+
+            document_request_item_attach(
+                item=request_item, document=document, by=uploaded_by
+            )
         _enqueue_ocr(document)
 
     return _insert(document, upload, write)
@@ -250,14 +255,11 @@ def _new_version(
         for name in LINEAGE_FIELDS:
             setattr(version, name, getattr(source_row, name))
         version.version = number
-        version.retention_until = source_row.retention_until
         if latest is not None:
             latest.is_latest_version = False
             latest.save(update_fields=["is_latest_version", "updated_at"])
         version.duplicate_of = _duplicate_of(version, lineage_root_id=root_id)
-        retention = _retention_date(version)
-        if retention is not None:
-            version.retention_until = retention
+        version.retention_until = _retention_date(version)
         version.save()
         _enqueue_ocr(version)
 
@@ -357,7 +359,7 @@ def document_update(
         )
         retention = _retention_date(row)
         update = [*changed_fields, "updated_at"]
-        if retention is not None and retention != row.retention_until:
+        if retention != row.retention_until:
             row.retention_until = retention
             update.append("retention_until")
         row.save(update_fields=update)

@@ -115,6 +115,27 @@ def test_attaching_a_document_marks_the_item_received(cast, jane):
     assert _fresh(w2).request_item_id == item.pk
 
 
+def test_uploading_for_an_item_marks_it_received(cast, jane):
+    from django.core.files.base import ContentFile
+
+    from documents.services.documents import document_create
+
+    doc_request = _request(jane, cast.sam, "W-2")
+    [item] = _items(doc_request)
+
+    with tenant_context(cast.alpha):
+        document = document_create(
+            client=jane,
+            file=ContentFile(b"date,amount\n2024-01-02,10.00\n"),
+            filename="w2.csv",
+            uploaded_by=cast.sam,
+            request_item=item,
+        )
+
+    assert _fresh(item).status == Item.RECEIVED
+    assert _fresh(document).request_item_id == item.pk
+
+
 def test_a_document_of_another_client_cannot_be_attached(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
