@@ -323,7 +323,7 @@ def _make_chunk(f: _Firm, ids: list[int]) -> list[tuple]:
         root = versions[0]
         for number, version_id in enumerate(versions, start=1):
             latest = number == len(versions)
-            at = created + timedelta(days=3 * (number - 1))
+            at = created - timedelta(days=3 * (len(versions) - number))
             text = _text(f, category, client_name, year) if has_text else ""
             row = {
                 **common,

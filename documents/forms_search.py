@@ -41,6 +41,7 @@ class DocumentSearchForm(forms.Form):
     )
 
     def __init__(self, *args, search_url: str, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # like the search box's label
         super().__init__(*args, **kwargs)
         this_year = timezone.localdate().year
         self.fields["tax_year"].choices = [

@@ -45,7 +45,7 @@ CANDIDATES = 1000
 _START, _STOP = "\ue000", "\ue001"
 _HEADLINE_CHARS = 30_000  # ts_headline parses its whole input: keep it short
 _HEADLINE_OPTIONS = (
-    f"StartSel={_START}, StopSel={_STOP}, MaxWords=24, MinWords=10,"
+    f"StartSel={_START}, StopSel={_STOP}, MaxWords=16, MinWords=8,"
     ' MaxFragments=2, FragmentDelimiter=" … "'
 )
 _SPACES = re.compile(r"\s+")
