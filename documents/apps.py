@@ -11,6 +11,7 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from documents import (  # noqa: F401  (registrations)
             client_tab,
+            demo,
             timeline_requests,
             timeline_sources,
         )

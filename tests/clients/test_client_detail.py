@@ -212,17 +212,18 @@ def _fill(client, numbers: range, cast, make_contact, make_engagement) -> None:
 # 5 membership, 6 the client with its assignees, 7 its tags (header), then the
 # tab's own queries, the firm switcher (page frame) and the RLS context reset.
 TAB_QUERIES = {
-    # related clients, pinned notes with authors, the timeline's three sources
-    # (notes, engagements, client changes), the next engagements due
-    "overview": 7 + 6 + 2,
+    # related clients, pinned notes with authors, the timeline's six sources
+    # (notes, engagements, client changes, documents, document requests, work),
+    # the next engagements due
+    "overview": 7 + 9 + 2,
     # links with their contacts, the contacts' other clients (one prefetch)
     "contacts": 7 + 2 + 2,
     # engagements with their partners
     "engagements": 7 + 1 + 2,
     # notes with authors and engagements, the new-note form's engagement choices
     "notes": 7 + 2 + 2,
-    # the timeline's three sources
-    "timeline": 7 + 3 + 2,
+    # the timeline's six sources
+    "timeline": 7 + 6 + 2,
 }
 
 
