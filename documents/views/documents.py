@@ -408,6 +408,7 @@ def document_detail(request: OrgRequest, org_slug: str, document_uuid) -> HttpRe
             "named": named,
             "twin": twin,
             "can_write": request.membership.can_write,
+            "can_hold": request.membership.has_role(Role.ADMIN),
         }
         return render(request, "documents/document_detail.html", ctx)
 
