@@ -30,6 +30,9 @@ VAR = ROOT / "var"
 PGDATA = VAR / "pg"
 DB_ENV = VAR / "db.env"
 APP_ROLE = "advisoros_app"
+# Owns the documents search function (documents/migrations/0002_search.py): no
+# login, no BYPASSRLS; the app may act as it but never inherits it.
+SEARCH_ROLE = "advisoros_search"
 # The app role's password matters only where the server asks for one; the
 # embedded server and this machine's server trust local connections.
 APP_PASSWORD = os.environ.get("ADVISOROS_DB_PASSWORD", "advisoros-local")
@@ -87,6 +90,25 @@ def _with_user(url: str, user: str, password: str | None, dbname: str) -> str:
     return urlunsplit((parts.scheme, netloc, "/" + dbname, parts.query, ""))
 
 
+def _ensure_search_role(conn: psycopg.Connection) -> None:
+    search, app = sql.Identifier(SEARCH_ROLE), sql.Identifier(APP_ROLE)
+    if not conn.execute(
+        "SELECT 1 FROM pg_roles WHERE rolname = %s", [SEARCH_ROLE]
+    ).fetchone():
+        conn.execute(
+            sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT").format(
+                search
+            )
+        )
+    if conn.info.server_version >= 160000:
+        conn.execute(
+            sql.SQL("GRANT {} TO {} WITH INHERIT FALSE, SET TRUE").format(search, app)
+        )
+    else:  # PostgreSQL 15: membership always inherits unless the member is NOINHERIT
+        conn.execute(sql.SQL("ALTER ROLE {} NOINHERIT").format(app))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(search, app))
+
+
 def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
     """Make sure the unprivileged app role and database exist; return the app URL."""
     parts = urlsplit(admin_url)
@@ -122,6 +144,7 @@ def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
                 "{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD {}"
             ).format(sql.SQL(verb), sql.Identifier(APP_ROLE), sql.Literal(APP_PASSWORD))
         )
+        _ensure_search_role(conn)
         has_db = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [dbname]
         ).fetchone()
