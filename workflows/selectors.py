@@ -24,13 +24,14 @@ from django.db.models.functions import Coalesce
 
 from advisoros.tenancy.models import Membership
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client
-from clients.selectors import sees_assigned_only
+from clients.models import Client, ClientStatus, EngagementStatus
+from clients.selectors import sees_assigned_only, visible_clients, visible_engagements
 from workflows.models import (
     CLOSED_STATUSES,
     Task,
     TaskStatus,
     WorkflowExecution,
+    WorkflowTemplate,
 )
 
 # A task without a due date sorts after every dated one. Keyset pages compare
@@ -114,3 +115,35 @@ def capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]
         cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
         row = cursor.fetchone()
     return dict(zip(querysets, row, strict=True))
+
+
+def start_choices(request: OrgRequest, client_key: str) -> dict:
+    """What a form that starts work for a client offers: the firm's active
+    templates, the clients the member sees, and the chosen client's open
+    engagements (three queries at most)."""
+    # Query: the active templates.
+    templates = list(
+        WorkflowTemplate.objects.filter(
+            organization=request.organization, is_active=True
+        ).order_by("name")
+    )
+    # Query: the clients the member sees (not archived), by name.
+    clients = [
+        (str(uuid), f"{name} ({code})")
+        for uuid, name, code in visible_clients(request)
+        .exclude(status=ClientStatus.ARCHIVED)
+        .order_by("sort_name", "id")
+        .values_list("uuid", "display_name", "client_code")
+    ]
+    engagements = []
+    if client_key and client_key in {key for key, _ in clients}:
+        # Query (once a client is chosen): its open engagements.
+        engagements = list(
+            visible_engagements(request)
+            .filter(client__uuid=client_key)
+            .exclude(
+                status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
+            )
+            .order_by("-tax_year", "name")
+        )
+    return {"templates": templates, "clients": clients, "engagements": engagements}

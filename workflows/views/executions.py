@@ -25,8 +25,8 @@ from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client, ClientStatus, EngagementStatus
-from clients.selectors import visible_clients, visible_engagements
+from clients.models import Client
+from clients.selectors import visible_clients
 from clients.services.engagements import firm_today
 from workflows.forms import (
     STATUS_OPEN,
@@ -50,7 +50,7 @@ from workflows.models import (
     WorkflowExecution,
     WorkflowTemplate,
 )
-from workflows.selectors import visible_executions, visible_tasks
+from workflows.selectors import start_choices, visible_executions, visible_tasks
 from workflows.services import executions as execution_services
 from workflows.services import tasks as task_services
 
@@ -222,40 +222,11 @@ def _query(params: dict) -> str:
 # Starting a workflow ------------------------------------------------------------------------
 
 
-def _start_choices(request: OrgRequest, client_key: str) -> dict:
-    # Query: the active templates.
-    templates = list(
-        WorkflowTemplate.objects.filter(
-            organization=request.organization, is_active=True
-        ).order_by("name")
-    )
-    # Query: the clients the member sees (not archived), by name.
-    clients = [
-        (str(uuid), f"{name} ({code})")
-        for uuid, name, code in visible_clients(request)
-        .exclude(status=ClientStatus.ARCHIVED)
-        .order_by("sort_name", "id")
-        .values_list("uuid", "display_name", "client_code")
-    ]
-    engagements = []
-    if client_key and client_key in {key for key, _ in clients}:
-        # Query (once a client is chosen): its open engagements.
-        engagements = list(
-            visible_engagements(request)
-            .filter(client__uuid=client_key)
-            .exclude(
-                status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
-            )
-            .order_by("-tax_year", "name")
-        )
-    return {"templates": templates, "clients": clients, "engagements": engagements}
-
-
 @require_role(Role.STAFF)
 def execution_start(request: OrgRequest, org_slug: str) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     client_key = source.get("client", "")
-    choices = _start_choices(request, client_key)
+    choices = start_choices(request, client_key)
     if request.method == "POST":
         form = ExecutionStartForm(request.POST, **choices)
         if form.is_valid():

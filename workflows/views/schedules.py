@@ -20,11 +20,11 @@ from advisoros.pagination import keyset_page
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import ClientStatus, EngagementStatus
-from clients.selectors import visible_clients, visible_engagements
+from clients.selectors import visible_clients
 from clients.services.engagements import firm_today
 from workflows.forms_schedules import ScheduleForm
 from workflows.models import RecurringSchedule, WorkflowExecution, WorkflowTemplate
+from workflows.selectors import start_choices
 from workflows.services import recurrence
 
 PAGE_SIZE = 25
@@ -94,35 +94,6 @@ def schedule_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     return render(request, "workflows/schedule_list.html", ctx)
 
 
-def _form_choices(request: OrgRequest, client_key: str) -> dict:
-    # Query: the active templates.
-    templates = list(
-        WorkflowTemplate.objects.filter(
-            organization=request.organization, is_active=True
-        ).order_by("name")
-    )
-    # Query: the clients the member sees (not archived), by name.
-    clients = [
-        (str(uuid), f"{name} ({code})")
-        for uuid, name, code in visible_clients(request)
-        .exclude(status=ClientStatus.ARCHIVED)
-        .order_by("sort_name", "id")
-        .values_list("uuid", "display_name", "client_code")
-    ]
-    engagements = []
-    if client_key and client_key in {key for key, _ in clients}:
-        # Query (once a client is chosen): its open engagements.
-        engagements = list(
-            visible_engagements(request)
-            .filter(client__uuid=client_key)
-            .exclude(
-                status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
-            )
-            .order_by("-tax_year", "name")
-        )
-    return {"templates": templates, "clients": clients, "engagements": engagements}
-
-
 def _add_errors(form: Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -135,7 +106,7 @@ def _add_errors(form: Form, exc: ValidationError) -> None:
 def schedule_create(request: OrgRequest, org_slug: str) -> HttpResponse:
     today = firm_today(request.organization)
     source = request.POST if request.method == "POST" else request.GET
-    choices = _form_choices(request, source.get("client", ""))
+    choices = start_choices(request, source.get("client", ""))
     if request.method == "POST":
         form = ScheduleForm(request.POST, today=today, **choices)
         if form.is_valid():
