@@ -42,8 +42,10 @@ def lineage(document: Document) -> list[Document]:
     with tenant_context(document.organization):
         root = document.root_id
         return list(
-            Document.objects.filter(pk=root)
-            | Document.objects.filter(parent_document=root)
+            (
+                Document.objects.filter(pk=root)
+                | Document.objects.filter(parent_document=root)
+            ).order_by("version")
         )
 
 
