@@ -317,6 +317,9 @@ class IncomingFile(TemporaryUploadedFile):
     def finish(self, size: int) -> None:
         self._stop_writer()
         self.file.flush()
+        # On disk before the document's row is committed: a client's upload that
+        # was acknowledged survives a power cut (a rename keeps the written data).
+        os.fsync(self.file.fileno())
         self.file.seek(0)
         self.size = size
         self.sha256 = self.hasher.hexdigest()
