@@ -25,6 +25,8 @@ def main() -> int:
     port = os.environ.get("PORT", "8000")
     env = dict(os.environ)
     env.setdefault("DJANGO_DEBUG", "true")
+    # Links in emails (invitations, reminders) point at this server.
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     subprocess.run(manage("migrate", "--no-input"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("seed_demo"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("setup_schedules"), check=True, env=env, cwd=ROOT)
