@@ -204,22 +204,17 @@ class DependenciesForm(forms.Form):
 # Starting a workflow ----------------------------------------------------------------
 
 
-class ExecutionStartForm(forms.Form):
+class ClientWorkForm(forms.Form):
+    """Work for one client from one of the firm's templates. The choices come from
+    the request's firm (`workflows.selectors.start_choices`) and post uuids, so
+    another firm's client, engagement or template is never a valid choice."""
+
     template = forms.ChoiceField(widget=FastSelect)
     client = forms.ChoiceField(widget=FastSelect)
     engagement = forms.ChoiceField(
         required=False,
         widget=FastSelect,
         help_text="Its partner, manager, preparer and reviewer get the steps.",
-    )
-    start_date = forms.DateField(widget=_DATE)
-    due_date = forms.DateField(
-        required=False, widget=_DATE, help_text="The deadline, e.g. the filing date."
-    )
-    name = forms.CharField(
-        max_length=200,
-        required=False,
-        help_text="Leave empty for “<template> – <client>”.",
     )
 
     def __init__(
@@ -249,6 +244,18 @@ class ExecutionStartForm(forms.Form):
     def clean_engagement(self):
         key = self.cleaned_data.get("engagement")
         return self._engagements.get(key) if key else None
+
+
+class ExecutionStartForm(ClientWorkForm):
+    start_date = forms.DateField(widget=_DATE)
+    due_date = forms.DateField(
+        required=False, widget=_DATE, help_text="The deadline, e.g. the filing date."
+    )
+    name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Leave empty for “<template> – <client>”.",
+    )
 
     def clean(self):
         data = super().clean()

@@ -9,7 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from advisoros.widgets import FastSelect
-from workflows.models import RecurringSchedule, WorkflowTemplate
+from workflows.forms import ClientWorkForm
+from workflows.models import RecurringSchedule
 from workflows.services.recurrence import recurrence_rule_parse
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -18,14 +19,9 @@ Frequency = RecurringSchedule.Frequency
 MAX_PAST_DAYS = 366
 
 
-class ScheduleForm(forms.Form):
-    client = forms.ChoiceField(widget=FastSelect)
-    engagement = forms.ChoiceField(
-        required=False,
-        widget=FastSelect,
-        help_text="Its partner, manager, preparer and reviewer get the steps.",
-    )
-    template = forms.ChoiceField(widget=FastSelect)
+class ScheduleForm(ClientWorkForm):
+    field_order = ["client", "engagement", "template"]
+
     frequency = forms.ChoiceField(
         choices=Frequency.choices, initial=Frequency.MONTHLY, widget=FastSelect
     )
@@ -60,35 +56,9 @@ class ScheduleForm(forms.Form):
         help_text="The workflow's due date, counted from the period's last day.",
     )
 
-    def __init__(
-        self,
-        *args,
-        templates: list[WorkflowTemplate],
-        clients: list[tuple[str, str]],
-        engagements: list,
-        today: date,
-        **kwargs,
-    ):
+    def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        self._templates = {str(t.uuid): t for t in templates}
-        self._engagements = {str(e.uuid): e for e in engagements}
-        self.fields["template"].choices = [
-            ("", "Choose a template"),
-            *((k, t.name) for k, t in self._templates.items()),
-        ]
-        self.fields["client"].choices = [("", "Choose a client"), *clients]
-        self.fields["engagement"].choices = [
-            ("", "No engagement (the client's team)"),
-            *((k, e.name) for k, e in self._engagements.items()),
-        ]
-
-    def clean_template(self) -> WorkflowTemplate:
-        return self._templates[self.cleaned_data["template"]]
-
-    def clean_engagement(self):
-        key = self.cleaned_data.get("engagement")
-        return self._engagements.get(key) if key else None
 
     def clean_starts_on(self) -> date:
         starts_on = self.cleaned_data["starts_on"]
