@@ -349,6 +349,10 @@ def document_update(
         .order_by("version")
     )
     changed_fields = [name for name in LINEAGE_FIELDS if name in data]
+    # Two queries for the lineage, not two a version.
+    from documents.services.retention import retention_policy_for
+
+    policy = retention_policy_for(document.organization_id)
     if "tags" in data:
         data = {**data, "tags": _clean_tags(data["tags"])}
     for row in versions:
@@ -357,7 +361,7 @@ def document_update(
         row.full_clean(
             exclude=_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False
         )
-        retention = _retention_date(row)
+        retention = policy.date_for(row)
         update = [*changed_fields, "updated_at"]
         if retention != row.retention_until:
             row.retention_until = retention
