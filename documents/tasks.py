@@ -11,23 +11,23 @@ after `OCR_JOB_BUDGET` seconds (default 75) and queues itself again for the rest
 so a long document is read in slices that each finish in time.
 
 Retries: a failure that a later attempt may not meet (tesseract timed out, the
-file store or the system failed: `OcrTransientError`, `OSError`) schedules the
-job again, a django-q2 `Schedule` (ONCE) 30 s, then 60 s later; after the third
-attempt the document is marked failed with the error. A failure that never
-changes (a password-protected or damaged PDF) fails the document at once.
+file store or the system failed: `OcrTransientError`, `OSError`) queues the job
+again 30 s, then 60 s later, through the shared delayed queueing of
+`advisoros.tenancy.tasks.enqueue_later`; after the third attempt the document is
+marked failed with the error (the job handles these itself, rather than raising
+into `run_in_organization`'s generic retries, because the document must show
+why it failed). A failure that never changes (a password-protected or damaged
+PDF) fails the document at once.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
-from django_q.models import Schedule
 
 from advisoros.tenancy.models import Organization
-from advisoros.tenancy.tasks import enqueue_for_organization
+from advisoros.tenancy.tasks import enqueue_for_organization, enqueue_later
 from documents.models import Document
 from documents.ocr import OcrTransientError
 from documents.services.ocr import OcrOutcome, document_ocr_fail, document_ocr_run
@@ -72,7 +72,7 @@ def document_ocr_job(
             )
             return f"failed: {message}"
         delay = ocr_retry_delay(attempt)
-        ocr_retry_schedule(
+        ocr_retry_later(
             organization=organization,
             document_id=document_id,
             attempt=attempt + 1,
@@ -90,15 +90,9 @@ def ocr_retry_delay(attempt: int) -> int:
     return RETRY_BASE_SECONDS * 2**attempt
 
 
-def ocr_retry_schedule(
+def ocr_retry_later(
     *, organization: Organization, document_id: int, attempt: int, delay: int
-) -> Schedule:
-    """Run the job again in `delay` seconds (a one-off schedule, deleted once run)."""
+) -> None:
+    """Run the job again in `delay` seconds."""
     job_kwargs = {"document_id": document_id, "attempt": attempt}
-    return Schedule.objects.create(
-        name=f"OCR retry {attempt + 1} of document {document_id}",
-        func="advisoros.tenancy.tasks.run_in_organization",
-        args=repr((JOB, organization.pk, job_kwargs)),
-        schedule_type=Schedule.ONCE,
-        next_run=timezone.now() + timedelta(seconds=delay),
-    )
+    enqueue_later((JOB, organization.pk, job_kwargs, 1), delay_seconds=delay)

@@ -328,12 +328,9 @@ def test_a_person_confirming_a_document_takes_it_out_of_review(cast, jane):
 def test_a_tesseract_timeout_is_retried_with_backoff_then_fails(
     jane, settings, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
-
     from django.utils import timezone
-    from django_q.brokers import get_broker
-    from django_q.models import Schedule
-    from django_q.scheduler import scheduler
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
 
     settings.OCR_PAGE_TIMEOUT = 0.001  # tesseract is killed on every page
     document = scans.scan_document(jane, scans.scan_png())
@@ -343,21 +340,22 @@ def test_a_tesseract_timeout_is_retried_with_backoff_then_fails(
 
     delays = []
     for attempt in (1, 2):
-        retry = Schedule.objects.get()
-        assert f"'attempt': {attempt}" in retry.args
-        assert retry.schedule_type == Schedule.ONCE
-        delays.append((retry.next_run - timezone.now()).total_seconds())
+        [retry] = OrmQ.objects.all()  # waiting in the queue, locked until due
+        assert retry.task["args"][2] == {
+            "document_id": document.pk,
+            "attempt": attempt,
+        }
+        delays.append((retry.lock - timezone.now()).total_seconds())
         with tenant_context(document.organization):
             document.refresh_from_db()
         assert document.ocr_status == OcrStatus.PROCESSING
-        # Time passes: the scheduler runs the retry (inline in sync mode).
-        Schedule.objects.filter(pk=retry.pk).update(
-            next_run=timezone.now() - timedelta(seconds=1)
-        )
-        scheduler(broker=get_broker())
+        # Time passes: a worker takes the retry (inline here, sync mode).
+        task = retry.task
+        retry.delete()
+        async_task(task["func"], *task["args"], sync=True)
 
     assert 25 < delays[0] <= 30 and 55 < delays[1] <= 60
-    assert not Schedule.objects.exists()
+    assert not OrmQ.objects.exists()
     with tenant_context(document.organization):
         document.refresh_from_db()
     assert document.ocr_status == OcrStatus.FAILED
