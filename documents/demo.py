@@ -20,10 +20,8 @@ from advisoros.tenancy.models import Organization
 from clients.demo import DEMO_SLUG, MANAGER, STAFF
 from clients.models import Client, ClientStatus, EntityType
 from clients.services.engagements import firm_today
-from documents.demo_scans import demo_files
 from documents.models import AccessLevel, Document
 from documents.services.documents import document_add_version, document_create
-from documents.services.ocr import document_ocr_run
 from documents.services.requests import (
     document_request_create,
     document_request_item_attach,
@@ -35,6 +33,10 @@ def seed_demo_documents(
     *, organization: Organization, people: dict[str, User], stdout=None
 ) -> None:
     """Runs inside the firm's context; does nothing when the firm has documents."""
+    # Drawing scans (Pillow) and OCR load here, not when every process starts.
+    from documents.demo_scans import demo_files
+    from documents.services.ocr import document_ocr_run
+
     if organization.slug != DEMO_SLUG:
         return
     if Document.objects.filter(organization=organization).exists():
