@@ -103,6 +103,11 @@ Measure = Callable[..., list[dict]]
 _measures: dict[str, Measure] = {}
 
 
+class MeasureSkipped(Exception):  # noqa: N818 (a state, not an error)
+    """Raised by a measure that cannot run here (its data is not seeded): the run
+    goes on, prints the reason and lists it among the misses."""
+
+
 def register_bench_seeder(seeder: Seeder) -> Seeder:
     """`seeder(firm=BenchFirm, stdout=...)`, idempotent, inside the firm's context."""
     if seeder not in _seeders:
@@ -392,7 +397,13 @@ def run_measures(*, stdout, only: str = "") -> list[dict]:
         if only and only not in name:
             continue
         stdout.write(f"--- {name}")
-        for record in fn(stdout=stdout):
+        try:
+            measured = fn(stdout=stdout)
+        except MeasureSkipped as skipped:
+            stdout.write(f"  skipped: {skipped}")
+            records.append({"name": name, "skipped": str(skipped)})
+            continue
+        for record in measured:
             size = record.get("dataset_size")
             stdout.write(
                 f"{record['name']:<48} {record['value']:>12} {record['unit']:<8}"
@@ -457,7 +468,11 @@ def report(
                     "dataset_size": large.size,
                 }
             )
-    records += [{k: v for k, v in r.items() if k != "missed"} for r in extra]
+    records += [
+        {k: v for k, v in r.items() if k != "missed"}
+        for r in extra
+        if "skipped" not in r
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, indent=2) + "\n")
     return records
@@ -466,6 +481,9 @@ def report(
 def misses(results: list[Measurement], extra: Sequence[dict] = ()) -> list[str]:
     """The targets a run missed, in words (empty when all are met)."""
     found = [f"{r['name']}: {r['missed']}" for r in extra if r.get("missed")]
+    found += [
+        f"{r['name']}: not measured ({r['skipped']})" for r in extra if r.get("skipped")
+    ]
     by_scenario: dict[str, list[Measurement]] = {}
     for m in results:
         by_scenario.setdefault(m.scenario, []).append(m)

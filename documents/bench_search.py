@@ -32,7 +32,7 @@ from django.test import Client as HttpClient
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from advisoros.bench import register_measure
+from advisoros.bench import MeasureSkipped, register_measure
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization, Role
 from documents.bench_seed import LARGEST, SMALL
@@ -86,8 +86,9 @@ def _assert_bound_by_rls() -> str:
 def _firm(slug: str) -> tuple[Organization, Membership, int]:
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:
-        raise RuntimeError(
-            f"No firm {slug}: run `manage.py seed_bench_documents` on this database."
+        raise MeasureSkipped(
+            f"no firm {slug} in this database: `make bench-search` seeds the"
+            " million documents (about 20 minutes, 5 GB) and measures"
         )
     with tenant_context(organization):
         owner = (
