@@ -348,13 +348,13 @@ def test_the_query_count_does_not_grow_with_tasks(
                 execution=execution,
                 client=customer,
             )
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the firm's members (filter, card names), then either
-        # 7 every column's first cards (one UNION ALL) and 8 every column's
-        # capped count, or 7 one column's page; then the cards' 9 clients and
-        # 10 workflows with their engagements, 11 templates for the filter,
-        # 12 the firm switcher, 13 reset the RLS context.
-        expected = 12 if "column" in params else 13
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the
+        # member's firms (the membership and the switcher), 5 the firm's members
+        # (filter, card names), then either 6 every column's first cards (one
+        # UNION ALL) and 7 every column's capped count, or 6 one column's page;
+        # then the cards' 8 clients and 9 workflows with their engagements,
+        # 10 templates for the filter, 11 reset the RLS context.
+        expected = 10 if "column" in params else 11
         with django_assert_num_queries(expected):
             response = client.get(URL, params)
         assert response.status_code == 200

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Role
 from tests.workflows.conftest import fresh, move, tasks_of
-from workflows.models import ExecutionStatus, TaskComment, TaskStatus
+from workflows.models import ExecutionStatus, Task, TaskComment, TaskStatus
 from workflows.services.executions import execution_pause
-from workflows.services.tasks import allowed_moves, member_role
+from workflows.services.tasks import allowed_moves, allowed_moves_memo, member_role
 
 pytestmark = pytest.mark.django_db
 
@@ -280,6 +280,41 @@ def test_the_pages_buttons_offer_only_the_allowed_moves(cast, execution):
             TaskStatus.CANCELLED,
         ]
         assert allowed_moves(prepare, by=cast.rita, role=Role.READONLY) == []
+
+
+def test_the_memo_answers_as_allowed_moves_does_for_every_task(
+    cast, execution, make_template, make_wf_client, start
+):
+    """Boards ask `allowed_moves_memo`: it must agree with `allowed_moves` for
+    tasks in every state, assignee and workflow status, for every role."""
+    template = make_template(cast.alpha, "1040 again", STEPS)
+    # Ready tasks alike but for their assignee (sam may skip his own, not these).
+    mine = start(template, make_wf_client(cast.alpha, "Mine", client_code="MINE"))
+    _assign(_task(mine, "Prepare return"), cast.sam)
+    start(template, make_wf_client(cast.alpha, "Nobody's", client_code="NONE"))
+    move(_task(execution, "Prepare return"), TaskStatus.COMPLETED, cast.sam)
+    review = _assign(_task(execution, "Review return"), cast.sam)
+    move(review, TaskStatus.IN_REVIEW, cast.sam)
+    _assign(_task(execution, "Prepare return"), cast.adam)
+    people = (cast.alice, cast.adam, cast.sam, cast.rita)
+    for paused in (False, True):
+        if paused:
+            with tenant_context(cast.alpha):
+                execution_pause(execution=execution, by=cast.alice)
+        with tenant_context(cast.alpha):
+            tasks = list(
+                Task.objects.filter(organization=cast.alpha)
+                .select_related("execution__engagement")
+                .order_by("pk")
+            )
+            assert len(tasks) == 9
+            for person in people:
+                role = member_role(cast.alpha.pk, person)
+                memo = allowed_moves_memo(by=person, role=role)
+                for task in tasks + tasks:  # the second round answers from memory
+                    assert list(memo(task)) == allowed_moves(
+                        task, by=person, role=role
+                    ), (task.title, person.email, paused)
 
 
 def test_a_completed_workflow_reopens_with_its_task(

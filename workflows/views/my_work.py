@@ -30,7 +30,7 @@ from advisoros.tenancy.request import OrgRequest
 from clients.services.engagements import firm_today
 from workflows.models import Priority, Task, TaskStatus
 from workflows.selectors import ACTIONABLE_STATUSES, capped_counts, due_sort
-from workflows.services.tasks import allowed_moves
+from workflows.services.tasks import allowed_moves_memo
 
 PAGE_SIZE = 50
 SUMMARY_CAP = 999
@@ -126,11 +126,12 @@ def decorate_rows(
     role = request.membership.role_enum
     can_act = request.membership.can_write
     csrf = csrf_field(request) if can_act else ""
+    allowed_moves = allowed_moves_memo(by=request.user, role=role)
     for task in tasks:
         task.bucket, task.bucket_label = buckets.of(task.due_date)
         actions = []
         if can_act:
-            moves = allowed_moves(task, by=request.user, role=role)
+            moves = allowed_moves(task)
             actions = [
                 (status, "Approve" if task.status == TaskStatus.IN_REVIEW else label)
                 if status == TaskStatus.COMPLETED
