@@ -79,13 +79,33 @@ def client_list_filtered(firm: BenchFirm) -> str:
     return _client_list(firm, f"status=active&entity_type={EntityType.LLC}")
 
 
-@register_scenario("client_page")
-def client_page(firm: BenchFirm) -> str:
+def _middle_client(firm: BenchFirm) -> Client:
     """A client in the middle of the firm, with contacts, engagements and notes."""
     active = Client.objects.filter(status=ClientStatus.ACTIVE).order_by("pk")
-    client = active[active.count() // 2]
+    return active[active.count() // 2]
+
+
+@register_scenario("client_page")
+def client_page(firm: BenchFirm) -> str:
+    client = _middle_client(firm)
     url = reverse("clients:client_detail", args=[firm.organization.slug, client.uuid])
     return f"{url}?tab=overview"
+
+
+@register_scenario("client_recent_activity")
+def client_recent_activity(firm: BenchFirm) -> str:
+    """The overview's recent activity, which the page asks for once it is shown."""
+    client = _middle_client(firm)
+    return reverse(
+        "clients:client_activity", args=[firm.organization.slug, client.uuid]
+    )
+
+
+@register_scenario("client_timeline")
+def client_timeline(firm: BenchFirm) -> str:
+    client = _middle_client(firm)
+    url = reverse("clients:client_detail", args=[firm.organization.slug, client.uuid])
+    return f"{url}?tab=timeline"
 
 
 @register_scenario("engagement_list")

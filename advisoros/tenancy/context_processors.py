@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
+from advisoros.tenancy.models import Role
+from advisoros.tenancy.nav import current_entries, nav_html
 from advisoros.tenancy.selectors import user_memberships
 
 
@@ -9,9 +11,20 @@ def tenancy(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "organization": getattr(request, "organization", None),
-        "membership": getattr(request, "membership", None),
-        # Evaluated only by templates that show the switcher.
-        "user_firms": SimpleLazyObject(lambda: list(user_memberships(user.pk))),
+    organization = getattr(request, "organization", None)
+    membership = getattr(request, "membership", None)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        # Firm pages have them from the middleware; elsewhere they are loaded
+        # only by templates that show the switcher.
+        "user_firms": getattr(request, "user_firms", None)
+        or SimpleLazyObject(lambda: list(user_memberships(user.pk))),
     }
+    if organization is not None and membership is not None:
+        context["side_nav"] = nav_html(
+            organization.slug,
+            membership.role in (Role.OWNER, Role.ADMIN),
+            current_entries(getattr(request, "resolver_match", None)),
+        )
+    return context

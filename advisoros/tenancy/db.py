@@ -93,6 +93,45 @@ def tenant_context(
 
 
 @contextmanager
+def firm_context(slug: str, *, user_id: int) -> Iterator[Organization | None]:
+    """Find the firm named `slug` and enter it as `tenant_context` does, in one
+    round trip: the row and its settings come back from the same statement.
+
+    Yields None, with nothing set, when no firm has that slug. Every request to
+    a firm page starts here (the tenancy middleware), so the saved query counts.
+    """
+    from advisoros.tenancy.models import Organization
+
+    previous = _current.get()
+    table = connection.ops.quote_name(Organization._meta.db_table)
+    found = list(
+        Organization.objects.raw(
+            "SELECT o.*,"  # noqa: S608 (the table name is the model's)
+            " set_config('app.organization_id', o.id::text, false) AS _rls_org,"
+            " set_config('app.user_id', %s, false) AS _rls_user,"
+            " set_config('app.rls_bypass', '', false) AS _rls_bypass"
+            f" FROM {table} o WHERE o.slug = %s",
+            [str(user_id), slug],
+        )
+    )
+    if not found:
+        yield None
+        return
+    (organization,) = found
+    token = _current.set(
+        replace(
+            previous, organization_id=organization.pk, user_id=user_id, bypass=False
+        )
+    )
+    try:
+        with scope(organization=organization):
+            yield organization
+    finally:
+        _current.reset(token)
+        _apply(previous)
+
+
+@contextmanager
 def user_context(user_id: int | None) -> Iterator[None]:
     """Let the database show this user's own memberships in every firm (firm switcher)."""
     with _db_context(replace(_current.get(), user_id=user_id)):

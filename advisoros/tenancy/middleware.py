@@ -12,8 +12,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.defaults import permission_denied
 
-from advisoros.tenancy.db import platform_bypass, tenant_context, user_context
+from advisoros.tenancy.db import (
+    firm_context,
+    platform_bypass,
+    tenant_context,
+    user_context,
+)
 from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.selectors import user_memberships
 
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-\w]+)/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -41,13 +47,15 @@ class TenancyMiddleware:
     ) -> HttpResponse:
         if user_id is None:
             return redirect_to_login(request.get_full_path())
-        organization = Organization.objects.filter(slug=slug).first()
-        if organization is None:
-            raise Http404("No such firm.")
-        with tenant_context(organization, user_id=user_id):
-            membership = Membership.objects.filter(
-                organization=organization, user_id=user_id, is_active=True
-            ).first()
+        with firm_context(slug, user_id=user_id) as organization:
+            if organization is None:
+                raise Http404("No such firm.")
+            # The person's firms (the switcher) and, among them, this one: one query.
+            firms = list(user_memberships(user_id))
+            request.user_firms = firms
+            membership = next(
+                (m for m in firms if m.organization_id == organization.pk), None
+            )
             if membership is None:
                 raise Http404("No such firm.")  # never tell an outsider the firm exists
             membership.organization = organization

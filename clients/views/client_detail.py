@@ -52,6 +52,7 @@ OWN_TABS = {
 }
 NOTES_SHOWN = 100
 TIMELINE_SHOWN = 50
+RECENT_SHOWN = 5  # the overview's recent activity
 CONTACT_MATCHES_SHOWN = 10
 
 # How a relationship reads from its other end ("Parent company of" -> "Subsidiary of").
@@ -164,8 +165,8 @@ def _overview(request: OrgRequest, client: Client) -> dict:
         "upcoming": _client_engagements(request, client)
         .filter(OPEN_ENGAGEMENT)
         .order_by(F("due_date").asc(nulls_last=True), "id")[:5],
-        # One query per timeline source.
-        "timeline": client_timeline(client, viewer=request.membership, limit=5),
+        # The recent activity (a query per timeline source) comes from
+        # client_activity once the page is shown.
     }
 
 
@@ -290,6 +291,28 @@ def client_detail(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespon
     return response
 
 
+@require_role(Role.READONLY)
+def client_activity(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
+    """The overview's "Recent activity", which htmx asks for once the page is
+    shown: a timeline asks every registered source (six queries and counting,
+    as apps add theirs), and the client's facts should not wait for it."""
+    client = get_client_or_404(request, client_uuid)
+    if request.method not in ("GET", "HEAD"):
+        # After the lookup: another firm's client answers 404 to every method.
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    with firm_time(request):
+        return render(
+            request,
+            "clients/client_activity.html",
+            {
+                "client": client,
+                "timeline": client_timeline(
+                    client, viewer=request.membership, limit=RECENT_SHOWN
+                ),
+            },
+        )
+
+
 # Relationships between clients ----------------------------------------------------------
 
 
@@ -344,6 +367,9 @@ def relationship_delete(
 
 urlpatterns = [
     path("clients/<uuid:client_uuid>/", client_detail, name="client_detail"),
+    path(
+        "clients/<uuid:client_uuid>/activity/", client_activity, name="client_activity"
+    ),
     path(
         "clients/<uuid:client_uuid>/relationships/new/",
         relationship_create,

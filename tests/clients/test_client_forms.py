@@ -355,10 +355,11 @@ def test_the_edit_page_query_count_does_not_grow(
                 Tag(organization=cast.alpha, name=f"Tag {n}-{i}") for i in range(n)
             )
             client.tags.add(*tags, through_defaults={"organization": cast.alpha})
-        # 1 session, 2 user, 3 firm, 4 set the RLS context, 5 membership,
-        # 6 the client, 7 its tags (initial), 8 firm switcher, 9-11 members for
-        # partner, manager and staff, 12 the firm's tags, 13 reset the context.
-        with django_assert_num_queries(13):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the client, 6 its tags (initial),
+        # 7-9 members for partner, manager and staff, 10 the firm's tags, 11 reset the
+        # context.
+        with django_assert_num_queries(11):
             response = http.get(_edit(client))
         assert response.status_code == 200
 

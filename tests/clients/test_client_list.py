@@ -341,13 +341,13 @@ def test_the_query_count_does_not_grow_with_clients(
         )
         with tenant_context(cast.alpha):
             vip.clients.add(*clients, through_defaults={"organization": cast.alpha})
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 a page of clients with partner/manager/staff (filters
-        # are subqueries), 7 their tags, 8 active members (filter and bulk
-        # choices), 9 the firm's tags, 10 the firm switcher, 11 reset the RLS
-        # context. A one-word search first reads its page from the search
-        # tokens (+1), then the page's clients by primary key.
-        with django_assert_num_queries(12 if "q" in params else 11):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 a page of clients with
+        # partner/manager/staff (filters are subqueries), 6 their tags, 7 active members
+        # (filter and bulk choices), 8 the firm's tags, 9 reset the RLS context. A
+        # one-word search first reads its page from the search tokens (+1), then the
+        # page's clients by primary key.
+        with django_assert_num_queries(10 if "q" in params else 9):
             response = client.get(URL, params)
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 50

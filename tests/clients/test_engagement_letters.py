@@ -141,10 +141,10 @@ def test_the_page_makes_the_same_number_of_queries_for_3_or_40_notes(
                 )
                 for i in range(count)
             )
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the engagement with its client and people,
-        # 7 its notes with their authors, 8 firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the engagement with its client and
+        # people, 6 its notes with their authors, 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(_url(engagement))
         assert response.status_code == 200
     assert response.content.count(b"Note ") >= 40

@@ -315,11 +315,11 @@ def test_the_list_makes_the_same_number_of_queries_for_3_or_40_engagements(
     client.get(URL)  # the first request also writes the session
     for count in (3, 37):
         _bulk(acme, count, partner=cast.alice, manager=cast.adam, preparer=cast.sam)
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the active members for the people filters,
-        # 7 a page of engagements with their clients and people (the client
-        # search is a subquery), 8 firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the active members for the people
+        # filters, 6 a page of engagements with their clients and people (the client
+        # search is a subquery), 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(URL, {"q": "acme", "tax_year": ""})
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 40

@@ -550,10 +550,10 @@ def test_the_preview_costs_the_same_queries_for_any_number_of_rows(
     url = _preview_url(client_import)
     client.get(url)  # warm the session
 
-    # 1 session, 2 user, 3 the firm, 4 enter its context, 5 the membership,
-    # 6 the import with its uploader, 7 the member's firms (menu), 8 leave the
+    # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's firms
+    # (the membership and the switcher), 5 the import with its uploader, 6 leave the
     # context. The rows come from the import's own text.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url)
 
     assert response.status_code == 200

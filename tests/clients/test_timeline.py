@@ -93,8 +93,12 @@ def test_the_overview_shows_the_latest_five_items(cast, login_as, jane):
     for i in range(7):
         _note(jane, cast.alice, f"Note number {i}", minutes_ago=10 - i)
 
-    html = login_as(cast.alice).get(f"/o/alpha/clients/{jane.uuid}/").content.decode()
+    web = login_as(cast.alice)
+    page = web.get(f"/o/alpha/clients/{jane.uuid}/").content.decode()
+    # The overview asks for its recent activity once it is shown (htmx).
+    activity_url = f"/o/alpha/clients/{jane.uuid}/activity/"
+    assert f'hx-get="{activity_url}" hx-trigger="load"' in page
 
-    recent = html.split("<h2>Recent activity</h2>")[1]
+    recent = web.get(activity_url).content.decode()
     assert recent.count('class="timeline-item"') == 5
     assert "Note number 6" in recent and "Note number 1" not in recent

@@ -96,10 +96,11 @@ def test_the_tab_costs_the_same_queries_for_one_document_or_many(
     web.get(f"/o/alpha/clients/{jane.uuid}/?tab=documents")  # warm the session
 
     def count() -> None:
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm (RLS), 5 membership,
-        # 6 client, 7 its tags, 8 the documents (with their version counts and
-        # uploaders), 9 the firm switcher's firms, 10 reset the firm setting.
-        with django_assert_num_queries(10):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the
+        # member's firms (the membership and the switcher), 5 client, 6 its tags,
+        # 7 the documents (with their version counts and uploaders), 8 reset the
+        # firm setting.
+        with django_assert_num_queries(8):
             web.get(f"/o/alpha/clients/{jane.uuid}/?tab=documents")
 
     count()

@@ -130,11 +130,11 @@ def test_the_list_makes_the_same_number_of_queries_for_2_or_40_requests(
     for count in (2, 38):
         for n in range(count):
             _request(jane, "W-2", "1099", title=f"Request {n}")
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 a page of requests with clients, engagements and item
-        # counts (the client search is a subquery), 7 the open and overdue totals,
-        # 8 firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 a page of requests with clients,
+        # engagements and item counts (the client search is a subquery), 6 the open and
+        # overdue totals, 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(LIST, {"q": "jane"})
         assert response.status_code == 200
     assert len(response.context["rows"]) == 40
@@ -417,12 +417,12 @@ def test_the_request_page_makes_the_same_number_of_queries_for_1_or_12_items(
                     request=doc_request, data={"title": f"Item {n}"}
                 )
             _received(item, jane)
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the request with its client, engagement and author,
-        # 7 the items with reviewers, 8 their attached documents the member may
-        # see, 9 the client's documents for the attach selects, 10 firm switcher,
-        # 11 reset the RLS context.
-        with django_assert_num_queries(11):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the request with its client,
+        # engagement and author, 6 the items with reviewers, 7 their attached documents
+        # the member may see, 8 the client's documents for the attach selects, 9 reset
+        # the RLS context.
+        with django_assert_num_queries(9):
             response = client.get(_detail_url(doc_request))
         assert response.status_code == 200
     assert len(response.context["items"]) == 12

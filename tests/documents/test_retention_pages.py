@@ -105,10 +105,10 @@ def test_the_list_makes_the_same_number_of_queries_for_2_or_30_documents(
     for count in (2, 28):
         for n in range(count):
             _past(jane, f"Receipt {n}")
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 a page of documents with their clients, 7 the tabs'
-        # counts, 8 firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 a page of documents with their
+        # clients, 6 the tabs' counts, 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(RETENTION)
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 30

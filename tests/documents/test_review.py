@@ -104,11 +104,11 @@ def test_the_queue_makes_the_same_number_of_queries_for_2_or_30_documents(
         for i in range(count - made):
             read_document(jane, f"Scan {made + i}")
         made = count
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the count in each tab, 7 a page of documents with
-        # their clients (the text cut to an excerpt in the database),
-        # 8 firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the count in each tab, 6 a page of
+        # documents with their clients (the text cut to an excerpt in the database), 7
+        # reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(URL)
         assert response.status_code == 200
     assert len(rows(response)) == 25

@@ -243,11 +243,11 @@ def test_the_query_count_does_not_grow_with_documents(
                 description="Ledger",
             )
         total += extra
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the search function's ranked ids (with words) or the
-        # newest page (without), [7 those documents with their clients and
-        # snippets], 8 the firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9 if params else 8):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the search function's ranked ids
+        # (with words) or the newest page (without), [6 those documents with their
+        # clients and snippets], then reset the RLS context.
+        with django_assert_num_queries(7 if params else 6):
             response = client.get(url(cast.alpha), params)
         assert response.status_code == 200
         assert len(response.context["page"].rows) == min(total, 20)

@@ -245,11 +245,10 @@ def test_the_members_page_query_count_does_not_grow(
     client = login_as(cast.alice)
     client.get("/o/alpha/members/")  # settles the session's first-visit writes
 
-    # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-    # 5 the visitor's membership, 6 the firm switcher's memberships,
-    # 7 members with their users, 8 open invitations with their inviters,
-    # 9 reset the RLS context.
-    with django_assert_num_queries(9):
+    # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's firms
+    # (the membership and the switcher), 5 members with their users, 6 open invitations
+    # with their inviters, 7 reset the RLS context.
+    with django_assert_num_queries(7):
         response = client.get("/o/alpha/members/")
 
     assert response.status_code == 200

@@ -150,11 +150,11 @@ def test_the_list_makes_the_same_number_of_queries_for_3_or_40_workflows(
                 )
                 for i in range(count)
             )
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 templates for the filter, 7 members for the filter,
-        # 8 a page of workflows with clients and templates (the person filter
-        # is a subquery), 9 firm switcher, 10 reset the RLS context.
-        with django_assert_num_queries(10):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 templates for the filter, 6 members
+        # for the filter, 7 a page of workflows with clients and templates (the person
+        # filter is a subquery), 8 reset the RLS context.
+        with django_assert_num_queries(8):
             response = client.get(LIST, {"assignee": "", "template": ""})
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 40
@@ -313,11 +313,11 @@ def test_the_workflow_page_costs_the_same_queries_for_3_or_30_steps(
         execution = start(make_template(cast.alpha, f"T{n}", steps), jane)
         with tenant_context(cast.alpha):
             Task.objects.filter(execution=execution).update(assignee=cast.sam)
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the workflow with client, template and engagement,
-        # 7 its tasks with assignees, 8 their dependency links, 9 members for
-        # the new-task form, 10 firm switcher, 11 reset the RLS context.
-        with django_assert_num_queries(11):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the workflow with client, template
+        # and engagement, 6 its tasks with assignees, 7 their dependency links, 8
+        # members for the new-task form, 9 reset the RLS context.
+        with django_assert_num_queries(9):
             response = client.get(_detail(execution))
         assert response.status_code == 200
     assert len(response.context["tasks"]) == 30

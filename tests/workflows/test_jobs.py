@@ -141,10 +141,10 @@ def test_the_list_makes_the_same_number_of_queries_for_1_or_40_failures(
     for count in (1, 39):
         for _ in range(count):
             _failure(cast.alpha)
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 a page of open failures, 7 firm switcher,
-        # 8 reset the RLS context.
-        with django_assert_num_queries(8):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 a page of open failures, 6 reset
+        # the RLS context.
+        with django_assert_num_queries(6):
             response = client.get(url)
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 25

@@ -239,10 +239,10 @@ def test_the_query_count_does_not_grow_with_tasks(
         make_tasks(
             cast.alpha, n, assignee=cast.sam, execution=execution, client=customer
         )
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the page of tasks with client, workflow and engagement,
-        # 7 the summary counts, 8 the firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the page of tasks with client,
+        # workflow and engagement, 6 the summary counts, 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(URL)
         assert response.status_code == 200
 

@@ -71,9 +71,9 @@ def test_the_badge_is_one_query(cast, login_as, django_assert_num_queries):
     client.get(BADGE)
     for i in range(20):
         _notify(cast.alpha, cast.sam, f"N{i}")
-    # 1 session, 2 user, 3 firm, 4 RLS context, 5 membership, 6 the count,
-    # 7 reset the RLS context.
-    with django_assert_num_queries(7):
+    # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's firms
+    # (the membership and the switcher), 5 the count, 6 reset the RLS context.
+    with django_assert_num_queries(6):
         client.get(BADGE)
 
 
@@ -183,7 +183,8 @@ def test_the_query_count_does_not_grow_with_notifications(
     for n in (2, 40):
         for i in range(n):
             _notify(cast.alpha, cast.sam, f"N{n}-{i}")
-        # 1 session, 2 user, 3 firm, 4 RLS context, 5 membership, 6 the page of
-        # notifications, 7 the unread count, 8 the firm switcher, 9 reset.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the page of notifications, 6 the
+        # unread count, 7 reset.
+        with django_assert_num_queries(7):
             assert client.get(URL).status_code == 200

@@ -92,10 +92,10 @@ def test_the_list_makes_the_same_number_of_queries_for_1_or_30_schedules(
     for count in (1, 29):
         for i in range(count):
             _schedule(close, make_wf_client(cast.alpha, f"Client {count} {i}"))
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 a page of schedules with their client, template,
-        # engagement and latest period, 7 firm switcher, 8 reset the RLS context.
-        with django_assert_num_queries(8):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 a page of schedules with their
+        # client, template, engagement and latest period, 6 reset the RLS context.
+        with django_assert_num_queries(6):
             response = client.get(LIST)
         assert response.status_code == 200
     assert response.content.decode().count('data-testid="schedule-row"') == 25

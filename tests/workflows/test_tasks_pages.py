@@ -232,10 +232,10 @@ def test_the_task_page_costs_a_fixed_number_of_queries(
     client.get(_url(task))
     for i in range(5):
         client.post(_url(task, "comments/"), {"body": f"Note {i}"})
-    # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-    # 5 membership, 6 the task with its workflow, client and people, 7 what it
-    # waits for, 8 comments with authors, 9 members for the assign form,
-    # 10 firm switcher, 11 reset the RLS context.
-    with django_assert_num_queries(11):
+    # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's firms
+    # (the membership and the switcher), 5 the task with its workflow, client and
+    # people, 6 what it waits for, 7 comments with authors, 8 members for the assign
+    # form, 9 reset the RLS context.
+    with django_assert_num_queries(9):
         response = client.get(_url(task))
     assert len(response.context["comments"]) == 5

@@ -292,11 +292,11 @@ def test_the_editor_page_costs_the_same_queries_for_3_or_30_steps(
                 for i in range(n)
             ],
         )
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the template, 7 how many workflows it started,
-        # 8 its steps with named people, 9 their dependency links,
-        # 10 firm switcher, 11 reset the RLS context.
-        with django_assert_num_queries(11):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the template, 6 how many workflows
+        # it started, 7 its steps with named people, 8 their dependency links, 9 reset
+        # the RLS context.
+        with django_assert_num_queries(9):
             response = client.get(_editor(template))
         assert response.status_code == 200
     assert len(response.context["steps"]) == 30

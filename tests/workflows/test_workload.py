@@ -155,9 +155,9 @@ def test_the_query_count_does_not_grow_with_tasks(
     for n in (3, 80):
         make_tasks(cast.alpha, n, assignee=cast.sam, budgeted_minutes=30)
         make_tasks(cast.alpha, n, budgeted_minutes=30, status="pending")
-        # 1 session, 2 user, 3 firm by slug, 4 set the firm's RLS context,
-        # 5 membership, 6 the open tasks' sums per assignee, 7 the members,
-        # 8 the firm switcher, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
+        # firms (the membership and the switcher), 5 the open tasks' sums per assignee,
+        # 6 the members, 7 reset the RLS context.
+        with django_assert_num_queries(7):
             response = client.get(URL)
         assert response.status_code == 200
