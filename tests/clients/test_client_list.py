@@ -59,6 +59,26 @@ def test_a_row_shows_the_clients_key_facts(cast, login_as, make_client):
     assert "3456789" not in html
 
 
+def test_a_rows_text_is_escaped(cast, login_as, make_client):
+    tag = _tag(cast.alpha, "<i>Hot</i>")
+    make_client(
+        cast.alpha,
+        '<b>Bold</b> & "Co"',
+        legal_name="<script>alert(1)</script>",
+        client_code="B&C",
+        tags=[tag],
+    )
+
+    html = login_as(cast.alice).get(URL).content.decode()
+    rows = html.split('data-testid="client-rows"')[1]
+
+    assert "<b>Bold</b>" not in rows and "<script>" not in rows and "<i>" not in rows
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Co&quot;" in rows
+    assert 'aria-label="Select &lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Co&quot;"' in rows
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rows
+    assert ">B&amp;C<" in rows and "&lt;i&gt;Hot&lt;/i&gt;</span>" in rows
+
+
 def test_the_page_works_without_javascript(cast, login_as, make_client):
     make_client(cast.alpha, "Acme Widgets")
 
