@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -98,6 +98,31 @@ def test_overdue_engagements_are_highlighted_and_can_be_filtered(
     assert overdue == {"Late": True, "Late but done": False, "On time": False}
     assert response.content.count(b'class="overdue"') == 1
     assert _names(client.get(URL, {"status": "overdue"})) == ["Late"]
+
+
+def test_a_rows_text_is_escaped_and_shows_the_people(
+    cast, login_as, make_client, make_engagement
+):
+    client = make_client(cast.alpha, "<b>Bold</b> & Co", client_code="B&C")
+    make_engagement(
+        client,
+        '<script>alert("x")</script>',
+        due_date=date(2027, 3, 15),
+        tax_year=2026,
+        priority="urgent",
+        partner=cast.alice,
+        preparer=cast.sam,
+    )
+
+    html = login_as(cast.alice).get(URL).content.decode()
+    row = html.split('data-testid="engagement-row"')[1].split("</tr>")[0]
+
+    assert "<script>" not in row and "<b>" not in row
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in row
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in row and ">B&amp;C<" in row
+    assert '<span title="2027-03-15">Mar 15, 2027</span>' in row
+    assert "<td>2026</td>" in row and ">Urgent</span>" in row
+    assert f"<td>{cast.alice}</td><td></td><td>{cast.sam}</td>" in row
 
 
 def test_it_filters_by_type_status_and_tax_year(
