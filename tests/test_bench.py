@@ -77,3 +77,41 @@ def test_it_names_each_missed_target():
         "page: 100k/1k ratio 3.00",
         "page: query counts differ ([5, 6])",
     ]
+
+
+def test_a_measure_without_its_data_is_skipped_and_named_among_the_misses(
+    tmp_path, monkeypatch
+):
+    def unseeded(*, stdout):
+        raise bench.MeasureSkipped("no data here: seed it first")
+
+    def seeded(*, stdout):
+        return [{"name": "other.value", "value": 1.0, "unit": "s"}]
+
+    monkeypatch.setattr(bench, "_measures", {"unseeded": unseeded, "other": seeded})
+    out = StringIO()
+    extra = bench.run_measures(stdout=out)
+    records = bench.report([], stdout=out, path=tmp_path / "r.json", extra=extra)
+
+    assert "skipped: no data here: seed it first" in out.getvalue()
+    assert records == [{"name": "other.value", "value": 1.0, "unit": "s"}]
+    assert bench.misses([], extra) == [
+        "unseeded: not measured (no data here: seed it first)"
+    ]
+
+
+def test_the_owner_gets_a_full_page_of_my_work_in_every_bench_firm():
+    from workflows.bench import owner_page_fill
+    from workflows.models import Task
+    from workflows.selectors import ACTIONABLE_STATUSES
+    from workflows.views.my_work import PAGE_SIZE
+
+    bench.run(stdout=StringIO(), firms=(("bench-a", 1000),), only="my_work", runs=1)
+    firm = bench.bench_firm_ensure("bench-a")
+    with tenant_context(firm.organization):
+        actionable = Task.objects.filter(status__in=ACTIONABLE_STATUSES)
+        mine = actionable.filter(assignee=firm.owner).count()
+        # A page and one more row, or every open task when the firm has fewer.
+        assert mine == min(PAGE_SIZE + 1, actionable.count())
+        assert mine > 20
+        assert owner_page_fill(firm) == 0  # already full: nothing moves

@@ -26,6 +26,9 @@ from advisoros.bench import (
 from advisoros.tenancy.db import tenant_context
 from workflows import bench_recurrence  # noqa: F401  (registers the recurrence measure)
 from workflows.bench_seed import seed_tasks
+from workflows.models import Task
+from workflows.selectors import ACTIONABLE_STATUSES
+from workflows.views.my_work import PAGE_SIZE as MY_WORK_PAGE_SIZE
 
 
 @register_bench_seeder
@@ -36,6 +39,35 @@ def seed(*, firm: BenchFirm, stdout) -> None:
             f"{firm.organization.slug}: {result.tasks:,} tasks in"
             f" {result.executions:,} workflows seeded in {result.seconds:.1f} s"
         )
+    given = owner_page_fill(firm)
+    if given:
+        stdout.write(f"{firm.organization.slug}: {given} open tasks given to the owner")
+
+
+def owner_page_fill(firm: BenchFirm) -> int:
+    """Give the owner a full page of My work (and one more row, so the page has
+    a "Next" link), taking open tasks from others; return how many moved.
+
+    The 100k/1k ratio should compare the same page at two sizes of firm. In
+    bench-1k the owner's share of 1,000 tasks left twelve open ones, a page a
+    quarter as long as bench-100k's, so the ratio measured rows, not scale."""
+    wanted = MY_WORK_PAGE_SIZE + 1
+    mine = Task.objects.filter(
+        organization=firm.organization,
+        assignee=firm.owner,
+        status__in=ACTIONABLE_STATUSES,
+    ).count()
+    if mine >= wanted:
+        return 0
+    others = (
+        Task.objects.filter(
+            organization=firm.organization, status__in=ACTIONABLE_STATUSES
+        )
+        .exclude(assignee=firm.owner)
+        .order_by("pk")
+        .values("pk")[: wanted - mine]
+    )
+    return Task.objects.filter(pk__in=others).update(assignee=firm.owner)
 
 
 @register_scenario("my_work")
