@@ -256,6 +256,40 @@ class _Worker(threading.Thread):
             raise self.error
 
 
+class _WritingBehind:
+    """Writes chunks to `file` and asks the kernel to start writing each few
+    megabytes to disk at once, while the next ones arrive.
+
+    The upload is fsynced before its row commits. Left to the end, that fsync
+    waited for the whole file (about 50 ms for 100 MB here); started as the data
+    comes (posix_fadvise DONTNEED starts the writeback of the range without
+    waiting for it), the disk works while the network does (every EVERY bytes), and the final fsync
+    waits only for the last few megabytes."""
+
+    EVERY = 4 * 1024 * 1024
+
+    def __init__(self, file) -> None:
+        self.file = file
+        self.written = 0
+        self.started = 0  # bytes whose writeback has been started
+
+    def __call__(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.written += len(chunk)
+        if self.written - self.started >= self.EVERY and _FADVISE:
+            self.file.flush()
+            os.posix_fadvise(
+                self.file.fileno(),
+                self.started,
+                self.written - self.started,
+                os.POSIX_FADV_DONTNEED,
+            )
+            self.started = self.written
+
+
+_FADVISE = hasattr(os, "posix_fadvise")
+
+
 class _HashingWriter:
     """Hashes and writes the chunks of one upload while the request thread goes on
     receiving the next ones. Hashing and writing each have a thread (hashlib and
@@ -265,7 +299,7 @@ class _HashingWriter:
     the file's size."""
 
     def __init__(self, file, hasher) -> None:
-        self.workers = (_Worker(hasher.update), _Worker(file.write))
+        self.workers = (_Worker(hasher.update), _Worker(_WritingBehind(file)))
 
     def put(self, chunk: bytes) -> None:
         for worker in self.workers:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from documents.models import Document, OcrStatus
 from documents.services.documents import document_create
 from documents.services.ocr import document_ocr_run
 from documents.services.settings import document_settings_for
-from documents.upload import UploadRejected
+from documents.upload import UploadRejected, _WritingBehind
 from tests.documents.conftest import stored_files
 from tests.documents.scans import broken_pdf, encrypted_pdf, scan_png, text_layer_pdf
 
@@ -151,6 +152,26 @@ def test_the_script_sends_each_file_as_the_request_body_and_gets_its_outcome(
     )
     assert document.visible_to_client is True
     assert (media_root / document.file.name).read_bytes() == content
+
+
+def test_a_file_of_many_megabytes_is_stored_byte_for_byte_with_its_checksum(
+    cast, login_as, jane, media_root
+):
+    """Larger than the writer's writeback step (it starts the disk writing every
+    few megabytes while the rest arrives) and than the read chunk: the stored
+    file and its SHA-256 are the sent ones, whole."""
+    content = text_layer_pdf(["Bank statement"]) + os.urandom(
+        3 * _WritingBehind.EVERY + 12345
+    )
+
+    response = send_raw(login_as(cast.sam), jane, content, "statement.pdf")
+
+    assert answer(response)["ok"] is True
+    (document,) = documents_of(jane)
+    stored = (media_root / document.file.name).read_bytes()
+    assert stored == content
+    assert document.size == len(content)
+    assert document.checksum == hashlib.sha256(content).hexdigest()
 
 
 def test_several_files_go_in_one_form_and_each_gets_its_own_message(
