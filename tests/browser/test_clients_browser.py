@@ -77,6 +77,10 @@ def test_a_partner_adds_a_client_with_a_contact_and_an_engagement_then_finds_it(
     page.goto(f"{client_url}?tab=engagements")
     assert page.get_by_text("2025 Form 1040 with Schedule C").first.is_visible()
     page.goto(client_url)
+    # The overview's recent activity arrives once the page is shown (htmx).
+    activity = page.get_by_test_id("recent-activity")
+    activity.get_by_text("Engagement opened: 2025 Form 1040 with Schedule C").wait_for()
+    assert "Loading the latest activity" not in activity.inner_text()
     page.screenshot(path=SCREENSHOTS / "client-detail.png", full_page=True)
 
     # Back to the list: the contact's email finds the client.
