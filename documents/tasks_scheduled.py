@@ -21,6 +21,7 @@ from documents.reminders import (
     firms_with_overdue_items,
 )
 from documents.services.retention import documents_retention_sweep_firm
+from documents.upload import incoming_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,16 @@ def document_request_reminders_send() -> int:
                     "Document request reminders of firm %s failed", organization.pk
                 )
     return sent
+
+
+def documents_incoming_sweep() -> int:
+    """Daily: temporary files of uploads that never finished (the server process
+    died mid-upload) removed from the local incoming folder. Not firm data: the
+    folder holds bytes still on their way in, before any row exists."""
+    removed = incoming_sweep()
+    if removed:
+        logger.info("Removed %s abandoned upload file(s)", removed)
+    return removed
 
 
 def documents_retention_sweep() -> int:

@@ -26,6 +26,7 @@ import os
 import queue
 import re
 import threading
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -221,6 +222,34 @@ def incoming_dir() -> str | None:
         path.mkdir(parents=True, exist_ok=True, mode=0o750)
         return str(path)
     return settings.FILE_UPLOAD_TEMP_DIR
+
+
+# An upload in progress writes to its temporary file at least every few seconds;
+# one untouched for this long belongs to a process that died mid-upload.
+ABANDONED_AFTER_SECONDS = 24 * 60 * 60
+
+
+def incoming_sweep(*, now: float | None = None) -> int:
+    """Delete the temporary files that crashed or killed uploads left in the
+    local incoming folder (untouched for a day); return how many.
+
+    A live upload's file is open and written to continuously, and a finished one
+    has been renamed into storage or deleted, so age alone tells them apart.
+    With S3 the folder is the system's temporary one, which is not ours to
+    sweep: nothing is done."""
+    if not isinstance(default_storage, FileSystemStorage):
+        return 0
+    folder = Path(default_storage.location) / "incoming"
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_SECONDS
+    removed = 0
+    for path in folder.glob("*.upload"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 class _Worker(threading.Thread):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -172,6 +173,31 @@ def test_a_file_of_many_megabytes_is_stored_byte_for_byte_with_its_checksum(
     assert stored == content
     assert document.size == len(content)
     assert document.checksum == hashlib.sha256(content).hexdigest()
+
+
+def test_the_daily_sweep_removes_only_abandoned_upload_files(
+    cast, login_as, jane, media_root
+):
+    from documents.tasks_scheduled import documents_incoming_sweep
+    from documents.upload import ABANDONED_AFTER_SECONDS, incoming_dir
+
+    incoming = Path(incoming_dir())
+    abandoned = incoming / "tmpcrashed.upload"
+    arriving = incoming / "tmparriving.upload"
+    other = incoming / "notes.txt"  # not an upload's temporary file
+    for path in (abandoned, arriving, other):
+        path.write_bytes(b"%PDF-1.4 partial")
+    old = time.time() - ABANDONED_AFTER_SECONDS - 60
+    os.utime(abandoned, (old, old))
+    os.utime(other, (old, old))
+    send_raw(login_as(cast.sam), jane, text_layer_pdf(["Kept"]), "kept.pdf")
+
+    assert documents_incoming_sweep() == 1
+
+    assert not abandoned.exists()
+    assert arriving.exists() and other.exists()
+    (document,) = documents_of(jane)
+    assert (media_root / document.file.name).exists()  # stored files untouched
 
 
 def test_several_files_go_in_one_form_and_each_gets_its_own_message(

@@ -26,6 +26,12 @@ SCHEDULES = [
         "documents.tasks_scheduled.documents_retention_sweep",
         24 * 60,
     ),
+    # Daily: temporary files of uploads that died mid-way (documents.upload).
+    (
+        "abandoned uploads sweep",
+        "documents.tasks_scheduled.documents_incoming_sweep",
+        24 * 60,
+    ),
     # Hourly: each firm's recurring workflows whose creation date has come.
     ("recurring workflows", "workflows.tasks.recurring_executions_run", 60),
     # Hourly: due-soon and overdue task notices (once per task and person).
