@@ -223,16 +223,29 @@ class ClientWorkForm(forms.Form):
         templates: list[WorkflowTemplate],
         clients: list[tuple[str, str]],
         engagements: list,
+        client_search: bool = False,
+        find: str = "",
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        # A large firm finds its client first (`workflows.selectors.start_choices`).
+        self.client_search = client_search
+        self.find = find
         self._templates = {str(t.uuid): t for t in templates}
         self._engagements = {str(e.uuid): e for e in engagements}
         self.fields["template"].choices = [
             ("", "Choose a template"),
             *((k, t.name) for k, t in self._templates.items()),
         ]
-        self.fields["client"].choices = [("", "Choose a client"), *clients]
+        self.fields["client"].choices = [
+            (
+                "",
+                "Choose a client"
+                if clients or not client_search
+                else "No client matches: search again",
+            ),
+            *clients,
+        ]
         self.fields["engagement"].choices = [
             ("", "No engagement (the client's team)"),
             *((k, e.name) for k, e in self._engagements.items()),

@@ -15,6 +15,7 @@ assigned to (partner, manager or staff), plus:
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from django.core.exceptions import EmptyResultSet
@@ -26,6 +27,7 @@ from advisoros.tenancy.models import Membership
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client, ClientStatus, EngagementStatus
 from clients.selectors import sees_assigned_only, visible_clients, visible_engagements
+from clients.services.search import clients_matching
 from workflows.models import (
     CLOSED_STATUSES,
     Task,
@@ -117,24 +119,55 @@ def capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]
     return dict(zip(querysets, row, strict=True))
 
 
-def start_choices(request: OrgRequest, client_key: str) -> dict:
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# A start form lists every client of a firm up to this many; a larger firm finds
+# its client first (the client list's search), then picks among the matches.
+CLIENT_CHOICES_CAP = 200
+
+
+def start_choices(request: OrgRequest, client_key: str, find: str = "") -> dict:
     """What a form that starts work for a client offers: the firm's active
     templates, the clients the member sees, and the chosen client's open
-    engagements (three queries at most)."""
+    engagements (four queries at most, whatever the firm's size).
+
+    Clients: every visible, not archived one while there are at most
+    CLIENT_CHOICES_CAP; beyond that, those matching `find` (the client list's
+    search: name, code, contact, email, last four of the tax id), at most
+    CLIENT_CHOICES_CAP of them, and `client_search` tells the form to offer the
+    search box. A chosen client (`client_key`) is always among the choices."""
     # Query: the active templates.
     templates = list(
         WorkflowTemplate.objects.filter(
             organization=request.organization, is_active=True
         ).order_by("name")
     )
-    # Query: the clients the member sees (not archived), by name.
-    clients = [
-        (str(uuid), f"{name} ({code})")
-        for uuid, name, code in visible_clients(request)
-        .exclude(status=ClientStatus.ARCHIVED)
-        .order_by("sort_name", "id")
-        .values_list("uuid", "display_name", "client_code")
-    ]
+    # Query: the clients the member sees (not archived), by name, one past the cap.
+    find = find.strip()[:200]
+    visible = visible_clients(request).exclude(status=ClientStatus.ARCHIVED)
+    listed = clients_matching(visible, find) if find else visible
+    rows = list(
+        listed.order_by("sort_name", "id").values_list(
+            "uuid", "display_name", "client_code"
+        )[: CLIENT_CHOICES_CAP + 1]
+    )
+    client_search = bool(find) or len(rows) > CLIENT_CHOICES_CAP
+    rows = rows[:CLIENT_CHOICES_CAP]
+    if _is_uuid(client_key) and client_key not in {str(r[0]) for r in rows}:
+        # Query (a chosen client the list does not show): that client alone.
+        rows = [
+            *visible.filter(uuid=client_key).values_list(
+                "uuid", "display_name", "client_code"
+            ),
+            *rows,
+        ]
+    clients = [(str(uuid), f"{name} ({code})") for uuid, name, code in rows]
     engagements = []
     if client_key and client_key in {key for key, _ in clients}:
         # Query (once a client is chosen): its open engagements.
@@ -146,4 +179,10 @@ def start_choices(request: OrgRequest, client_key: str) -> dict:
             )
             .order_by("-tax_year", "name")
         )
-    return {"templates": templates, "clients": clients, "engagements": engagements}
+    return {
+        "templates": templates,
+        "clients": clients,
+        "engagements": engagements,
+        "client_search": client_search,
+        "find": find,
+    }

@@ -8,6 +8,7 @@ import pytest
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import Client
+from clients.services.clients import client_create
 from tests.workflows.conftest import fresh, move, tasks_of
 from workflows.models import (
     ExecutionStatus,
@@ -191,6 +192,77 @@ def test_the_start_page_preselects_the_client_from_the_client_page(
     assert [label for _, label in form.fields["engagement"].choices][1:] == [
         "2026 return"
     ]
+
+
+def _client_choices(response) -> list[str]:
+    return [label for _, label in response.context["form"].fields["client"].choices][1:]
+
+
+def test_a_small_firm_picks_from_every_client_without_a_search(
+    cast, login_as, template, jane, make_wf_client
+):
+    make_wf_client(cast.alpha, "Adam Apple", client_code="APPLE")
+
+    response = login_as(cast.sam).get(START)
+
+    assert _client_choices(response) == [
+        "Adam Apple (APPLE)",
+        f"Jane Doe ({jane.client_code})",
+    ]
+    assert 'data-testid="client-find"' not in response.content.decode()
+
+
+def test_a_large_firm_finds_its_client_first_in_a_bounded_list(
+    cast,
+    login_as,
+    template,
+    jane,
+    make_wf_client,
+    monkeypatch,
+    django_assert_num_queries,
+):
+    monkeypatch.setattr("workflows.selectors.CLIENT_CHOICES_CAP", 3)
+    with tenant_context(cast.alpha):  # through the service: search tokens too
+        for name in ("Able", "Baker", "Carter", "Dalton", "Smith Widgets"):
+            client_create(
+                organization=cast.alpha,
+                data={"display_name": f"{name} Co", "client_code": name[:5].upper()},
+            )
+    with platform_bypass():
+        beta_client = Client.objects.create(
+            organization=cast.beta, display_name="Beta's Client", client_code="BETA1"
+        )
+    web = login_as(cast.sam)
+
+    first = web.get(START)
+    assert _client_choices(first) == [
+        "Able Co (ABLE)",
+        "Baker Co (BAKER)",
+        "Carter Co (CARTE)",
+    ]
+    assert 'data-testid="client-find"' in first.content.decode()
+
+    found = web.get(START, {"find": "smith"})
+    assert _client_choices(found) == ["Smith Widgets Co (SMITH)"]
+    assert 'value="smith"' in found.content.decode()
+
+    # The client page's link names a client beyond the first ones: it is offered.
+    chosen = web.get(START, {"client": str(jane.uuid)})
+    assert _client_choices(chosen)[0] == f"Jane Doe ({jane.client_code})"
+    assert chosen.context["form"]["client"].value() == str(jane.uuid)
+
+    # Another firm's client is never offered, whatever the URL says.
+    forged = web.get(START, {"client": str(beta_client.uuid), "find": "beta"})
+    assert _client_choices(forged) == []
+    assert "No client matches" in forged.content.decode()
+
+    # The frame (4), templates, clients, the chosen client, its engagements,
+    # the RLS reset: the same however many clients the firm has.
+    for more in (0, 30):
+        for i in range(more):
+            make_wf_client(cast.alpha, f"Zed {i}", client_code=f"ZED{i}")
+        with django_assert_num_queries(9):
+            web.get(START, {"client": str(jane.uuid)})
 
 
 def test_starting_a_workflow_for_a_client_and_engagement(

@@ -226,7 +226,7 @@ def _query(params: dict) -> str:
 def execution_start(request: OrgRequest, org_slug: str) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     client_key = source.get("client", "")
-    choices = start_choices(request, client_key)
+    choices = start_choices(request, client_key, source.get("find", ""))
     if request.method == "POST":
         form = ExecutionStartForm(request.POST, **choices)
         if form.is_valid():

@@ -106,7 +106,7 @@ def _add_errors(form: Form, exc: ValidationError) -> None:
 def schedule_create(request: OrgRequest, org_slug: str) -> HttpResponse:
     today = firm_today(request.organization)
     source = request.POST if request.method == "POST" else request.GET
-    choices = start_choices(request, source.get("client", ""))
+    choices = start_choices(request, source.get("client", ""), source.get("find", ""))
     if request.method == "POST":
         form = ScheduleForm(request.POST, today=today, **choices)
         if form.is_valid():
