@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
+from advisoros.tenancy.models import Membership
 from clients.services.engagements import firm_today
 from tests.workflows.conftest import move, tasks_of
 from workflows.models import Notification, Task, TaskStatus
@@ -24,7 +25,7 @@ from workflows.services.notifications import (
     task_due_notifications_create,
     unread_notification_count,
 )
-from workflows.services.tasks import task_assign, task_create_adhoc
+from workflows.services.tasks import task_assign, task_comment_add, task_create_adhoc
 from workflows.tasks import notifications_email_run, task_due_notifications_run
 
 SITE = "https://app.example.test"
@@ -93,6 +94,45 @@ def test_nobody_is_told_about_their_own_change(cast, jane):
             assignee=cast.sam,
             by=cast.sam,
         )
+
+    assert _notices(cast.alpha) == []
+
+
+def test_a_comment_tells_the_assignee_and_earlier_commenters_but_not_its_author(
+    cast, jane
+):
+    task = _task(cast.alpha, client=jane, assignee=cast.sam)
+
+    with tenant_context(cast.alpha):
+        task_comment_add(task=task, body="Bank statements are in.", by=cast.sam)
+        assert _notices(cast.alpha) == []  # nobody else follows the task yet
+        task_comment_add(task=task, body="Thanks!\nI'll review\ttoday.", by=cast.adam)
+        task_comment_add(task=task, body="Looks good.", by=cast.alice)
+
+    notices = _notices(cast.alpha, kind=Notification.Kind.COMMENT)
+    told = sorted((n.user.email, n.title) for n in notices)
+    assert told == sorted(
+        [
+            (
+                cast.sam.email,
+                "Adam Admin on Call the bank – Jane Doe: Thanks! I'll review today.",
+            ),
+            (cast.sam.email, "Alice Owner on Call the bank – Jane Doe: Looks good."),
+            (cast.adam.email, "Alice Owner on Call the bank – Jane Doe: Looks good."),
+        ]
+    )
+    assert {n.url for n in notices} == {f"/o/alpha/tasks/{task.uuid}/#comments"}
+
+
+def test_a_former_member_is_not_told_about_comments(cast, jane):
+    task = _task(cast.alpha, client=jane, assignee=cast.sam)
+    with platform_bypass():
+        Membership.objects.filter(organization=cast.alpha, user=cast.sam).update(
+            is_active=False
+        )
+
+    with tenant_context(cast.alpha):
+        task_comment_add(task=task, body="Anyone?", by=cast.alice)
 
     assert _notices(cast.alpha) == []
 

@@ -33,7 +33,7 @@ from advisoros.accounts.models import User
 from advisoros.row_urls import row_url
 from advisoros.tenancy.models import Membership, Organization
 from clients.models import Client
-from workflows.models import Notification, Task, TaskStatus
+from workflows.models import Notification, Task, TaskComment, TaskStatus
 
 Kind = Notification.Kind
 DUE_SOON_DAYS = 2
@@ -128,6 +128,52 @@ def notify_task_assigned(task: Task, *, by: User | None = None) -> int:
 
 def notify_task_ready(task: Task, *, by: User | None = None) -> int:
     return notify_tasks_ready([task], by=by)
+
+
+def notify_task_comment(comment: TaskComment) -> int:
+    """ "New comment" for the people following the task: its assignee and
+    everyone who commented on it before, except the comment's author and
+    anyone no longer an active member of the firm (one query for the people,
+    one insert)."""
+    task = comment.task
+    followers = set(
+        TaskComment.objects.filter(organization_id=task.organization_id, task=task)
+        .exclude(author_id=None)
+        .values_list("author_id", flat=True)
+    )
+    if task.assignee_id is not None:
+        followers.add(task.assignee_id)
+    followers.discard(comment.author_id)
+    if not followers:
+        return 0
+    active = set(
+        Membership.objects.filter(
+            organization_id=task.organization_id,
+            user_id__in=followers,
+            is_active=True,
+        ).values_list("user_id", flat=True)
+    )
+    if not active:
+        return 0
+    slug = Organization.objects.values_list("slug", flat=True).get(
+        pk=task.organization_id
+    )
+    author = comment.author.name or comment.author.email if comment.author else ""
+    excerpt = " ".join(comment.body.split())
+    title = f"{author} on {_title(task, _client_names([task]))}: {excerpt}"
+    url = row_url("workflows:task_detail", "task_uuid", org_slug=slug)(task.uuid)
+    Notification.objects.bulk_create(
+        Notification(
+            organization_id=task.organization_id,
+            user_id=user_id,
+            kind=Kind.COMMENT,
+            task=task,
+            title=title[:197] + "…" if len(title) > 200 else title,
+            url=f"{url}#comments",
+        )
+        for user_id in sorted(active)
+    )
+    return len(active)
 
 
 def unread_notification_count(*, membership: Membership) -> int:

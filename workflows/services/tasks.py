@@ -28,7 +28,6 @@ bar keeps showing how far it got.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from datetime import date
 
@@ -51,6 +50,7 @@ from workflows.models import (
     TaskStatus,
     WorkflowExecution,
 )
+from workflows.services import notifications
 
 OPEN_STATUSES = (
     TaskStatus.PENDING,
@@ -134,31 +134,14 @@ def _check_assignee(organization_id: int, assignee: User | None) -> None:
         )
 
 
-# Notifications (W3's module; optional) -------------------------------------------
+# Notifications ---------------------------------------------------------------------
 
 
 def notify(kind: str, tasks: Iterable[Task]) -> None:
-    """Call `workflows.services.notifications.notify_task_<kind>` for each task, or
-    its bulk form `notify_tasks_<kind>(tasks)` when it exists; nothing when the
-    module does not exist yet."""
+    """`notifications.notify_tasks_<kind>` for the tasks that have an assignee."""
     tasks = [t for t in tasks if t.assignee_id is not None]
-    if not tasks:
-        return
-    name = "workflows.services.notifications"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return
-    bulk = getattr(module, f"notify_tasks_{kind}", None)
-    if bulk is not None:
-        bulk(tasks)
-        return
-    one = getattr(module, f"notify_task_{kind}", None)
-    if one is not None:
-        for task in tasks:
-            one(task)
+    if tasks:
+        getattr(notifications, f"notify_tasks_{kind}")(tasks)
 
 
 # The status machine ----------------------------------------------------------------
@@ -609,9 +592,11 @@ def task_comment_add(*, task: Task, body: str, by: User) -> TaskComment:
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Write the comment first."})
-    return TaskComment.objects.create(
+    comment = TaskComment.objects.create(
         organization_id=task.organization_id, task=task, author=by, body=body
     )
+    notifications.notify_task_comment(comment)
+    return comment
 
 
 @transaction.atomic
