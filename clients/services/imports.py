@@ -20,17 +20,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from auditlog.cid import get_cid
-from auditlog.diff import model_instance_diff
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from advisoros.accounts.models import User
-from advisoros.audit.models import AuditAction, LogEntry
-from advisoros.audit.services import audit_event_record
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record, log_created
 from advisoros.http import client_ip
 from advisoros.jobs import progress_clear, progress_report
 from advisoros.tenancy.models import Membership, Organization
@@ -829,7 +826,7 @@ def _import_rows(
     # As after client_create and contact_create (client_set_tags bulk-inserts its
     # links, which are not logged either).
     for objects in (clients, new_contacts, links):
-        _log_created(objects, actor=actor, remote_addr=remote_addr)
+        log_created(objects, actor=actor, remote_addr=remote_addr, batch_size=BATCH)
     ids = [c.pk for c in clients]
     for start in range(0, len(ids), BATCH):
         progress_report(job_key, done=start, total=total, stage="Indexing for search")
@@ -837,34 +834,6 @@ def _import_rows(
     progress_report(job_key, done=total, total=total, stage="Finishing")
     return ImportOutcome(
         status="imported", clients=len(clients), contacts=len(new_contacts)
-    )
-
-
-def _log_created(objects: list, *, actor: User, remote_addr: str | None) -> None:
-    """The "created" entries django-auditlog writes on each save; bulk inserts
-    send no signals, so they are written here (with the same masked fields)."""
-    if not objects:
-        return
-    content_type = ContentType.objects.get_for_model(objects[0])
-    cid = get_cid()
-    LogEntry.objects.bulk_create(
-        (
-            LogEntry(
-                organization_id=obj.organization_id,
-                content_type=content_type,
-                object_pk=str(obj.pk),
-                object_id=obj.pk,
-                object_repr=str(obj),
-                action=LogEntry.Action.CREATE,
-                changes=model_instance_diff(None, obj),
-                actor=actor,
-                actor_email=actor.email,
-                remote_addr=remote_addr,
-                cid=cid,
-            )
-            for obj in objects
-        ),
-        batch_size=BATCH,
     )
 
 

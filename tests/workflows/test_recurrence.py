@@ -259,6 +259,29 @@ def test_running_the_job_again_creates_nothing_new(
         assert Task.objects.filter(organization=cast.alpha).count() == 6
 
 
+def test_the_job_writes_the_change_log_for_what_it_creates_and_only_that(
+    cast, close_template, make_wf_client
+):
+    from django.contrib.contenttypes.models import ContentType
+
+    from advisoros.audit.models import LogEntry
+
+    _schedule(close_template, make_wf_client(cast.alpha, "Jane Doe"))
+
+    _create(cast.alpha, date(2027, 2, 20))
+    _create(cast.alpha, date(2027, 2, 20))  # nothing new: nothing logged
+
+    with tenant_context(cast.alpha):
+        for model, count in ((WorkflowExecution, 1), (Task, 3)):
+            entries = LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(model),
+                action=LogEntry.Action.CREATE,
+            )
+            ids = set(model.objects.values_list("pk", flat=True))
+            assert {e.object_id for e in entries} == ids and len(ids) == count
+            assert {e.actor_id for e in entries} == {None}  # the scheduled job
+
+
 def test_the_next_runs_create_the_following_periods_only(
     cast, close_template, make_wf_client
 ):

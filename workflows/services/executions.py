@@ -30,6 +30,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.audit.services import log_created
 from advisoros.tenancy.models import Membership, Role
 from clients.models import Client, Engagement
 from workflows.models import (
@@ -373,6 +374,8 @@ def execution_start(
     Task.objects.bulk_create(tasks)
     # Query: the task dependencies, mirroring the steps'.
     task_dependencies_insert(pairs)
+    # Query: the tasks' "created" entries in the change log, as saves would write.
+    log_created(tasks, actor=created_by)
     notify("ready", [t for t in tasks if t.status == TaskStatus.READY])
     return execution
 

@@ -33,6 +33,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from advisoros.audit.services import log_created
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import ClientStatus
@@ -318,6 +319,10 @@ def _create_batch(
     Task.objects.bulk_create(tasks, batch_size=2000)
     # Query: their dependencies, mirroring the steps'.
     task_dependencies_insert(pairs)
+    # Queries: the change log's "created" entries, as a save would write them;
+    # the scheduled job is the actor (none).
+    log_created([e for e, _ in rows if e.uuid in inserted], actor=None)
+    log_created(tasks, actor=None)
     notify("ready", [t for t in tasks if t.status == TaskStatus.READY])
     return len(inserted)
 
