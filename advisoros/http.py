@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.http import HttpRequest
+
+
+def is_uuid(value: str) -> bool:
+    """Whether a query parameter can name an object by its uuid (a forged or
+    mistyped one is ignored rather than sent to the database)."""
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
 
+from advisoros.http import is_uuid
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
@@ -115,7 +116,7 @@ def filter_clients(request: OrgRequest, f: ClientFilters) -> QuerySet[Client]:
         user_filter = (
             Q(user=request.user)
             if f.assigned == "me"
-            else Q(user__uuid=f.assigned if _is_uuid(f.assigned) else None)
+            else Q(user__uuid=f.assigned if is_uuid(f.assigned) else None)
         )
         member = Membership.objects.filter(
             user_filter, organization=request.organization
@@ -123,7 +124,7 @@ def filter_clients(request: OrgRequest, f: ClientFilters) -> QuerySet[Client]:
         qs = qs.filter(
             Q(partner__in=member) | Q(manager__in=member) | Q(staff__in=member)
         )
-    if f.tag and _is_uuid(f.tag):
+    if f.tag and is_uuid(f.tag):
         qs = qs.filter(
             pk__in=ClientTag.objects.filter(
                 organization=request.organization, tag__uuid=f.tag
@@ -224,16 +225,6 @@ def _one_word_search_page(
     return KeysetPage(
         [clients[pk] for pk in ids if pk in clients], page.next_cursor, page.prev_cursor
     )
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def visible_contacts(request: OrgRequest) -> QuerySet[Contact]:

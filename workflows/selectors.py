@@ -15,7 +15,6 @@ assigned to (partner, manager or staff), plus:
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from django.core.exceptions import EmptyResultSet
@@ -23,6 +22,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from advisoros.http import is_uuid
 from advisoros.tenancy.models import Membership
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client, ClientStatus, EngagementStatus
@@ -119,14 +119,6 @@ def capped_counts(querysets: dict[str, QuerySet], *, cap: int) -> dict[str, int]
     return dict(zip(querysets, row, strict=True))
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 # A start form lists every client of a firm up to this many; a larger firm finds
 # its client first (the client list's search), then picks among the matches.
 CLIENT_CHOICES_CAP = 200
@@ -159,7 +151,7 @@ def start_choices(request: OrgRequest, client_key: str, find: str = "") -> dict:
     )
     client_search = bool(find) or len(rows) > CLIENT_CHOICES_CAP
     rows = rows[:CLIENT_CHOICES_CAP]
-    if _is_uuid(client_key) and client_key not in {str(r[0]) for r in rows}:
+    if is_uuid(client_key) and client_key not in {str(r[0]) for r in rows}:
         # Query (a chosen client the list does not show): that client alone.
         rows = [
             *visible.filter(uuid=client_key).values_list(

@@ -35,6 +35,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.http import is_uuid
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
@@ -118,9 +119,9 @@ class BoardFilters:
     def from_query(cls, params: QueryDict) -> BoardFilters:
         f = cls(**{name: params.get(name, "").strip()[:64] for name in cls.NAMES})
         for name in ("client", "template", "execution"):
-            if not _is_uuid(getattr(f, name)):
+            if not is_uuid(getattr(f, name)):
                 setattr(f, name, "")
-        if f.assignee not in ("", "me", UNASSIGNED) and not _is_uuid(f.assignee):
+        if f.assignee not in ("", "me", UNASSIGNED) and not is_uuid(f.assignee):
             f.assignee = ""
         if f.category not in TemplateCategory.values:
             f.category = ""
@@ -140,14 +141,6 @@ class BoardFilters:
             if value:
                 params[name] = value
         return params.urlencode()
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def filtered_tasks(
