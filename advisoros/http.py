@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+
+
+def get_only(request: HttpRequest) -> HttpResponse | None:
+    """405 for a read-only page's other methods, or None for GET and HEAD.
+
+    Called after the page's object was looked up, so that another firm's object
+    answers 404 to every method, never a 405 that would tell it exists."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    return HttpResponseNotAllowed(["GET", "HEAD"])
 
 
 def is_uuid(value: str) -> bool:

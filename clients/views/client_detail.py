@@ -15,13 +15,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.forms import Form
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from advisoros.http import get_only
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -269,9 +270,8 @@ def client_detail(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespon
     if not partial:
         clients = clients.prefetch_related("tags")  # the header's tags
     client = get_object_or_404(clients, uuid=client_uuid)
-    if request.method not in ("GET", "HEAD"):
-        # After the lookup: another firm's client answers 404 to every method.
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if not_allowed := get_only(request):
+        return not_allowed
     with firm_time(request):
         ctx = {
             "client": client,
@@ -297,9 +297,8 @@ def client_activity(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
     shown: a timeline asks every registered source (six queries and counting,
     as apps add theirs), and the client's facts should not wait for it."""
     client = get_client_or_404(request, client_uuid)
-    if request.method not in ("GET", "HEAD"):
-        # After the lookup: another firm's client answers 404 to every method.
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if not_allowed := get_only(request):
+        return not_allowed
     with firm_time(request):
         return render(
             request,

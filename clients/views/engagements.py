@@ -7,15 +7,15 @@ from html import escape as esc
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.http import client_ip
+from advisoros.forms import add_service_errors
+from advisoros.http import client_ip, get_only
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
@@ -43,31 +43,6 @@ from clients.views.client_detail import get_client_or_404
 def _get_engagement(request: OrgRequest, engagement_uuid) -> Engagement:
     return get_object_or_404(
         visible_engagements(request).select_related("client"), uuid=engagement_uuid
-    )
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    """A service's errors on the form: on their field when the form has one."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
-def _get_only(request: OrgRequest) -> HttpResponse | None:
-    """405 for a GET page's other methods, answered after the object was found: a
-    POST to another firm's engagement gets the same 404 as a GET."""
-    if request.method == "GET":
-        return None
-    return HttpResponseNotAllowed(["GET"])
-
-
-def _detail(request: OrgRequest, engagement: Engagement) -> HttpResponse:
-    return redirect(
-        "clients:engagement_detail",
-        org_slug=request.organization.slug,
-        engagement_uuid=engagement.uuid,
     )
 
 
@@ -105,6 +80,14 @@ def engagement_row_html(e: Engagement, *, url: str, client_url: str) -> SafeStri
         f"<td>{e.tax_year if e.tax_year is not None else ''}</td>"
         f'<td><span class="badge badge-status-{esc(e.status)}">'
         f"{esc(e.status_label)}</span></td>{people}</tr>"
+    )
+
+
+def _detail(request: OrgRequest, engagement: Engagement) -> HttpResponse:
+    return redirect(
+        "clients:engagement_detail",
+        org_slug=request.organization.slug,
+        engagement_uuid=engagement.uuid,
     )
 
 
@@ -168,7 +151,7 @@ def engagement_create(request: OrgRequest, org_slug: str, client_uuid) -> HttpRe
                     client=client, data=form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Engagement “{engagement.name}” created.")
                 return _detail(request, engagement)
@@ -205,7 +188,7 @@ def engagement_edit(
                     engagement=engagement, data=form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Engagement saved.")
                 return _detail(request, engagement)
@@ -232,7 +215,7 @@ def engagement_detail(
         .annotate(is_overdue=overdue_expression(firm_today(request.organization))),
         uuid=engagement_uuid,
     )
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     ctx = {
         "engagement": engagement,
@@ -253,7 +236,7 @@ def engagement_letter(
     """The letter, served through this view as an attachment: the file store has
     no public URL, so every copy taken passes the permission check and is audited."""
     engagement = _get_engagement(request, engagement_uuid)
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     if not engagement.letter:
         messages.info(request, "No engagement letter has been uploaded yet.")

@@ -23,7 +23,6 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import (
     HttpResponse,
-    HttpResponseNotAllowed,
     JsonResponse,
     QueryDict,
 )
@@ -34,6 +33,7 @@ from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from advisoros.http import get_only
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
@@ -381,8 +381,8 @@ def _lineage(request: OrgRequest, document: Document) -> list[Document]:
 @require_role(Role.READONLY)
 def document_detail(request: OrgRequest, org_slug: str, document_uuid) -> HttpResponse:
     document = _get_document(request, document_uuid)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if not_allowed := get_only(request):
+        return not_allowed
     versions = _lineage(request, document)
     for row in [document, *versions]:
         row.viewable = row.mime_type in INLINE_TYPES
@@ -476,8 +476,8 @@ def document_restore(request: OrgRequest, org_slug: str, document_uuid) -> HttpR
 
 def _file_response(request: OrgRequest, document_uuid, *, inline: bool) -> HttpResponse:
     document = _get_document(request, document_uuid)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if not_allowed := get_only(request):
+        return not_allowed
     try:
         return document_download_response(request, document, inline=inline)
     except FileNotFoundError:

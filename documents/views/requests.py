@@ -9,14 +9,15 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.forms import Form
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.forms import add_service_errors
+from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
@@ -107,14 +108,6 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 def _listed(qs: QuerySet[DocumentRequest], today) -> QuerySet[DocumentRequest]:
     return with_progress(
         qs.select_related("client", "engagement").only(*LIST_COLUMNS), today=today
@@ -146,14 +139,6 @@ def _owed_past_due(today) -> Exists:
             request=OuterRef("pk"), status__in=OWED_STATUSES, due_date__lt=today
         )
     )
-
-
-def _get_only(request: OrgRequest) -> HttpResponse | None:
-    """405 for a GET page's other methods, answered after the object was found: a
-    POST to another firm's request gets the same 404 as a GET."""
-    if request.method == "GET":
-        return None
-    return HttpResponseNotAllowed(["GET"])
 
 
 def _results(request: OrgRequest, template: str, ctx: dict) -> HttpResponse:
@@ -228,7 +213,7 @@ def client_request_list(
     """One client's requests, every status, newest first."""
     # Query: the client (one the member may see).
     client = _get_client(request, client_uuid)
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     today = firm_today(request.organization)
     qs = requests_visible_to(request.membership).filter(client=client)
@@ -283,7 +268,7 @@ def request_create(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespo
                     created_by=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 count = len(items)
                 messages.success(
@@ -321,7 +306,7 @@ def request_detail(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
         ),
         uuid=request_uuid,
     )
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     today = firm_today(request.organization)
     attached = (
@@ -431,7 +416,7 @@ def request_item_edit(request: OrgRequest, org_slug: str, item_uuid) -> HttpResp
                 item=item, data=form.cleaned_data, by=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Item saved.")
             return _detail(request, item.request, item)

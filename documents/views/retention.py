@@ -9,12 +9,13 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
@@ -61,12 +62,6 @@ TABS = {
     "due": ("Past retention", ("retention_until", "id"), False),
     "held": ("On legal hold", ("created_at", "id"), True),
 }
-
-
-def _get_only(request: OrgRequest) -> HttpResponse | None:
-    if request.method == "GET":
-        return None
-    return HttpResponseNotAllowed(["GET"])
 
 
 def _latest(request: OrgRequest) -> QuerySet[Document]:
@@ -200,7 +195,7 @@ def tombstone_detail(
         DocumentTombstone.objects.filter(organization=request.organization),
         uuid=tombstone_uuid,
     )
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     return render(
         request, "documents/retention_tombstone.html", {"tombstone": tombstone}

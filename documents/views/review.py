@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
+from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
@@ -60,14 +61,6 @@ def _get_document(request: OrgRequest, document_uuid) -> Document:
         .defer("ocr_text", "search_vector"),
         uuid=document_uuid,
     )
-
-
-def _get_only(request: OrgRequest) -> HttpResponse | None:
-    """405 for a GET page's other methods, after the document was found (another
-    firm's document answers 404 to any method)."""
-    if request.method in ("GET", "HEAD"):
-        return None
-    return HttpResponseNotAllowed(["GET", "HEAD"])
 
 
 def _queue(request: OrgRequest, status: str) -> QuerySet[Document]:
@@ -235,7 +228,7 @@ def _status_response(request: OrgRequest, document: Document) -> HttpResponse:
 def ocr_status(request: OrgRequest, org_slug: str, document_uuid) -> HttpResponse:
     """The OCR status panel; while the document is being read it polls this URL."""
     document = _get_document(request, document_uuid)
-    if answer := _get_only(request):
+    if answer := get_only(request):
         return answer
     response = _status_response(request, document)
     response["Cache-Control"] = "private, no-store"
@@ -247,7 +240,7 @@ def ocr_text(request: OrgRequest, org_slug: str, document_uuid) -> HttpResponse:
     """The text read from a document, page by page (a page of its own, or the
     preview in the status panel). Reading it is viewing the document: audited."""
     document = _get_document(request, document_uuid)
-    if answer := _get_only(request):
+    if answer := get_only(request):
         return answer
     text = Document.objects.filter(pk=document.pk).values_list("ocr_text", flat=True)
     text = text.get()

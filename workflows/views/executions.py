@@ -14,12 +14,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.forms import Form
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.forms import add_service_errors
+from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
@@ -93,24 +95,10 @@ def _task_page(request: OrgRequest, task: Task) -> HttpResponse:
     )
 
 
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 def _flash_errors(request: OrgRequest, form: Form) -> None:
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
-
-
-def _get_only(request: OrgRequest) -> HttpResponse | None:
-    """405 for a GET page's other methods, answered after the lookup: a POST to
-    another firm's object gets the same 404 as a GET."""
-    return None if request.method == "GET" else HttpResponseNotAllowed(["GET"])
 
 
 # The workflow list ------------------------------------------------------------------------
@@ -243,7 +231,7 @@ def execution_start(request: OrgRequest, org_slug: str) -> HttpResponse:
                     created_by=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -280,7 +268,7 @@ def execution_detail(
 ) -> HttpResponse:
     # Query: the workflow with its client, template and engagement.
     execution = _get_execution(request, execution_uuid)
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     org = request.organization
     today = firm_today(org)
@@ -430,7 +418,7 @@ def task_create(request: OrgRequest, org_slug: str) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Task “{task.title}” created.")
             return _task_page(request, task)
@@ -460,7 +448,7 @@ def _task_context(request: OrgRequest, task: Task) -> dict:
 def task_detail(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     # Query: the task with its workflow, engagement, client and people.
     task = _get_task(request, task_uuid)
-    if not_allowed := _get_only(request):
+    if not_allowed := get_only(request):
         return not_allowed
     org = request.organization
     ctx = _task_context(request, task)

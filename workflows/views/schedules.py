@@ -9,13 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.forms import add_service_errors
 from advisoros.pagination import keyset_page
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
@@ -94,14 +94,6 @@ def schedule_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     return render(request, "workflows/schedule_list.html", ctx)
 
 
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_role(Role.MANAGER)
 def schedule_create(request: OrgRequest, org_slug: str) -> HttpResponse:
     today = firm_today(request.organization)
@@ -127,7 +119,7 @@ def schedule_create(request: OrgRequest, org_slug: str) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,

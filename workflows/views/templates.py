@@ -11,12 +11,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms import Form
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.forms import add_service_errors
+from advisoros.http import get_only
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -63,14 +64,6 @@ def _editor(request: OrgRequest, template: WorkflowTemplate) -> HttpResponse:
         org_slug=request.organization.slug,
         template_uuid=template.uuid,
     )
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def can_edit_templates(request: OrgRequest) -> bool:
@@ -142,7 +135,7 @@ def template_create(request: OrgRequest, org_slug: str) -> HttpResponse:
                 by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Template “{template.name}” created. Add its steps."
@@ -163,7 +156,7 @@ def template_edit(request: OrgRequest, org_slug: str, template_uuid) -> HttpResp
                 by=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Template saved.")
             return _editor(request, template)
@@ -254,8 +247,8 @@ def _render_steps(
 def template_detail(request: OrgRequest, org_slug: str, template_uuid) -> HttpResponse:
     # Query: the template.
     template = _get_template(request, template_uuid)
-    if request.method != "GET":  # after the lookup: another firm's uuid is a 404
-        return HttpResponseNotAllowed(["GET"])
+    if not_allowed := get_only(request):
+        return not_allowed
     ctx = {
         "template": template,
         "can_edit": can_edit_templates(request),
@@ -303,7 +296,7 @@ def step_add(request: OrgRequest, org_slug: str, template_uuid) -> HttpResponse:
                 template=template, data=data, depends_on=depends_on, by=request.user
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Step “{step.title}” added.")
             return _editor(request, template)
@@ -326,7 +319,7 @@ def step_edit(request: OrgRequest, org_slug: str, step_uuid) -> HttpResponse:
                     step=step, data=data, depends_on=depends_on, by=request.user
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Step “{step.title}” saved.")
                 return _editor(request, template)
