@@ -28,7 +28,7 @@ from django.db.models.functions import Left
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from advisoros.pagination import keyset_page
+from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.tenancy.models import Membership, Role
 from clients.models import Client
 from clients.selectors import sees_assigned_only
@@ -64,7 +64,7 @@ class DocumentFilters:
 
 
 @dataclass
-class SearchPage:
+class SearchPage(KeysetPage):
     """One page of documents, best first (a search) or newest first (no words).
 
     Each document carries `.rank` (None without words) and `.snippet` (safe HTML
@@ -78,14 +78,6 @@ class SearchPage:
     capped: bool = False
     # Nothing had the words: the search ran with these instead (typos fixed).
     corrected: str = ""
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
-
-    @property
-    def has_previous(self) -> bool:
-        return self.prev_cursor is not None
 
 
 def document_search(
