@@ -285,6 +285,10 @@ class _Worker(threading.Thread):
             raise self.error
 
 
+# posix_fadvise is POSIX; elsewhere the final fsync simply does all the waiting.
+_FADVISE = hasattr(os, "posix_fadvise")
+
+
 class _WritingBehind:
     """Writes chunks to `file` and asks the kernel to start writing each few
     megabytes to disk at once, while the next ones arrive.
@@ -314,9 +318,6 @@ class _WritingBehind:
                 os.POSIX_FADV_DONTNEED,
             )
             self.started = self.written
-
-
-_FADVISE = hasattr(os, "posix_fadvise")
 
 
 class _HashingWriter:
