@@ -186,6 +186,14 @@ def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
             conn.execute(
                 sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
             )
+        # On PostgreSQL 15 the app role is NOINHERIT (see _ensure_search_role), so
+        # it does not inherit pg_database_owner's rights on the public schema of the
+        # test databases it creates: grant them on the template they are cloned from.
+        conn.execute(
+            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(
+                sql.Identifier(APP_ROLE)
+            )
+        )
     return _with_user(admin_url, APP_ROLE, APP_PASSWORD, dbname)
 
 
