@@ -15,13 +15,26 @@ PYTHON_BOOT := $(shell \
     if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
       command -v "$$c"; break; fi; done)
 
-.PHONY: run test bench bench-search lint check-deploy browsers clean-db help
+# The Debian packages (scripts/debian-packages.txt) are checked with any python3:
+# scripts/syspkgs.py needs only the standard library, and runs before anything else.
+SYSPY := $(or $(PYTHON_BOOT),python3)
+
+.PHONY: run test doctor system-run system-test bench bench-search lint check-deploy clean-db help
 
 help:
 	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with a worker"
 	@echo "make test  - install and run the whole test suite"
 	@echo "make bench - seed the bench firms (first run only) and measure the pages: var/bench/results.json"
+	@echo "make doctor - check every part AdvisorOS needs and say what to do"
 	@echo "make lint  - ruff check and format check"
+
+# Missing Debian packages: installed when root with apt, else one message naming
+# them and the exact command (before anything else is done).
+system-run:
+	@$(SYSPY) scripts/syspkgs.py ensure run
+
+system-test:
+	@$(SYSPY) scripts/syspkgs.py ensure test
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@if [ -z "$(PYTHON_BOOT)" ]; then \
@@ -32,10 +45,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP) .env
+run: system-run $(STAMP) .env
 	PORT=$(PORT) $(PY) scripts/devdb.py exec -- $(PY) scripts/serve.py
 
-test: $(STAMP) .env
+test: system-test $(STAMP) .env
 	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Server-side timings of the main pages at 1,000 and 100,000 clients (advisoros/bench.py).
@@ -51,6 +64,11 @@ bench-search: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
 	  '$(PY) manage.py migrate --no-input && $(PY) manage.py seed_bench_documents && \
 	   $(PY) manage.py run_bench --no-pages --only document_search'
+
+# Each part (Python, PostgreSQL, tesseract, libmagic, Chromium, worker, email,
+# storage) with OK or what to do. `make run` runs the same checks first.
+doctor: $(STAMP) .env
+	@$(PY) scripts/devdb.py exec -- $(PY) manage.py doctor
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -73,6 +73,11 @@ MESSAGE_DAMAGED = (
 )
 MESSAGE_IMAGE = "The image cannot be read: the file is damaged or not an image."
 MESSAGE_TOO_BIG = "The image is too large to read (over 178 million pixels)."
+MESSAGE_NO_ENGINE = (
+    "The text of this scan could not be read: the OCR program (tesseract) is not "
+    "installed on the server. An administrator can install it (`make doctor` says "
+    "how); then press Try again."
+)
 
 
 class OcrError(Exception):
@@ -280,7 +285,7 @@ def _tesseract(image_path: Path, number: int, *, timeout: float) -> PageText:
             f"Reading page {number} took longer than {timeout:g} seconds."
         ) from exc
     except pytesseract.TesseractNotFoundError as exc:
-        raise OcrTransientError("The tesseract program is not installed.") from exc
+        raise OcrTransientError(MESSAGE_NO_ENGINE) from exc
     except pytesseract.TesseractError as exc:
         raise OcrError(f"Tesseract could not read page {number}: {exc}") from exc
     return page_from_data(data, number)

@@ -1,4 +1,4 @@
-"""`make run`: migrate, seed the demo firm, run the web server and a django-q2 worker.
+"""`make run`: check the parts (doctor), migrate, seed the demo firm, run the web server and a django-q2 worker.
 
 Ctrl-C or SIGTERM stops both: SIGTERM first, then SIGKILL after a grace period
 (qcluster is known to hang on SIGTERM after a worker timeout).
@@ -27,6 +27,11 @@ def main() -> int:
     env.setdefault("DJANGO_DEBUG", "true")
     # Links in emails (invitations, reminders) point at this server.
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    # Every part checked first: a missing one is named with what to do, before
+    # anything is migrated or seeded.
+    if subprocess.run(manage("doctor"), env=env, cwd=ROOT).returncode != 0:
+        print("  make run stopped: mend what `doctor` marks FAIL, then run it again.")
+        return 1
     subprocess.run(manage("migrate", "--no-input"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("seed_demo"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("setup_schedules"), check=True, env=env, cwd=ROOT)
