@@ -302,6 +302,11 @@ Q_CLUSTER = {
     "label": "Background jobs",
 }
 
+# OCR (documents.tasks): seconds a page may take, and seconds one job reads before
+# it queues itself again for the remaining pages.
+OCR_PAGE_TIMEOUT = env.float("OCR_PAGE_TIMEOUT", default=30)
+OCR_JOB_BUDGET = env.float("OCR_JOB_BUDGET", default=75)
+
 # django-auditlog: every model, the firm on every entry, secrets masked.
 AUDITLOG_LOGENTRY_MODEL = "audit.LogEntry"
 # auditlog's own migrations only build its stock LogEntry table, which our model
