@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from advisoros.admin_site import FirmAdmin
 from advisoros.audit.models import AuditEvent, LogEntry
+from advisoros.audit.privacy import redact_private_changes
 
 if admin.site.is_registered(get_logentry_model()):
     admin.site.unregister(get_logentry_model())
@@ -46,6 +47,13 @@ class LogEntryAdmin(FirmAdmin):
     search_fields = ["object_repr", "actor_email"]
     list_select_related = ["content_type", "organization"]
     date_hierarchy = "timestamp"
+
+    def get_object(self, request, object_id, from_field=None):
+        # The change page shows `changes`: a private row's content stays masked.
+        entry = super().get_object(request, object_id, from_field)
+        if entry is not None:
+            redact_private_changes([entry])
+        return entry
 
     def has_change_permission(self, request, obj=None):
         return False

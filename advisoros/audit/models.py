@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from advisoros.audit.privacy import mask_private_changes
 from advisoros.tenancy.db import current_organization_id, platform_bypass
 from advisoros.tenancy.models import Organization
 
@@ -36,6 +37,10 @@ def _writing_for(org_id: int | None):
 class TenantLogEntryManager(LogEntryManager):
     def log_create(self, instance, force_log: bool = False, **kwargs):
         org_id = kwargs.setdefault("organization_id", organization_id_of(instance))
+        # A private row's content is masked before it is stored: the table is
+        # append-only, so what is written here stays (audit.privacy).
+        if "changes" in kwargs:
+            kwargs["changes"] = mask_private_changes(instance, kwargs["changes"])
         with _writing_for(org_id):
             return super().log_create(instance, force_log=force_log, **kwargs)
 

@@ -15,6 +15,7 @@ from django.utils.encoding import smart_str
 from advisoros.accounts.models import User
 from advisoros.audit.chain import chain_link
 from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
+from advisoros.audit.privacy import mask_private_changes
 from advisoros.http import client_ip
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Membership, Organization
@@ -126,7 +127,8 @@ def log_created(
 ) -> None:
     """The "created" change-log entries django-auditlog writes on each save, for
     rows inserted in bulk (bulk inserts send no signals). Fields are masked as on
-    a save. `actor` None: the system did it (a scheduled job)."""
+    a save, and a private row's content as on a save (`audit.privacy`).
+    `actor` None: the system did it (a scheduled job)."""
     if not objects:
         return
     content_type = ContentType.objects.get_for_model(objects[0])
@@ -143,7 +145,7 @@ def log_created(
                 object_id=obj.pk,
                 object_repr=str(obj),
                 action=LogEntry.Action.CREATE,
-                changes=changes(obj),
+                changes=mask_private_changes(obj, changes(obj)),
                 actor=actor,
                 actor_email=actor.email if actor is not None else "",
                 remote_addr=remote_addr,

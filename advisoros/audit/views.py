@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, time, timedelta
+from itertools import batched
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from advisoros.audit.forms import AuditFilterForm
 from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
+from advisoros.audit.privacy import redact_private_changes
 from advisoros.audit.services import audit_event_record
 from advisoros.csv_safe import csv_safe
 from advisoros.tenancy.decorators import require_role
@@ -62,6 +64,9 @@ def _filtered(request: OrgRequest) -> tuple[str, AuditFilterForm, QuerySet]:
 def audit_log(request: OrgRequest, org_slug: str) -> HttpResponse:
     kind, form, qs = _filtered(request)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if kind == "changes":
+        page.object_list = list(page.object_list)
+        redact_private_changes(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     ctx = {"kind": kind, "form": form, "page": page, "query": params.urlencode()}
@@ -91,8 +96,9 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
                 "ip address",
             ]
         )
-        for e in qs.iterator(chunk_size=2000):
-            writer.writerow(
+        for chunk in batched(qs.iterator(chunk_size=2000), 2000):
+            redact_private_changes(chunk)
+            writer.writerows(
                 [
                     e.timestamp.isoformat(),
                     e.actor_email or "",
@@ -102,6 +108,7 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
                     csv_safe(e.changes_str),
                     e.remote_addr or "",
                 ]
+                for e in chunk
             )
     else:
         writer.writerow(
