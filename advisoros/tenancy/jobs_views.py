@@ -84,4 +84,3 @@ def job_failure_dismiss_view(
     job_failure_dismiss(failure=failure)
     messages.success(request, f"“{job_label(failure.func)}” dismissed.")
     return redirect("tenancy:job_failures", org_slug=org_slug)
-
