@@ -54,9 +54,7 @@ def _events(org: Organization, action: AuditAction) -> list[AuditEvent]:
 
 
 def _link(invitation: Invitation) -> str:
-    return reverse(
-        "accounts:invitation_accept", args=[invitation_token(invitation)]
-    )
+    return reverse("accounts:invitation_accept", args=[invitation_token(invitation)])
 
 
 def _update(invitation: Invitation, **fields) -> None:

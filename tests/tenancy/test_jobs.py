@@ -255,9 +255,7 @@ def test_another_firms_failure_is_not_found(cast, login_as):
 def test_a_read_only_member_cannot_retry(cast, login_as):
     failure = _failure(cast.alpha)
 
-    response = login_as(cast.rita).post(
-        f"/o/alpha/jobs/failed/{failure.uuid}/retry/"
-    )
+    response = login_as(cast.rita).post(f"/o/alpha/jobs/failed/{failure.uuid}/retry/")
 
     assert response.status_code == 403
 
