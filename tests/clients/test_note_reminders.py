@@ -186,4 +186,4 @@ def test_setup_schedules_creates_the_reminder_schedule_once(db):
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 5)
     assert schedule.repeats == -1
     assert first.getvalue().startswith("Created schedule 'note reminders'")
-    assert second.getvalue().startswith("Updated schedule 'note reminders'")
+    assert second.getvalue().startswith("Unchanged schedule 'note reminders'")
