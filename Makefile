@@ -22,7 +22,7 @@ SYSPY := $(or $(PYTHON_BOOT),python3)
 .PHONY: run test doctor system-run system-test bench bench-search lint check-deploy clean-db help
 
 help:
-	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with a worker"
+	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with the workers"
 	@echo "make test  - install and run the whole test suite"
 	@echo "make bench - seed the bench firms (first run only) and measure the pages: var/bench/results.json"
 	@echo "make doctor - check every part AdvisorOS needs and say what to do"

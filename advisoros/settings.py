@@ -286,6 +286,21 @@ DEFAULT_FROM_EMAIL = env.str(
 # a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
+# OCR runs in a django-q2 cluster of its own ("ocr" below; `make run` starts a
+# `qcluster` with Q_CLUSTER_NAME=ocr), so a long scan never holds the queue that
+# sends reminders and runs imports. A job reads pages for OCR_JOB_BUDGET seconds,
+# then queues itself again for the rest; the page under way may take up to
+# OCR_PAGE_TIMEOUT more (tesseract is killed then), and a margin of 15 s keeps
+# the whole inside the cluster's timeout.
+Q_OCR_TIMEOUT = env.int("Q_OCR_TIMEOUT", default=300)
+OCR_PAGE_TIMEOUT = env.int("OCR_PAGE_TIMEOUT", default=30)
+OCR_JOB_BUDGET = Q_OCR_TIMEOUT - OCR_PAGE_TIMEOUT - 15
+if OCR_JOB_BUDGET < 30:
+    raise ImproperlyConfigured(
+        f"Q_OCR_TIMEOUT={Q_OCR_TIMEOUT} leaves an OCR job under 30 s of reading: "
+        f"use at least {OCR_PAGE_TIMEOUT + 15 + 30}."
+    )
+
 # Background jobs: django-q2 on the ORM broker. timeout < retry, a bounded
 # number of attempts (the default retries forever), no replay of missed runs.
 Q_CLUSTER = {
@@ -300,12 +315,16 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "poll": 1,
     "label": "Background jobs",
+    # A cluster per queue, each `qcluster` started with Q_CLUSTER_NAME=<key>;
+    # a job names its own with advisoros.tenancy.tasks.job_cluster.
+    "ALT_CLUSTERS": {
+        "ocr": {
+            "workers": env.int("Q_OCR_WORKERS", default=1),
+            "timeout": Q_OCR_TIMEOUT,
+            "retry": Q_OCR_TIMEOUT + 60,
+        },
+    },
 }
-
-# OCR (documents.tasks): seconds a page may take, and seconds one job reads before
-# it queues itself again for the remaining pages.
-OCR_PAGE_TIMEOUT = env.float("OCR_PAGE_TIMEOUT", default=30)
-OCR_JOB_BUDGET = env.float("OCR_JOB_BUDGET", default=75)
 
 # django-auditlog: every model, the firm on every entry, secrets masked.
 AUDITLOG_LOGENTRY_MODEL = "audit.LogEntry"

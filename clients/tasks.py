@@ -3,39 +3,40 @@
 from __future__ import annotations
 
 import logging
-from itertools import groupby
 
 from django.utils import timezone
 
-from advisoros.tenancy.db import platform_bypass, tenant_context
+from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
-from clients.services.notes import note_reminder_send, notes_due
+from advisoros.tenancy.tasks import enqueue_for_organizations
+from clients.services.notes import firms_with_notes_due, note_reminder_send, notes_due
 
 logger = logging.getLogger(__name__)
 
 
 def note_reminders_send() -> int:
-    """Scheduled every few minutes (`manage.py setup_schedules`): due note reminders.
-
-    A cross-firm job: it finds the due notes of every firm under the platform
-    bypass, then sends each firm's reminders inside that firm's own context.
-    Returns how many emails went out.
-    """
+    """Scheduled every 5 minutes (clients/schedules.py): queue the note-reminder
+    job of every firm with a reminder due. Returns how many firms were queued."""
     with platform_bypass():
-        due = sorted(notes_due(now=timezone.now()))
+        firms = firms_with_notes_due(now=timezone.now())
+    return enqueue_for_organizations("clients.tasks.note_reminders_job", firms)
+
+
+def note_reminders_job(*, organization: Organization) -> int:
+    """Email the firm's due note reminders to their authors
+
+    One reminder that cannot be delivered does not hold back the others: it is
+    logged and stays due, so the next run (five minutes on) tries it again.
+    Anything else that fails fails the job (retried, then listed on the firm's
+    failed-jobs page). Safe to run twice: each note is claimed under a row lock
+    and marked reminded. Returns how many emails went out.
+    """
     sent = 0
-    for organization_id, pairs in groupby(due, key=lambda pair: pair[0]):
-        organization = Organization.objects.get(pk=organization_id)
-        with tenant_context(organization):
-            for _, note_id in pairs:
-                try:
-                    sent += note_reminder_send(
-                        organization=organization, note_id=note_id
-                    )
-                except Exception:
-                    # One undeliverable reminder must not hold back the others;
-                    # it stays due and is tried again on the next run.
-                    logger.exception("Reminder for note %s failed", note_id)
+    for note_id in notes_due(organization=organization, now=timezone.now()):
+        try:
+            sent += note_reminder_send(organization=organization, note_id=note_id)
+        except Exception:
+            logger.exception("Reminder for note %s failed", note_id)
     return sent
 
 

@@ -1,14 +1,21 @@
 """Background jobs of the documents app (django-q2), thin adapters over services.
 
-OCR: `enqueue_ocr(document)` queues `document_ocr_job` once the transaction that
-made the document commits, through `enqueue_for_organization` (the job runs in
-the document's firm's scope and RLS setting).
+OCR: `enqueue_ocr(document)` (documents.services.ocr) queues `document_ocr_job`
+once the transaction that made the document commits, through
+`enqueue_for_organization` (the job runs in the document's firm's scope and RLS
+setting).
 
-The job is bounded in time. The cluster kills a task after 120 s
-(`Q_CLUSTER["timeout"]`); each tesseract run is killed after
-`OCR_PAGE_TIMEOUT` seconds (default 30), and the job stops taking new pages
-after `OCR_JOB_BUDGET` seconds (default 75) and queues itself again for the rest,
-so a long document is read in slices that each finish in time.
+OCR has a django-q2 cluster of its own, `ocr` (`@job_cluster`): its own
+workers and timeout (`Q_OCR_TIMEOUT`, default 300 s), so a long scan never
+holds the queue that sends reminders and runs imports. Every way the job is
+queued (the first run, the next slice, a retry, the Retry button on the
+failed-jobs page) goes to that queue.
+
+The job is bounded in time. The cluster kills a task after `Q_OCR_TIMEOUT`
+seconds; each tesseract run is killed after `OCR_PAGE_TIMEOUT` seconds (30),
+and the job stops taking new pages after `OCR_JOB_BUDGET` seconds (the timeout
+less 45 s) and queues itself again for the rest, so a long document is read in
+slices that each finish in time.
 
 Retries: a failure that a later attempt may not meet (tesseract timed out, the
 file store or the system failed: `OcrTransientError`, `OSError`) queues the job
@@ -27,25 +34,22 @@ import time
 from django.conf import settings
 
 from advisoros.tenancy.models import Organization
-from advisoros.tenancy.tasks import enqueue_for_organization, enqueue_later
+from advisoros.tenancy.tasks import enqueue_for_organization, enqueue_later, job_cluster
 from documents.models import Document
 from documents.ocr import OcrTransientError
-from documents.services.ocr import OcrOutcome, document_ocr_fail, document_ocr_run
+from documents.services.ocr import (
+    OCR_JOB,
+    OcrOutcome,
+    document_ocr_fail,
+    document_ocr_run,
+)
 
-JOB = "documents.tasks.document_ocr_job"
+OCR_CLUSTER = "ocr"  # a key of settings.Q_CLUSTER["ALT_CLUSTERS"]
 MAX_ATTEMPTS = 3
 RETRY_BASE_SECONDS = 30
-DEFAULT_JOB_BUDGET = 75  # seconds; settings.OCR_JOB_BUDGET overrides
 
 
-def enqueue_ocr(document: Document, *, force: bool = False) -> None:
-    """Queue OCR of a document version once the current transaction commits."""
-    kwargs = {"document_id": document.pk}
-    if force:
-        kwargs["force"] = True
-    enqueue_for_organization(JOB, document.organization, **kwargs)
-
-
+@job_cluster(OCR_CLUSTER)
 def document_ocr_job(
     *,
     organization: Organization,
@@ -54,7 +58,7 @@ def document_ocr_job(
     force: bool = False,
 ) -> str:
     """One slice of a document's OCR (run by `run_in_organization`)."""
-    budget = float(getattr(settings, "OCR_JOB_BUDGET", DEFAULT_JOB_BUDGET))
+    budget = float(settings.OCR_JOB_BUDGET)
     try:
         outcome = document_ocr_run(
             document_id=document_id,
@@ -81,7 +85,7 @@ def document_ocr_job(
         return f"retry {attempt + 2} of {MAX_ATTEMPTS} in {delay} s: {message}"
     if outcome == OcrOutcome.CONTINUE:
         # The next slice resumes after the last page read (a fresh budget).
-        enqueue_for_organization(JOB, organization, document_id=document_id)
+        enqueue_for_organization(OCR_JOB, organization, document_id=document_id)
     return str(outcome)
 
 
@@ -95,4 +99,4 @@ def ocr_retry_later(
 ) -> None:
     """Run the job again in `delay` seconds."""
     job_kwargs = {"document_id": document_id, "attempt": attempt}
-    enqueue_later((JOB, organization.pk, job_kwargs, 1), delay_seconds=delay)
+    enqueue_later((OCR_JOB, organization.pk, job_kwargs, 1), delay_seconds=delay)

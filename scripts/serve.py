@@ -1,7 +1,12 @@
-"""`make run`: check the parts (doctor), migrate, seed the demo firm, run the web server and a django-q2 worker.
+"""`make run`: check the parts (doctor), migrate, seed the demo firm, run the web
+server and the django-q2 workers.
 
-Ctrl-C or SIGTERM stops both: SIGTERM first, then SIGKILL after a grace period
-(qcluster is known to hang on SIGTERM after a worker timeout).
+Two clusters: the default one (reminders, imports, notifications ...) and the
+OCR one (`Q_CLUSTER_NAME=ocr`, settings.Q_CLUSTER["ALT_CLUSTERS"]), so a long
+scan never holds the default queue.
+
+Ctrl-C or SIGTERM stops all three: SIGTERM first, then SIGKILL after a grace
+period (qcluster is known to hang on SIGTERM after a worker timeout).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ def manage(*args: str) -> list[str]:
 def main() -> int:
     port = os.environ.get("PORT", "8000")
     env = dict(os.environ)
+    env.pop("Q_CLUSTER_NAME", None)  # the default cluster has no name of its own
     env.setdefault("DJANGO_DEBUG", "true")
     # Links in emails (invitations, reminders) point at this server.
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
@@ -35,21 +41,21 @@ def main() -> int:
     subprocess.run(manage("migrate", "--no-input"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("seed_demo"), check=True, env=env, cwd=ROOT)
     subprocess.run(manage("setup_schedules"), check=True, env=env, cwd=ROOT)
-    children = [
-        subprocess.Popen(
-            manage("runserver", f"127.0.0.1:{port}", "--noreload"),
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-        ),
-        subprocess.Popen(manage("qcluster"), env=env, cwd=ROOT, start_new_session=True),
-    ]
+    commands = {
+        "the web server": (manage("runserver", f"127.0.0.1:{port}", "--noreload"), env),
+        "the worker": (manage("qcluster"), env),
+        "the OCR worker": (manage("qcluster"), {**env, "Q_CLUSTER_NAME": "ocr"}),
+    }
+    children = {
+        name: subprocess.Popen(command, env=child_env, cwd=ROOT, start_new_session=True)
+        for name, (command, child_env) in commands.items()
+    }
     print(
         f"\n  AdvisorOS is running at http://127.0.0.1:{port}/\n"
         "  Demo logins (password demo-pass-2026):\n"
         "    owner@demo.test, admin@demo.test, manager@demo.test, staff@demo.test, readonly@demo.test\n"
         "    owner@other.test (a second firm)\n"
-        "  Press Ctrl-C to stop the web server, the worker and the database.\n",
+        "  Press Ctrl-C to stop the web server, the workers and the database.\n",
         flush=True,
     )
     stopping = False
@@ -60,26 +66,25 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(child.poll() is None for child in children):
+    while not stopping and all(child.poll() is None for child in children.values()):
         time.sleep(0.5)
     # SIGTERM to each leader only: qcluster stops its own workers in order, but
     # hangs when they get the signal too. SIGKILL, if needed, takes the whole group.
-    for child in children:
+    for child in children.values():
         if child.poll() is None:
             child.terminate()
     deadline = time.monotonic() + GRACE_SECONDS
-    for child in children:
+    for name, child in children.items():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            print(
-                f"  {child.args[2]} did not stop in {GRACE_SECONDS}s: killing it.",
-                flush=True,
-            )
+            print(f"  {name} did not stop in {GRACE_SECONDS}s: killing it.", flush=True)
             os.killpg(child.pid, signal.SIGKILL)
             child.wait()
     failed = [
-        c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL)
+        c
+        for c in children.values()
+        if c.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL)
     ]
     return 1 if failed and not stopping else 0
 

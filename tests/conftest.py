@@ -8,12 +8,14 @@ test may change the cast freely.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_q.models import Task as QTask
 
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction, AuditEvent
@@ -100,3 +102,21 @@ def login_as(client: Client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def run_schedule(django_capture_on_commit_callbacks) -> Callable[[Callable], int]:
+    """Run a cross-firm scheduled job as the cluster would: the entry point queues
+    one job per firm on commit, and each runs (django-q2's sync mode here).
+    Returns the sum of what the firms' jobs returned (emails sent, documents
+    archived ...)."""
+
+    def run(entry: Callable[[], int]) -> int:
+        before = set(QTask.objects.values_list("id", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            entry()
+        return sum(
+            QTask.objects.exclude(id__in=before).values_list("result", flat=True)
+        )
+
+    return run

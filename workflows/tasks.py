@@ -2,7 +2,7 @@
 
 Scheduled jobs (`manage.py setup_schedules`) are cross-firm: they list the firms
 with work to do under the platform bypass, then queue one job per firm through
-`enqueue_for_organization`, so each firm's run has its own context, retries and,
+`enqueue_for_organizations`, so each firm's run has its own context, retries and,
 when it fails for good, a line on that firm's failed-jobs page.
 """
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
-from advisoros.tenancy.tasks import enqueue_for_organization
+from advisoros.tenancy.tasks import enqueue_for_organizations
 from clients.services.engagements import firm_today
 from workflows.models import Notification, RecurringSchedule, Task
 from workflows.services.notifications import (
@@ -26,13 +26,6 @@ from workflows.services.notifications import (
 from workflows.services.recurrence import recurring_executions_create
 
 
-def _fan_out(func: str, organization_ids) -> int:
-    organizations = list(Organization.objects.filter(pk__in=set(organization_ids)))
-    for organization in organizations:
-        enqueue_for_organization(func, organization)
-    return len(organizations)
-
-
 def recurring_executions_run() -> int:
     """Scheduled hourly: queue the recurring-workflow job of every firm that has an
     active schedule. Returns how many firms were queued."""
@@ -42,7 +35,7 @@ def recurring_executions_run() -> int:
             .values_list("organization_id", flat=True)
             .distinct()
         )
-    return _fan_out("workflows.tasks.recurring_executions_job", firms)
+    return enqueue_for_organizations("workflows.tasks.recurring_executions_job", firms)
 
 
 def recurring_executions_job(*, organization: Organization) -> int:
@@ -67,7 +60,9 @@ def task_due_notifications_run() -> int:
             .values_list("organization_id", flat=True)
             .distinct()
         )
-    return _fan_out("workflows.tasks.task_due_notifications_job", firms)
+    return enqueue_for_organizations(
+        "workflows.tasks.task_due_notifications_job", firms
+    )
 
 
 def task_due_notifications_job(*, organization: Organization) -> int:
@@ -86,7 +81,7 @@ def notifications_email_run() -> int:
             .values_list("organization_id", flat=True)
             .distinct()
         )
-    return _fan_out("workflows.tasks.notifications_email_job", firms)
+    return enqueue_for_organizations("workflows.tasks.notifications_email_job", firms)
 
 
 def notifications_email_job(*, organization: Organization) -> int:

@@ -42,10 +42,10 @@ from advisoros.tenancy.selectors import user_memberships
 from advisoros.tenancy.services import (
     InvitationUnavailable,
     invitation_accept,
-    invitation_from_token,
     organization_create,
     slug_suggest,
 )
+from advisoros.tenancy.tokens import invitation_from_token
 
 PENDING_KEY = "2fa_pending"
 PENDING_MAX_AGE = 5 * 60

@@ -34,12 +34,11 @@ _ADMIN_SETTINGS = (
     ("firm_settings", "Firm settings", "tenancy:settings"),
     ("document_settings", "Document settings", "documents:settings"),
     ("retention", "Retention", "documents:retention"),
-    ("failed_jobs", "Failed jobs", "workflows:job_failures"),
+    ("failed_jobs", "Failed jobs", "tenancy:job_failures"),
     ("audit", "Audit log", "audit:log"),
 )
 _DOCUMENT_ELSEWHERE = {"review_queue", "retention", "settings", "purge_confirm"}
 _WORKFLOW_PAGES = {"my_work", "board", "workload"}
-_WORKFLOW_ELSEWHERE = ("job", "schedule", "template", "notification")
 
 
 def current_entries(match: ResolverMatch | None) -> frozenset[str]:
@@ -58,6 +57,8 @@ def current_entries(match: ResolverMatch | None) -> frozenset[str]:
         found.add("members")
     if app == "tenancy" and name == "settings":
         found.add("firm_settings")
+    if app == "tenancy" and name.startswith("job_failure"):
+        found.add("failed_jobs")
     if app == "audit":
         found.add("audit")
     if app == "documents":
@@ -76,8 +77,6 @@ def current_entries(match: ResolverMatch | None) -> frozenset[str]:
     if app == "workflows":
         if name in _WORKFLOW_PAGES:
             found.add(name)
-        elif "job" in name:
-            found.add("failed_jobs")
         elif "schedule" in name:
             found.add("recurring")
         elif "template" in name:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -17,7 +16,6 @@ from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Invitation, Membership, Organization, Role
 from advisoros.tenancy.tasks import enqueue_for_organization
 
-INVITATION_SALT = "advisoros.invitation"
 RESERVED_SLUGS = {"admin", "accounts", "static", "media", "api", "o", "new", "www"}
 
 
@@ -57,20 +55,6 @@ def organization_create(
 
 
 # Invitations -----------------------------------------------------------------
-
-
-def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps(
-        {"i": str(invitation.uuid), "o": invitation.organization_id},
-        salt=INVITATION_SALT,
-    )
-
-
-def invitation_from_token(token: str) -> tuple[int, str]:
-    """(organization id, invitation uuid) from a link; BadSignature/SignatureExpired if forged or old."""
-    max_age = settings.INVITATION_MAX_AGE
-    data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
-    return int(data["o"]), str(data["i"])
 
 
 def invitation_create(

@@ -15,6 +15,13 @@ acknowledged and never run again; its own `retry` only re-delivers a task whose
 worker vanished without a result (the ORM broker's lock expires after `retry`
 seconds). Such a redelivery runs the same attempt again.
 
+Queues: a job runs in django-q2's default cluster unless it declares another
+with `@job_cluster(name)` (one of `Q_CLUSTER["ALT_CLUSTERS"]`, each served by a
+`qcluster` started with `Q_CLUSTER_NAME=<name>`, with its own workers and
+timeout). Every way a job is queued (first run, retries, the Retry button) goes
+to the queue it declares, named explicitly: a job queued from a worker of
+another cluster still lands in its own queue.
+
 Because a job may run more than once (a retry, a redelivery after a lost worker, a
 person pressing Retry), **a job body must be idempotent**: check the state before
 acting (an invitation already sent, an execution already created) and let
@@ -27,7 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -46,6 +53,7 @@ from django_q.tasks import async_task
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Invitation, JobFailure, Organization
+from advisoros.tenancy.tokens import invitation_token
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +78,56 @@ def job_retry(
     return decorate
 
 
+def job_cluster(name: str):
+    """Run a job in the django-q2 cluster `name` (a key of `Q_CLUSTER["ALT_CLUSTERS"]`)
+    rather than the default one: a long job (OCR of a long scan) then never holds
+    the queue that sends reminders and runs imports, and gets its own timeout."""
+
+    def decorate(job: Callable) -> Callable:
+        job.job_cluster = name
+        return job
+
+    return decorate
+
+
+def cluster_of(func: str) -> str:
+    """The cluster (queue) `func` runs in: its `@job_cluster`, else the default.
+
+    Always a name, never None: django-q2 reads None as "this process's own
+    cluster", which in an OCR worker is the OCR queue.
+    """
+    try:
+        job = import_string(func)
+    except ImportError:
+        job = None  # a job renamed since: the worker reports it, as it always did
+    return getattr(job, "job_cluster", None) or Conf.PREFIX
+
+
 def enqueue_for_organization(func: str, organization: Organization, **kwargs) -> None:
     """Queue `func` to run in `organization`'s context once the transaction commits."""
-    org_id = organization.pk
-    transaction.on_commit(lambda: async_task(ADAPTER, func, org_id, kwargs))
+    _enqueue_on_commit(func, organization.pk, kwargs)
+
+
+def enqueue_for_organizations(func: str, organization_ids: Iterable[int]) -> int:
+    """Queue `func` once for each firm, on commit: how a cross-firm schedule hands
+    out its work. Each firm's run then has its own context, retries, timeout and,
+    when it fails for good, a line on that firm's failed-jobs page. Ids of firms
+    that no longer exist are skipped. Returns how many firms were queued."""
+    ids = list(
+        Organization.objects.filter(pk__in=set(organization_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for organization_id in ids:
+        _enqueue_on_commit(func, organization_id, {})
+    return len(ids)
+
+
+def _enqueue_on_commit(func: str, organization_id: int, kwargs: dict) -> None:
+    cluster = cluster_of(func)
+    transaction.on_commit(
+        lambda: async_task(ADAPTER, func, organization_id, kwargs, cluster=cluster)
+    )
 
 
 def run_in_organization(
@@ -165,7 +219,8 @@ class _DelayedORM(ORM):
 
 
 def enqueue_later(args: tuple, *, delay_seconds: int) -> None:
-    """Queue `run_in_organization(*args)` to run no sooner than `delay_seconds` from now.
+    """Queue `run_in_organization(*args)` to run no sooner than `delay_seconds` from
+    now, in the cluster the job declares.
 
     Always through the queue, even in django-q2's sync mode (tests): a retry
     never runs inside the failing try. With the ORM broker the package waits in
@@ -173,14 +228,15 @@ def enqueue_later(args: tuple, *, delay_seconds: int) -> None:
     every 30 s) creates the task when it is due.
     """
     not_before = timezone.now() + timedelta(seconds=delay_seconds)
+    cluster = cluster_of(args[0])
     if Conf.ORM:
-        async_task(
-            ADAPTER, *args, broker=_DelayedORM(not_before=not_before), sync=False
-        )
+        broker = _DelayedORM(not_before=not_before, list_key=cluster)
+        async_task(ADAPTER, *args, broker=broker, cluster=cluster, sync=False)
         return
     Schedule.objects.create(
         name=f"retry {args[0]} #{args[3]}"[:100],
         func=ADAPTER,
+        cluster=cluster,
         args=repr(args),  # read back with ast.literal_eval: plain values only
         schedule_type=Schedule.ONCE,
         repeats=-1,  # a ONCE schedule is deleted after it has run
@@ -222,8 +278,6 @@ def job_failure_dismiss(*, failure: JobFailure) -> None:
 
 
 def invitation_send_email(*, organization: Organization, invitation_id: int) -> str:
-    from advisoros.tenancy.services import invitation_token
-
     invitation = Invitation.objects.select_related("invited_by").get(pk=invitation_id)
     if not invitation.is_open:
         return "skipped: invitation no longer open"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from advisoros.tenancy import views
+from advisoros.tenancy import jobs_views, views
 
 app_name = "tenancy"
 
@@ -20,4 +20,15 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("settings/", views.firm_settings, name="settings"),
+    path("jobs/failed/", jobs_views.job_failures, name="job_failures"),
+    path(
+        "jobs/failed/<uuid:failure_uuid>/retry/",
+        jobs_views.job_failure_retry_view,
+        name="job_failure_retry",
+    ),
+    path(
+        "jobs/failed/<uuid:failure_uuid>/dismiss/",
+        jobs_views.job_failure_dismiss_view,
+        name="job_failure_dismiss",
+    ),
 ]

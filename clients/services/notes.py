@@ -87,15 +87,30 @@ def note_delete(*, note: Note) -> None:
 # Reminders -------------------------------------------------------------------------
 
 
-def notes_due(*, now: datetime, limit: int = 1000) -> list[tuple[int, int]]:
-    """(organization_id, note_id) of reminders due, across firms.
+def firms_with_notes_due(*, now: datetime) -> list[int]:
+    """Ids of the firms with a note reminder due, across firms.
 
     Reads every firm's notes: the caller runs it under `platform_bypass()`.
     """
     return list(
         Note.objects.filter(remind_at__lte=now, reminded_at=None)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
+def notes_due(
+    *, organization: Organization, now: datetime, limit: int = 1000
+) -> list[int]:
+    """Ids of the firm's notes whose reminder is due, oldest first (at most
+    `limit`: the rest wait for the next run)."""
+    return list(
+        Note.objects.filter(
+            organization=organization, remind_at__lte=now, reminded_at=None
+        )
         .order_by("remind_at", "pk")
-        .values_list("organization_id", "pk")[:limit]
+        .values_list("pk", flat=True)[:limit]
     )
 
 

@@ -30,6 +30,7 @@ from documents.models import (
     DocumentRequestItem,
     DocumentSource,
 )
+from documents.services.ocr import enqueue_ocr
 from documents.services.settings import document_settings_for
 from documents.storage import document_file_delete, document_open, document_store
 from documents.upload import (
@@ -88,12 +89,6 @@ def _retention_date(document: Document) -> date | None:
     from documents.services.retention import retention_date_for
 
     return retention_date_for(document)
-
-
-def _enqueue_ocr(document: Document) -> None:
-    from documents.tasks import enqueue_ocr
-
-    enqueue_ocr(document)
 
 
 def _duplicate_of(
@@ -198,7 +193,7 @@ def document_create(
             document_request_item_attach(
                 item=request_item, document=document, by=uploaded_by
             )
-        _enqueue_ocr(document)
+        enqueue_ocr(document)
 
     return _insert(document, upload, write)
 
@@ -261,7 +256,7 @@ def _new_version(
         version.duplicate_of = _duplicate_of(version, lineage_root_id=root_id)
         version.retention_until = _retention_date(version)
         version.save()
-        _enqueue_ocr(version)
+        enqueue_ocr(version)
 
     return _insert(version, upload, write)
 

@@ -40,16 +40,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.tasks import enqueue_for_organization
 from documents import classify, ocr
 from documents.models import Document, DocumentCategory, OcrStatus
 from documents.services.retention import document_retention_refresh
 from documents.services.settings import document_settings_for
 
+OCR_JOB = "documents.tasks.document_ocr_job"
 # A suggestion at least this sure is applied to a document still filed as "other".
 AUTO_APPLY_CONFIDENCE = 0.9
 # ... and its tax year, when the year is at least this clear.
 AUTO_APPLY_YEAR_CONFIDENCE = 0.75
-DEFAULT_PAGE_TIMEOUT = 30  # seconds; settings.OCR_PAGE_TIMEOUT overrides
 # Progress is saved at most this often for pages that read fast (text layers).
 PROGRESS_EVERY_SECONDS = 0.5
 
@@ -82,7 +83,7 @@ class OcrOutcome(StrEnum):
 
 
 def page_timeout() -> float:
-    return float(getattr(settings, "OCR_PAGE_TIMEOUT", DEFAULT_PAGE_TIMEOUT))
+    return float(settings.OCR_PAGE_TIMEOUT)
 
 
 def document_ocr_run(
@@ -273,11 +274,22 @@ def document_review_confirm(
     return document_retention_refresh(document=document)
 
 
+def enqueue_ocr(document: Document, *, force: bool = False) -> None:
+    """Queue OCR of a document version once the current transaction commits.
+
+    The job runs in the document's firm's scope and RLS setting, in the OCR
+    cluster (the job declares it). It is named by path: documents.tasks imports
+    this module.
+    """
+    kwargs = {"document_id": document.pk}
+    if force:
+        kwargs["force"] = True
+    enqueue_for_organization(OCR_JOB, document.organization, **kwargs)
+
+
 @transaction.atomic
 def document_ocr_requeue(*, document: Document) -> Document:
     """Read the document again from the start (after a failure, or on request)."""
-    from documents.tasks import enqueue_ocr
-
     Document.objects.filter(pk=document.pk).update(
         ocr_status=OcrStatus.PENDING,
         ocr_error="",

@@ -45,6 +45,7 @@ from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.services.engagements import firm_today
 from documents.models import (
     Document,
@@ -187,8 +188,6 @@ def document_settings_update(
     """Save the firm's document settings (the change log records each change).
     A new retention policy re-dates the firm's documents in the background (the
     firm's sweep, queued on commit), so the page answers at once in a big firm."""
-    from advisoros.tenancy.tasks import enqueue_for_organization
-
     overrides = {
         category: int(years)
         for category, years in retention_years_by_category.items()
@@ -203,9 +202,9 @@ def document_settings_update(
     settings.full_clean(exclude=["organization"], validate_unique=False)
     settings.save()
     if (stored or {}) != overrides:
+        # By path: this module is below documents.tasks_scheduled, which imports it.
         enqueue_for_organization(
-            "documents.services.retention.documents_retention_sweep_firm",
-            settings.organization,
+            "documents.tasks_scheduled.documents_retention_job", settings.organization
         )
     return settings
 

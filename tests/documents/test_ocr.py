@@ -7,11 +7,17 @@ from datetime import date
 
 import pytest
 from django.db import connections
+from django_q.models import Task as QTask
 
 from advisoros.tenancy.db import tenant_context
 from documents.models import Document, DocumentSettings, OcrStatus
-from documents.services.ocr import OcrOutcome, document_ocr_run, document_review_confirm
-from documents.tasks import enqueue_ocr
+from documents.services.ocr import (
+    OCR_JOB,
+    OcrOutcome,
+    document_ocr_run,
+    document_review_confirm,
+    enqueue_ocr,
+)
 from tests.documents import scans
 
 W2_WORDS = ("Wage", "Tax", "Statement", "Northwind", "Medicare")
@@ -287,6 +293,14 @@ def test_enqueue_ocr_queues_for_the_commit(jane, django_capture_on_commit_callba
     with tenant_context(document.organization):
         document.refresh_from_db()
     assert document.ocr_status == OcrStatus.COMPLETED
+    # Sent to the OCR cluster, not the default one (run inline: sync mode).
+    [task] = QTask.objects.all()
+    assert task.cluster == "ocr"
+    assert task.args == (
+        OCR_JOB,
+        document.organization_id,
+        {"document_id": document.pk},
+    )
 
 
 def test_a_long_document_is_read_in_slices_that_each_fit_the_job_budget(
@@ -341,6 +355,7 @@ def test_a_tesseract_timeout_is_retried_with_backoff_then_fails(
     delays = []
     for attempt in (1, 2):
         [retry] = OrmQ.objects.all()  # waiting in the queue, locked until due
+        assert retry.key == "ocr"  # the OCR cluster's queue
         assert retry.task["args"][2] == {
             "document_id": document.pk,
             "attempt": attempt,

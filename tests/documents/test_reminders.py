@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
+from django_q.models import Task as QTask
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
+from advisoros.tenancy.tasks import run_in_organization
 from clients.models import ClientContact, ContactRole
 from clients.services.engagements import firm_today
 from documents.models import DocumentRequest, DocumentRequestItem, DocumentSettings
@@ -25,6 +27,7 @@ from documents.tasks_scheduled import document_request_reminders_send
 from tests.documents.stored_documents import new_client, stored_document
 
 Item = DocumentRequestItem.Status
+JOB = "documents.tasks_scheduled.document_request_reminders_job"
 
 
 def _contact(client, first_name, email="", role=ContactRole.PRIMARY):
@@ -83,7 +86,7 @@ def jane(cast):
     return client
 
 
-def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane):
+def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane, run_schedule):
     spouse = _contact(jane, "John", "john@example.test", role=ContactRole.SPOUSE)
     with tenant_context(cast.alpha):  # linked twice: still one email
         ClientContact.objects.create(
@@ -99,7 +102,7 @@ def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane):
         by=cast.sam,
     )
 
-    sent = document_request_reminders_send()
+    sent = run_schedule(document_request_reminders_send)
 
     assert sent == 2
     assert sorted(e.to[0] for e in mail.outbox) == [
@@ -119,16 +122,18 @@ def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane):
     assert last is not None and count == 1
 
 
-def test_running_the_job_twice_in_a_row_sends_once(cast, jane):
+def test_running_the_job_twice_in_a_row_sends_once(cast, jane, run_schedule):
     _request(jane, [("W-2", -1)])
 
-    assert document_request_reminders_send() == 1
-    assert document_request_reminders_send() == 0
+    assert run_schedule(document_request_reminders_send) == 1
+    assert run_schedule(document_request_reminders_send) == 0
 
     assert len(mail.outbox) == 1
 
 
-def test_nothing_is_sent_for_items_not_yet_due_received_or_cancelled(cast, jane):
+def test_nothing_is_sent_for_items_not_yet_due_received_or_cancelled(
+    cast, jane, run_schedule
+):
     _request(jane, [("Due today", 0), ("Next week", 7), ("Undated", None)])
     received = _request(jane, [("W-2", -5)], title="Received")
     [item] = _items(received)
@@ -140,7 +145,7 @@ def test_nothing_is_sent_for_items_not_yet_due_received_or_cancelled(cast, jane)
     with tenant_context(cast.alpha):
         services.document_request_cancel(request=cancelled)
 
-    assert document_request_reminders_send() == 0
+    assert run_schedule(document_request_reminders_send) == 0
     assert mail.outbox == []
 
 
@@ -149,7 +154,7 @@ def _items(doc_request):
         return list(doc_request.items.order_by("position"))
 
 
-def test_a_rejected_overdue_item_is_reminded_with_the_reason(cast, jane):
+def test_a_rejected_overdue_item_is_reminded_with_the_reason(cast, jane, run_schedule):
     doc_request = _request(jane, [("W-2", -2)])
     [item] = _items(doc_request)
     with tenant_context(cast.alpha):
@@ -160,55 +165,57 @@ def test_a_rejected_overdue_item_is_reminded_with_the_reason(cast, jane):
             item=item, by=cast.sam, reason="This is the 2023 form."
         )
 
-    assert document_request_reminders_send() == 1
+    assert run_schedule(document_request_reminders_send) == 1
 
     assert "We could not use what we received: This is the 2023 form." in (
         mail.outbox[0].body
     )
 
 
-def test_the_firms_cadence_decides_when_the_next_reminder_goes(cast, jane):
+def test_the_firms_cadence_decides_when_the_next_reminder_goes(
+    cast, jane, run_schedule
+):
     doc_request = _request(jane, [("W-2", -20)])
     _set_reminded(doc_request, timedelta(days=6, hours=23))
 
-    assert document_request_reminders_send() == 0  # default: every 7 days
+    assert run_schedule(document_request_reminders_send) == 0  # default: every 7 days
 
     with tenant_context(cast.alpha):
         DocumentSettings.objects.update_or_create(
             organization=cast.alpha, defaults={"reminder_every_days": 3}
         )
-    assert document_request_reminders_send() == 1
+    assert run_schedule(document_request_reminders_send) == 1
 
     last, count = _reminded(doc_request)
     assert count == 2
     assert timezone.now() - last < timedelta(minutes=1)
 
 
-def test_a_reminder_goes_again_once_the_cadence_has_passed(cast, jane):
+def test_a_reminder_goes_again_once_the_cadence_has_passed(cast, jane, run_schedule):
     doc_request = _request(jane, [("W-2", -20)])
     _set_reminded(doc_request, timedelta(days=7, minutes=1))
 
-    assert document_request_reminders_send() == 1
+    assert run_schedule(document_request_reminders_send) == 1
     assert _reminded(doc_request)[1] == 2
 
 
-def test_a_client_without_an_email_address_records_no_reminder(cast):
+def test_a_client_without_an_email_address_records_no_reminder(cast, run_schedule):
     client = new_client(cast.alpha, "No Email Inc")
     _contact(client, "Pat")
     doc_request = _request(client, [("Bank statements", -4)])
 
-    assert document_request_reminders_send() == 0
+    assert run_schedule(document_request_reminders_send) == 0
 
     assert _reminded(doc_request) == (None, 0)
 
 
-def test_each_firms_reminders_go_out_from_that_firm(cast, jane):
+def test_each_firms_reminders_go_out_from_that_firm(cast, jane, run_schedule):
     beta_client = new_client(cast.beta, "Beta Client")
     _contact(beta_client, "Bea", "bea@example.test")
     _request(jane, [("W-2", -1)])
     _request(beta_client, [("Payroll reports", -1)], by=cast.oscar)
 
-    assert document_request_reminders_send() == 2
+    assert run_schedule(document_request_reminders_send) == 2
 
     by_recipient = {e.to[0]: e for e in mail.outbox}
     beta = by_recipient["bea@example.test"]
@@ -216,6 +223,22 @@ def test_each_firms_reminders_go_out_from_that_firm(cast, jane):
     assert "Payroll reports" in beta.body and "W-2" not in beta.body
     assert beta.reply_to == ["oscar@beta.test"]
     assert "Payroll reports" not in by_recipient["jane@example.test"].body
+
+
+def test_the_schedule_queues_one_job_per_firm_with_overdue_items(
+    cast, jane, django_capture_on_commit_callbacks
+):
+    _request(jane, [("W-2", -1)])
+    beta_client = new_client(cast.beta, "Beta Client")
+    _request(beta_client, [("Payroll reports", 3)])  # not due yet
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert document_request_reminders_send() == 1
+
+    assert len(queued) == 1
+    [task] = QTask.objects.all()
+    assert task.args == (JOB, cast.alpha.pk, {})
+    assert task.result == 1
 
 
 def test_a_firms_context_cannot_remind_another_firms_request(cast):
@@ -263,7 +286,7 @@ def test_two_workers_at_once_send_one_reminder(cast):
     def second_worker():
         claimed.wait(5)
         try:
-            results["second"] = document_request_reminders_send()
+            results["second"] = run_in_organization(JOB, cast.alpha.pk, {})
         finally:
             connection.close()
 

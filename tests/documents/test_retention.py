@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 from django_q.models import Schedule
+from django_q.models import Task as QTask
 
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import platform_bypass, tenant_context
@@ -206,7 +207,9 @@ def test_a_legal_hold_needs_a_reason(cast, jane):
 # The nightly sweep ----------------------------------------------------------------
 
 
-def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(cast, jane):
+def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(
+    cast, jane, run_schedule
+):
     today = firm_today(cast.alpha)
     due = _past(jane, "Due")
     held = _past(jane, "Held", legal_hold=True, legal_hold_reason="IRS audit")
@@ -215,7 +218,7 @@ def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(cast, ja
     older_version = _past(jane, "Lineage")
     latest = stored_version(older_version)
 
-    assert documents_retention_sweep() == 3
+    assert run_schedule(documents_retention_sweep) == 3
 
     assert _fresh(due).archived_at is not None
     assert _fresh(ended).archived_at is not None
@@ -228,11 +231,13 @@ def test_the_sweep_archives_only_what_is_past_retention_and_not_on_hold(cast, ja
     assert event.actor is None  # the system did it
 
 
-def test_a_second_sweep_archives_nothing_more_and_records_nothing(cast, jane):
+def test_a_second_sweep_archives_nothing_more_and_records_nothing(
+    cast, jane, run_schedule
+):
     _past(jane)
 
-    assert documents_retention_sweep() == 1
-    assert documents_retention_sweep() == 0
+    assert run_schedule(documents_retention_sweep) == 1
+    assert run_schedule(documents_retention_sweep) == 0
 
     assert len(_events(cast.alpha, AuditAction.DOCUMENTS_ARCHIVED)) == 1
 
@@ -254,15 +259,33 @@ def test_the_sweep_applies_a_policy_change_before_archiving(cast, jane):
     assert _fresh(w2).archived_at is not None
 
 
-def test_each_firm_is_swept_in_its_own_context(cast, jane):
+def test_each_firm_is_swept_in_its_own_context(cast, jane, run_schedule):
     _past(jane)
     _past(new_client(cast.beta, "Beta Client"))
     _past(new_client(cast.beta, "Beta Two"))
 
-    assert documents_retention_sweep() == 3
+    assert run_schedule(documents_retention_sweep) == 3
 
     assert _events(cast.alpha, AuditAction.DOCUMENTS_ARCHIVED)[0].detail["count"] == 1
     assert _events(cast.beta, AuditAction.DOCUMENTS_ARCHIVED)[0].detail["count"] == 2
+
+
+def test_the_schedule_queues_one_retention_job_per_firm_with_documents(
+    cast, jane, django_capture_on_commit_callbacks
+):
+    _past(jane)
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert documents_retention_sweep() == 1  # Beta has no documents
+
+    assert len(queued) == 1
+    [task] = QTask.objects.all()
+    assert task.args == (
+        "documents.tasks_scheduled.documents_retention_job",
+        cast.alpha.pk,
+        {},
+    )
+    assert task.result == 1
 
 
 def test_setup_schedules_adds_the_daily_sweep(db):

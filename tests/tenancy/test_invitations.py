@@ -17,6 +17,7 @@ from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy import services
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Invitation, Membership, Organization, Role
+from advisoros.tenancy.tokens import invitation_token
 from tests.conftest import PASSWORD
 
 INVITE_URL = "/o/alpha/members/invite/"
@@ -53,9 +54,7 @@ def _events(org: Organization, action: AuditAction) -> list[AuditEvent]:
 
 
 def _link(invitation: Invitation) -> str:
-    return reverse(
-        "accounts:invitation_accept", args=[services.invitation_token(invitation)]
-    )
+    return reverse("accounts:invitation_accept", args=[invitation_token(invitation)])
 
 
 def _update(invitation: Invitation, **fields) -> None:
@@ -344,7 +343,7 @@ def test_an_admin_revokes_an_open_invitation(cast, login_as):
     ],
 )
 def test_a_forged_or_tampered_link_is_not_found(cast, client, mangle):
-    token = services.invitation_token(cast.alpha_invitation)
+    token = invitation_token(cast.alpha_invitation)
 
     response = client.get(reverse("accounts:invitation_accept", args=[mangle(token)]))
 

@@ -114,6 +114,7 @@ def test_the_sweep_finds_the_firm_pages():
         "tenancy:members",
         "tenancy:member_role",
         "tenancy:invitation_revoke",
+        "tenancy:job_failures",
         "audit:log",
         "audit:export",
     } <= names
@@ -121,6 +122,8 @@ def test_the_sweep_finds_the_firm_pages():
         "tenancy:member_role",
         "tenancy:member_active",
         "tenancy:invitation_revoke",
+        "tenancy:job_failure_retry",
+        "tenancy:job_failure_dismiss",
     }
 
 

@@ -32,6 +32,7 @@ def _current(html: str) -> list[str]:
         ("/o/alpha/workflows/", ["Workflows"]),
         ("/o/alpha/workflows/templates/", ["Templates"]),
         ("/o/alpha/members/", ["Members"]),
+        ("/o/alpha/jobs/failed/", ["Failed jobs"]),
         ("/o/alpha/audit/", ["Audit log"]),
     ],
 )

@@ -1,8 +1,9 @@
 """A real django-q2 cluster: a worker process runs firm jobs from the ORM queue.
 
-Everything else in the suite runs django-q2 in sync mode; this test starts
+Everything else in the suite runs django-q2 in sync mode; these tests start
 `manage.py qcluster` as a subprocess on the test database, with the production
-settings module (not sync), and watches what it stores.
+settings module (not sync), and watch what it stores: the default cluster, and
+the OCR cluster (`Q_CLUSTER_NAME=ocr`) with its queue of its own.
 """
 
 from __future__ import annotations
@@ -26,10 +27,21 @@ from django_q.tasks import async_task
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import JobFailure, Membership, Organization
-from advisoros.tenancy.tasks import ADAPTER, job_retry
+from advisoros.tenancy.tasks import (
+    ADAPTER,
+    enqueue_for_organization,
+    enqueue_later,
+    job_cluster,
+    job_retry,
+)
+from clients.services.clients import client_create
+from documents.models import Document, OcrStatus
+from documents.services.ocr import OCR_JOB
+from tests.documents import scans
 
 REPORT = "tests.workflows.test_qcluster.report_context"
 FAILING = "tests.workflows.test_qcluster.always_failing"
+QUEUE_A_REPORT = "tests.workflows.test_qcluster.queue_a_report"
 
 
 def report_context(*, organization: Organization, note: str) -> dict:
@@ -65,30 +77,48 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def qcluster(tmp_path: Path) -> Iterator[Path]:
-    """`manage.py qcluster` on the test database; yields the path of its log."""
-    log_path = tmp_path / "qcluster.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "advisoros.settings",  # not sync
-        "DJANGO_DEBUG": "true",
-        "DATABASE_URL": _database_url(),
-        "Q_WORKERS": "1",
-        "DB_CONN_MAX_AGE": "0",
-    }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: workers included
-        )
-        try:
-            yield log_path
-        finally:
+def start_qcluster(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """Start `manage.py qcluster` on the test database (`Q_CLUSTER_NAME=...` in
+    `env` for another cluster than the default); returns the path of its log.
+    Every cluster started is stopped at the end of the test."""
+    processes: list[subprocess.Popen] = []
+
+    def start(**env: str) -> Path:
+        log_path = tmp_path / f"qcluster-{len(processes)}.log"
+        base = {k: v for k, v in os.environ.items() if k != "Q_CLUSTER_NAME"}
+        with log_path.open("wb") as log:
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    [sys.executable, "manage.py", "qcluster"],
+                    cwd=settings.BASE_DIR,
+                    env={
+                        **base,
+                        "DJANGO_SETTINGS_MODULE": "advisoros.settings",  # not sync
+                        "DJANGO_DEBUG": "true",
+                        "DATABASE_URL": _database_url(),
+                        "Q_WORKERS": "1",
+                        "Q_OCR_WORKERS": "1",
+                        "DB_CONN_MAX_AGE": "0",
+                        **env,
+                    },
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its own process group: workers included
+                )
+            )
+        return log_path
+
+    try:
+        yield start
+    finally:
+        for process in processes:
             _stop(process)
+
+
+@pytest.fixture
+def qcluster(start_qcluster) -> Path:
+    """The default cluster, started; yields the path of its log."""
+    return start_qcluster()
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -162,3 +192,61 @@ def test_a_worker_process_runs_firm_jobs_and_retries_a_failing_one_until_it_fail
     _wait_for(lambda: not OrmQ.objects.exists(), qcluster, timeout=5)
     with tenant_context(cast.beta):
         assert not JobFailure.objects.filter(organization=cast.beta).exists()
+
+
+def _stored_task(func: str) -> Callable[[], QTask | None]:
+    """The stored django-q2 task that ran firm job `func`, once there is one."""
+    return lambda: next((t for t in QTask.objects.all() if t.args[0] == func), None)
+
+
+@job_cluster("ocr")
+def queue_a_report(*, organization: Organization, note: str) -> str:
+    """An OCR-cluster job that queues a default-cluster job, as OCR may one day."""
+    enqueue_for_organization(REPORT, organization, note=note)
+    return "queued"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_ocr_job_waits_in_the_ocr_queue_and_the_ocr_cluster_runs_it(
+    cast, start_qcluster, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    with tenant_context(cast.alpha):
+        client = client_create(
+            organization=cast.alpha, data={"display_name": "Jane Doe"}
+        )
+    # The upload's own OCR ran at once (the suite is sync); read it again here.
+    document = scans.scan_document(
+        client, scans.text_layer_pdf(), filename="statement.pdf"
+    )
+    with tenant_context(cast.alpha):
+        Document.objects.filter(pk=document.pk).update(
+            ocr_status=OcrStatus.PENDING, ocr_text="", ocr_pages_done=0
+        )
+    QTask.objects.all().delete()  # that run's record
+    # Queued as a retry is (always through the queue, even in the sync suite);
+    # first runs and retries take the same way to the job's cluster.
+    enqueue_later(
+        (OCR_JOB, cast.alpha.pk, {"document_id": document.pk}, 1), delay_seconds=0
+    )
+    enqueue_later(
+        (QUEUE_A_REPORT, cast.alpha.pk, {"note": "from ocr"}, 1), delay_seconds=0
+    )
+    assert sorted(OrmQ.objects.values_list("key", flat=True)) == ["ocr", "ocr"]
+
+    log = start_qcluster(Q_CLUSTER_NAME="ocr", MEDIA_ROOT=settings.MEDIA_ROOT)
+
+    ocr = _wait_for(_stored_task(OCR_JOB), log, timeout=30)
+    assert ocr.success, ocr.result
+    assert ocr.cluster == "ocr"  # the cluster that ran it (django-q2 records it)
+    assert ocr.result == "done"
+    with tenant_context(cast.alpha):
+        document.refresh_from_db()
+    assert document.ocr_status == OcrStatus.COMPLETED, document.ocr_error
+    assert "Riverside Savings Bank" in document.ocr_text
+    # A default job queued from the OCR worker goes to the default queue, where
+    # the OCR cluster leaves it.
+    assert _wait_for(_stored_task(QUEUE_A_REPORT), log).result == "queued"
+    [package] = OrmQ.objects.all()
+    assert package.key == "advisoros"
+    assert package.task["args"][0] == REPORT

@@ -20,9 +20,9 @@ from advisoros.tenancy.tasks import (
     run_in_organization,
 )
 
-FAILING = "tests.workflows.test_jobs.ledger_sync"
-ONCE_ONLY = "tests.workflows.test_jobs.one_try_job"
-SUCCEEDING = "tests.workflows.test_jobs.echo_job"
+FAILING = "tests.tenancy.test_jobs.ledger_sync"
+ONCE_ONLY = "tests.tenancy.test_jobs.one_try_job"
+SUCCEEDING = "tests.tenancy.test_jobs.echo_job"
 
 
 def ledger_sync(*, organization: Organization, ledger_id: int) -> None:
@@ -121,7 +121,7 @@ def test_owners_and_admins_see_the_open_failures_with_the_error(cast, login_as):
     _failure(cast.alpha, resolved_at=timezone.now(), func=SUCCEEDING)
     _failure(cast.beta, func=ONCE_ONLY)
 
-    response = login_as(cast.adam).get("/o/alpha/work/jobs/failed/")
+    response = login_as(cast.adam).get("/o/alpha/jobs/failed/")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -136,7 +136,7 @@ def test_the_list_makes_the_same_number_of_queries_for_1_or_40_failures(
     cast, login_as, django_assert_num_queries
 ):
     client = login_as(cast.adam)
-    url = "/o/alpha/work/jobs/failed/"
+    url = "/o/alpha/jobs/failed/"
     client.get(url)  # the first request also writes the session
     for count in (1, 39):
         for _ in range(count):
@@ -152,14 +152,14 @@ def test_the_list_makes_the_same_number_of_queries_for_1_or_40_failures(
 
 
 def test_the_page_says_when_nothing_failed(cast, login_as):
-    response = login_as(cast.alice).get("/o/alpha/work/jobs/failed/")
+    response = login_as(cast.alice).get("/o/alpha/jobs/failed/")
 
     assert 'data-testid="job-failures-empty"' in response.content.decode()
 
 
 @pytest.mark.parametrize("member", ["sam", "rita"])
 def test_staff_and_read_only_members_cannot_see_failed_jobs(cast, login_as, member):
-    response = login_as(getattr(cast, member)).get("/o/alpha/work/jobs/failed/")
+    response = login_as(getattr(cast, member)).get("/o/alpha/jobs/failed/")
 
     assert response.status_code == 403
 
@@ -171,10 +171,10 @@ def test_retry_queues_the_same_job_again_and_marks_who_retried(
     client = login_as(cast.alice)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/o/alpha/work/jobs/failed/{failure.uuid}/retry/")
+        response = client.post(f"/o/alpha/jobs/failed/{failure.uuid}/retry/")
 
     assert response.status_code == 302
-    assert response.url == "/o/alpha/work/jobs/failed/"
+    assert response.url == "/o/alpha/jobs/failed/"
     with tenant_context(cast.alpha):
         failure.refresh_from_db()
     assert failure.resolved_at is not None
@@ -194,7 +194,7 @@ def test_a_second_retry_click_queues_nothing_more(
 ):
     failure = _failure(cast.alpha, func=SUCCEEDING)
     client = login_as(cast.alice)
-    url = f"/o/alpha/work/jobs/failed/{failure.uuid}/retry/"
+    url = f"/o/alpha/jobs/failed/{failure.uuid}/retry/"
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url)
@@ -214,7 +214,7 @@ def test_a_retried_job_that_fails_again_comes_back_to_the_list(
         pytest.raises(ValueError),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        client.post(f"/o/alpha/work/jobs/failed/{failure.uuid}/retry/")
+        client.post(f"/o/alpha/jobs/failed/{failure.uuid}/retry/")
 
     open_failures = [f for f in _failures(cast.alpha) if f.resolved_at is None]
     assert [f.func for f in open_failures] == [ONCE_ONLY]
@@ -228,7 +228,7 @@ def test_dismiss_closes_a_failure_without_running_it(
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = login_as(cast.adam).post(
-            f"/o/alpha/work/jobs/failed/{failure.uuid}/dismiss/"
+            f"/o/alpha/jobs/failed/{failure.uuid}/dismiss/"
         )
 
     assert response.status_code == 302
@@ -245,7 +245,7 @@ def test_another_firms_failure_is_not_found(cast, login_as):
     client = login_as(cast.oscar)
 
     for action in ("retry", "dismiss"):
-        response = client.post(f"/o/beta/work/jobs/failed/{failure.uuid}/{action}/")
+        response = client.post(f"/o/beta/jobs/failed/{failure.uuid}/{action}/")
         assert response.status_code == 404
     with tenant_context(cast.alpha):
         failure.refresh_from_db()
@@ -255,9 +255,7 @@ def test_another_firms_failure_is_not_found(cast, login_as):
 def test_a_read_only_member_cannot_retry(cast, login_as):
     failure = _failure(cast.alpha)
 
-    response = login_as(cast.rita).post(
-        f"/o/alpha/work/jobs/failed/{failure.uuid}/retry/"
-    )
+    response = login_as(cast.rita).post(f"/o/alpha/jobs/failed/{failure.uuid}/retry/")
 
     assert response.status_code == 403
 

@@ -11,16 +11,15 @@ from functools import cache
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from advisoros.pagination import keyset_page
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import JobFailure, Role
 from advisoros.tenancy.request import OrgRequest
 from advisoros.tenancy.tasks import job_failure_dismiss, job_failure_retry
-from clients.views.client_detail import firm_time
 
 PAGE_SIZE = 25
 
@@ -55,7 +54,7 @@ def job_failures(request: OrgRequest, org_slug: str) -> HttpResponse:
     for failure in page.rows:
         failure.label = job_label(failure.func)
     with firm_time(request):
-        return render(request, "workflows/jobs_failed.html", {"page": page})
+        return render(request, "tenancy/jobs_failed.html", {"page": page})
 
 
 @require_POST
@@ -73,7 +72,7 @@ def job_failure_retry_view(
             f"“{job_label(failure.func)}” is queued again. If it fails for good "
             "once more, it comes back to this list.",
         )
-    return redirect("workflows:job_failures", org_slug=org_slug)
+    return redirect("tenancy:job_failures", org_slug=org_slug)
 
 
 @require_POST
@@ -84,19 +83,4 @@ def job_failure_dismiss_view(
     failure = _get_failure(request, failure_uuid)
     job_failure_dismiss(failure=failure)
     messages.success(request, f"“{job_label(failure.func)}” dismissed.")
-    return redirect("workflows:job_failures", org_slug=org_slug)
-
-
-urlpatterns = [
-    path("work/jobs/failed/", job_failures, name="job_failures"),
-    path(
-        "work/jobs/failed/<uuid:failure_uuid>/retry/",
-        job_failure_retry_view,
-        name="job_failure_retry",
-    ),
-    path(
-        "work/jobs/failed/<uuid:failure_uuid>/dismiss/",
-        job_failure_dismiss_view,
-        name="job_failure_dismiss",
-    ),
-]
+    return redirect("tenancy:job_failures", org_slug=org_slug)
