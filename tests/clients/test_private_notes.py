@@ -367,14 +367,14 @@ def test_the_client_export_leaves_it_out(cast, login_as, secret, who):
 
 
 def test_a_reminder_about_a_private_note_goes_to_its_author_alone(
-    cast, login_as, secret
+    cast, login_as, secret, run_schedule
 ):
     with tenant_context(cast.alpha):
         Note.objects.filter(pk=secret.pk).update(
             remind_at=timezone.now() - timedelta(minutes=1)
         )
 
-    assert note_reminders_send() == 1
+    assert run_schedule(note_reminders_send) == 1
 
     [email] = mail.outbox
     assert email.to == ["sam@alpha.test"]
