@@ -31,9 +31,9 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Organization
 from clients.models import Contact
-from clients.services.engagements import firm_today
 from documents.models import DocumentRequest, DocumentRequestItem
 from documents.services.requests import OWED_STATUSES
 from documents.services.settings import document_settings_for

@@ -12,7 +12,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.urls import reverse
 
 from advisoros.row_urls import row_url
-from clients.services.engagements import firm_today
+from advisoros.tenancy.clock import firm_today
 from clients.tabs import register_client_tab
 from workflows.models import ExecutionStatus, Task, WorkflowExecution
 from workflows.selectors import OPEN_STATUSES, due_sort

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
-from clients.services.engagements import firm_today
 from workflows.models import Notification, RecurringSchedule, Task
 from workflows.services.notifications import (
     DUE_SOON_DAYS,

@@ -43,9 +43,9 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization, Role
-from clients.services.engagements import firm_today
 from documents.models import (
     Document,
     DocumentCategory,

@@ -16,16 +16,16 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text, form_error_text
 from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client, Engagement
 from clients.selectors import visible_clients
-from clients.services.engagements import firm_today
 from clients.services.search import clients_matching
 from documents.forms_requests import (
     STATUS_ALL,
@@ -102,10 +102,6 @@ def _detail(request: OrgRequest, doc_request: DocumentRequest, item=None):
         },
     )
     return redirect(f"{url}#item-{item.uuid}" if item is not None else url)
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def _listed(qs: QuerySet[DocumentRequest], today) -> QuerySet[DocumentRequest]:
@@ -381,7 +377,7 @@ def request_cancel(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
     try:
         services.document_request_cancel(request=doc_request, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"Request “{doc_request.title}” cancelled.")
     return _detail(request, doc_request)
@@ -393,14 +389,14 @@ def request_item_add(request: OrgRequest, org_slug: str, request_uuid) -> HttpRe
     doc_request = _get_request(request, request_uuid)
     form = RequestItemForm(request.POST, prefix="new")
     if not form.is_valid():
-        messages.error(request, "; ".join(e for v in form.errors.values() for e in v))
+        messages.error(request, form_error_text(form))
         return _detail(request, doc_request)
     try:
         item = services.document_request_item_add(
             request=doc_request, data=form.cleaned_data, by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, doc_request)
     messages.success(request, f"Item “{item.title}” added.")
     return _detail(request, doc_request, item)
@@ -431,7 +427,7 @@ def request_item_remove(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
     try:
         doc_request = services.document_request_item_remove(item=item, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, item.request, item)
     messages.success(request, f"Item “{item.title}” removed.")
     if doc_request.status == DocumentRequest.Status.COMPLETED:
@@ -455,7 +451,7 @@ def request_item_attach(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
             item=item, document=document, by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -471,7 +467,7 @@ def request_item_accept(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
     try:
         accepted = services.document_request_item_accept(item=item, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, item.request, item)
     messages.success(request, f"“{item.title}” accepted.")
     if accepted.request.status == DocumentRequest.Status.COMPLETED:
@@ -492,7 +488,7 @@ def request_item_reject(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
             item=item, by=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, f"“{item.title}” rejected: the client is asked to send it again."

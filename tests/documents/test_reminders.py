@@ -15,9 +15,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import ClientContact, ContactRole
-from clients.services.engagements import firm_today
 from documents.models import DocumentRequest, DocumentRequestItem, DocumentSettings
 from documents.reminders import document_request_remind
 from documents.services import requests as services

@@ -35,14 +35,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.http import is_uuid
+from advisoros.http import csrf_field, is_uuid, wants_json
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client
-from clients.services.engagements import firm_today
 from workflows.models import (
     Priority,
     Task,
@@ -55,7 +55,6 @@ from workflows.selectors import capped_counts, due_sort, visible_tasks
 from workflows.services.tasks import allowed_moves_memo, task_transition
 from workflows.views.my_work import (
     STATUS_LABELS,
-    csrf_field,
     decorate_rows,
     my_tasks,
 )
@@ -524,12 +523,6 @@ def _column_page_context(f: BoardFilters, page: KeysetPage, here: str) -> dict:
 # Moving a card ----------------------------------------------------------------------
 
 
-def _wants_json(request: OrgRequest) -> bool:
-    """board.js asks for JSON; a plain form (keyboard fallback without
-    JavaScript) accepts HTML and gets a redirect with a message."""
-    return request.accepts("application/json") and not request.accepts("text/html")
-
-
 def _back(request: OrgRequest) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -561,7 +554,7 @@ def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     )
     if request.htmx:
         return _my_work_row(request, task, error=error, done=done)
-    if _wants_json(request):
+    if wants_json(request):
         if error:
             return JsonResponse({"error": error}, status=status_code)
         return JsonResponse(

@@ -20,16 +20,16 @@ from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text
 from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client
 from clients.selectors import visible_clients
-from clients.services.engagements import firm_today
 from workflows.forms import (
     STATUS_OPEN,
     STATUS_OVERDUE,
@@ -327,7 +327,7 @@ def _execution_action(request: OrgRequest, execution_uuid, action, done: str):
     try:
         action(execution=execution, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done.format(name=execution.name))
     return _execution_page(request, execution)
@@ -388,7 +388,7 @@ def execution_add_task(
             **form.cleaned_data,
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"Task “{task.title}” added.")
     return _execution_page(request, execution)
@@ -493,7 +493,7 @@ def task_status(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
             comment=form.cleaned_data["comment"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
@@ -513,7 +513,7 @@ def task_assign(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     try:
         task_services.task_assign(task=task, assignee=assignee, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, f"Assigned to {assignee}." if assignee else "Task unassigned."
@@ -539,7 +539,7 @@ def task_checklist(request: OrgRequest, org_slug: str, task_uuid) -> HttpRespons
                 by=request.user,
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     if request.htmx:
         ctx = {
             **_task_context(request, _get_task(request, task_uuid)),

@@ -16,11 +16,11 @@ from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from advisoros.pagination import keyset_page
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import JobFailure, Role
 from advisoros.tenancy.request import OrgRequest
 from advisoros.tenancy.tasks import job_failure_dismiss, job_failure_retry
-from clients.views.client_detail import firm_time
 
 PAGE_SIZE = 25
 

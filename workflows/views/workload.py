@@ -27,10 +27,10 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from clients.services.engagements import firm_today
 from workflows.selectors import OPEN_STATUSES, visible_tasks
 
 WEEKS = 6
