@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from advisoros.tenancy.models import Role, TenantModel
-from clients.models import NO_DUE_DATE, Client, Engagement
+from clients.models import NO_DUE_DATE, Client, Engagement, Priority
 
 USER = settings.AUTH_USER_MODEL
 
@@ -58,13 +58,6 @@ class CompletesOn(models.TextChoices):
     REQUEST_FULFILLED = "request_fulfilled", "Every item of a document request accepted"
     LETTER_ACCEPTED = "letter_accepted", "The engagement letter is accepted"
     INVOICE_PAID = "invoice_paid", "The invoice is paid"
-
-
-class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
 
 
 class TaskStatus(models.TextChoices):
@@ -353,6 +346,8 @@ class Task(TenantModel):
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
     due_date = models.DateField(null=True, blank=True)
+    # The engagement's scale (clients.models.Priority): a task starts with its
+    # engagement's priority.
     priority = models.CharField(
         max_length=8, choices=Priority.choices, default="normal"
     )
