@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from advisoros.tenancy.models import Role, TenantModel
-from clients.models import NO_DUE_DATE, Client, Engagement, Priority
+from clients.models import NO_DUE_DATE, Client, Engagement, Priority, choice_label
 
 USER = settings.AUTH_USER_MODEL
 
@@ -411,6 +411,14 @@ class Task(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        return choice_label(TaskStatus, self.status)
+
+    @property
+    def priority_label(self) -> str:
+        return choice_label(Priority, self.priority)
 
 
 class TaskDependency(TenantModel):

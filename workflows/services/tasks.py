@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization, Role
-from clients.models import Client
+from clients.models import Client, choice_label
 from workflows.models import (
     CLOSED_STATUSES,
     DONE_STATUSES,
@@ -84,7 +84,6 @@ MOVES: dict[str, tuple[str, ...]] = {
     TaskStatus.SKIPPED: (TaskStatus.READY,),
     TaskStatus.CANCELLED: (),
 }
-STATUS_LABELS = dict(TaskStatus.choices)
 # What the buttons say for each move.
 MOVE_LABELS = {
     TaskStatus.IN_PROGRESS: "Start",
@@ -148,7 +147,7 @@ def notify(kind: str, tasks: Iterable[Task]) -> None:
 
 
 def _label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return choice_label(TaskStatus, status)
 
 
 def _open_prerequisites(task: Task) -> list[str]:
@@ -199,7 +198,7 @@ def _check_move(task: Task, to_status: str, by: User | None, role: Role | None):
     approval goes to review)."""
     current = task.status
     title = f"“{task.title}”"
-    if to_status not in STATUS_LABELS:
+    if to_status not in TaskStatus.values:
         raise ValidationError(f"“{to_status}” is not a task status.")
     if to_status == TaskStatus.PENDING:
         raise ValidationError(

@@ -42,7 +42,7 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client
+from clients.models import Client, choice_label
 from workflows.models import (
     Priority,
     Task,
@@ -54,7 +54,6 @@ from workflows.models import (
 from workflows.selectors import capped_counts, due_sort, visible_tasks
 from workflows.services.tasks import allowed_moves_memo, task_transition
 from workflows.views.my_work import (
-    STATUS_LABELS,
     decorate_rows,
     my_tasks,
 )
@@ -73,7 +72,7 @@ COLUMNS = (
     TaskStatus.COMPLETED,
 )
 COLUMN_TITLES = {
-    **STATUS_LABELS,
+    **dict(TaskStatus.choices),
     TaskStatus.PENDING: "Waiting",
     TaskStatus.COMPLETED: f"Completed (last {RECENT_DAYS} days)",
 }
@@ -95,7 +94,6 @@ CARD_COLUMNS = (
     "client_id",
     "execution_id",
 )
-PRIORITY_LABELS = dict(Priority.choices)
 UNASSIGNED = "none"
 
 
@@ -293,7 +291,9 @@ def move_options(moves: tuple[str, ...]) -> str:
     """A card's "Move to" choices as HTML, made once per set of moves (a board
     has a few hundred cards and only a handful of different menus)."""
     return format_html_join(
-        "", '<option value="{}">{}</option>', ((m, STATUS_LABELS[m]) for m in moves)
+        "",
+        '<option value="{}">{}</option>',
+        ((m, choice_label(TaskStatus, m)) for m in moves),
     )
 
 
@@ -395,7 +395,7 @@ def card_html(
         )
     priority = ""
     if task.priority != Priority.NORMAL:
-        label = PRIORITY_LABELS.get(task.priority, task.priority)
+        label = task.priority_label
         priority = (
             f'<span class="priority priority-{esc(task.priority)}">{esc(label)}</span>'
         )
@@ -540,18 +540,14 @@ def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     task = get_object_or_404(visible_tasks(request), uuid=task_uuid)
     to_status = request.POST.get("status", "")
     error, status_code = "", 200
-    if to_status not in STATUS_LABELS:
+    if to_status not in TaskStatus.values:
         error, status_code = "Choose the column to move the task to.", 400
     else:
         try:
             task = task_transition(task=task, to_status=to_status, by=request.user)
         except ValidationError as exc:
             error, status_code = " ".join(exc.messages), 409
-    done = (
-        f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
-        if not error
-        else ""
-    )
+    done = f"“{task.title}” is now {task.status_label.lower()}." if not error else ""
     if request.htmx:
         return _my_work_row(request, task, error=error, done=done)
     if wants_json(request):

@@ -28,7 +28,7 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client
+from clients.models import Client, choice_label
 from clients.selectors import visible_clients
 from workflows.forms import (
     STATUS_OPEN,
@@ -58,7 +58,6 @@ from workflows.services import tasks as task_services
 
 PAGE_SIZE = 50
 OPEN_EXECUTION = (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
-STATUS_LABELS = dict(TaskStatus.choices)
 
 
 def _get_execution(request: OrgRequest, execution_uuid) -> WorkflowExecution:
@@ -292,7 +291,6 @@ def execution_detail(
         task.waits_for = sorted(waits.get(task.pk, []), key=lambda t: t.step_index or 0)
         task.open_waits = [t for t in task.waits_for if t.status not in CLOSED_STATUSES]
         task.detail_url = task_url(task.uuid)
-        task.status_label = STATUS_LABELS[task.status]
         task.is_overdue = (
             task.status not in CLOSED_STATUSES
             and task.due_date is not None
@@ -434,9 +432,11 @@ def _task_context(request: OrgRequest, task: Task) -> dict:
     return {
         "task": task,
         "execution": task.execution,
-        "status_label": STATUS_LABELS[task.status],
         "moves": [
-            {"status": s, "label": task_services.MOVE_LABELS.get(s, STATUS_LABELS[s])}
+            {
+                "status": s,
+                "label": task_services.MOVE_LABELS.get(s, choice_label(TaskStatus, s)),
+            }
             for s in moves
         ],
         "can_write": request.membership.can_write,
@@ -458,8 +458,6 @@ def task_detail(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
         .order_by("step_index", "id")
         .only("uuid", "title", "status")
     )
-    for t in ctx["waits_for"]:
-        t.status_label = STATUS_LABELS[t.status]
     # Query: the comments with their authors.
     ctx["comments"] = list(
         TaskComment.objects.filter(organization=org, task=task)
@@ -495,9 +493,7 @@ def task_status(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(
-            request, f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
-        )
+        messages.success(request, f"“{task.title}” is now {task.status_label.lower()}.")
     return _task_page(request, task)
 
 

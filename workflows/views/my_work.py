@@ -27,7 +27,7 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from workflows.models import Priority, Task, TaskStatus
+from workflows.models import Task, TaskStatus
 from workflows.selectors import ACTIONABLE_STATUSES, capped_counts, due_sort
 from workflows.services.tasks import allowed_moves_memo
 
@@ -63,8 +63,6 @@ QUICK_ACTIONS = {
     TaskStatus.IN_REVIEW: "Send for review",
     TaskStatus.COMPLETED: "Complete",
 }
-PRIORITY_LABELS = dict(Priority.choices)
-STATUS_LABELS = dict(TaskStatus.choices)
 
 
 @dataclass(frozen=True)
@@ -208,9 +206,9 @@ def row_html(
         f'<td><a href="{esc(url)}">{esc(task.title)}</a>{approval}{note}</td>'
         f"<td>{client}</td><td>{workflow}</td>"
         f'<td><span class="badge badge-task-{status}">'
-        f"{esc(STATUS_LABELS.get(task.status, task.status))}</span></td>"
+        f"{esc(task.status_label)}</span></td>"
         f'<td><span class="priority priority-{priority}">'
-        f"{esc(PRIORITY_LABELS.get(task.priority, task.priority))}</span></td>"
+        f"{esc(task.priority_label)}</span></td>"
     )
     if can_act:
         buttons = "".join(
