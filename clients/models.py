@@ -326,6 +326,14 @@ class EngagementStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Finished engagements; every other status is open work (listed by default, and
+# overdue once past its due date: advisoros.overdue).
+CLOSED_ENGAGEMENT_STATUSES = (EngagementStatus.COMPLETED, EngagementStatus.CANCELLED)
+OPEN_ENGAGEMENT_STATUSES = tuple(
+    s for s in EngagementStatus if s not in CLOSED_ENGAGEMENT_STATUSES
+)
+
+
 class Priority(models.TextChoices):
     LOW = "low", "Low"
     NORMAL = "normal", "Normal"

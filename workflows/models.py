@@ -10,11 +10,14 @@ creates the executions of coming periods ahead of time, at most one per period
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 
+from advisoros.overdue import is_overdue
 from advisoros.tenancy.models import Role, TenantModel
 from clients.models import NO_DUE_DATE, Client, Engagement, Priority, choice_label
 
@@ -72,6 +75,14 @@ class TaskStatus(models.TextChoices):
 
 DONE_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 CLOSED_STATUSES = (*DONE_STATUSES, TaskStatus.CANCELLED)
+# Tasks still to do (pending ones wait for others): overdue once past their
+# due date (advisoros.overdue).
+OPEN_STATUSES = (
+    TaskStatus.PENDING,
+    TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.IN_REVIEW,
+)
 
 
 class ExecutionStatus(models.TextChoices):
@@ -79,6 +90,10 @@ class ExecutionStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# Workflows still running (the list's default, and its partial index).
+OPEN_EXECUTION_STATUSES = (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
 
 
 class WorkflowTemplate(TenantModel):
@@ -317,6 +332,14 @@ class WorkflowExecution(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    def overdue_on(self, today: date) -> bool:
+        return is_overdue(
+            self.due_date,
+            self.status,
+            today=today,
+            open_statuses=OPEN_EXECUTION_STATUSES,
+        )
+
     @property
     def progress_percent(self) -> int:
         if not self.tasks_total:
@@ -411,6 +434,11 @@ class Task(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    def overdue_on(self, today: date) -> bool:
+        return is_overdue(
+            self.due_date, self.status, today=today, open_statuses=OPEN_STATUSES
+        )
 
     @property
     def status_label(self) -> str:

@@ -22,7 +22,6 @@ from clients.models import Client, Engagement, EngagementStatus, FeeModel
 from clients.signals import engagement_letter_accepted
 
 ROLE_SLOTS = ("partner", "manager", "preparer", "reviewer")
-CLOSED_STATUSES = (EngagementStatus.COMPLETED, EngagementStatus.CANCELLED)
 LETTER_MAX_BYTES = 20 * 1024 * 1024
 
 

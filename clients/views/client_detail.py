@@ -28,12 +28,12 @@ from clients.forms.contacts import ContactSearchForm
 from clients.forms.notes import NoteForm
 from clients.forms.relationships import RelationshipForm
 from clients.models import (
+    OPEN_ENGAGEMENT_STATUSES,
     Client,
     ClientContact,
     ClientRelationship,
     ContactRole,
     Engagement,
-    EngagementStatus,
     Note,
     RelationshipKind,
 )
@@ -67,9 +67,6 @@ INVERSE_LABELS = {
     RelationshipKind.OWNER: "Owned by",
     RelationshipKind.RELATED: "Related",
 }
-OPEN_ENGAGEMENT = ~Q(
-    status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
-)
 
 
 # The page ----------------------------------------------------------------------------
@@ -140,7 +137,7 @@ def _overview(request: OrgRequest, client: Client) -> dict:
         "relationship_form": RelationshipForm(visible_clients=visible_clients(request)),
         # Query: open engagements, soonest due first.
         "upcoming": _client_engagements(request, client)
-        .filter(OPEN_ENGAGEMENT)
+        .filter(status__in=OPEN_ENGAGEMENT_STATUSES)
         .order_by(F("due_date").asc(nulls_last=True), "id")[:5],
         # The recent activity (a query per timeline source) comes from
         # client_activity once the page is shown.

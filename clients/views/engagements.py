@@ -24,9 +24,9 @@ from advisoros.tenancy.request import OrgRequest
 from clients.engagement_selectors import (
     active_members,
     engagement_notes,
+    engagement_overdue,
     engagement_page,
     filters_query,
-    overdue_expression,
 )
 from clients.forms.engagements import (
     EngagementFilterForm,
@@ -211,7 +211,7 @@ def engagement_detail(
             "reviewer",
             "letter_accepted_by",
         )
-        .annotate(is_overdue=overdue_expression(firm_today(request.organization))),
+        .annotate(is_overdue=engagement_overdue(firm_today(request.organization))),
         uuid=engagement_uuid,
     )
     if not_allowed := get_only(request):

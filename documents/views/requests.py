@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.forms import add_service_errors, error_text, form_error_text
 from advisoros.http import get_only
+from advisoros.overdue import overdue_q
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.clock import firm_today
@@ -38,12 +39,17 @@ from documents.forms_requests import (
     RequestItemFormSet,
     item_formset_initial,
 )
-from documents.models import Document, DocumentRequest, DocumentRequestItem
+from documents.models import (
+    OWED_STATUSES,
+    Document,
+    DocumentRequest,
+    DocumentRequestItem,
+)
 from documents.selectors import visible_documents
 from documents.services import requests as services
 from documents.services.requests import (
-    OWED_STATUSES,
     REQUEST_TEMPLATES,
+    has_overdue_items,
     request_items_visible_to,
     requests_visible_to,
     with_progress,
@@ -129,14 +135,6 @@ def _with_links(request: OrgRequest, rows: list) -> list:
     return rows
 
 
-def _owed_past_due(today) -> Exists:
-    return Exists(
-        DocumentRequestItem.objects.filter(
-            request=OuterRef("pk"), status__in=OWED_STATUSES, due_date__lt=today
-        )
-    )
-
-
 def _results(request: OrgRequest, template: str, ctx: dict) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, f"{template}#results", ctx)
@@ -161,7 +159,7 @@ def request_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     qs = visible
     status = params["status"]
     if status == STATUS_OVERDUE:
-        qs = qs.filter(_owed_past_due(today), status=DocumentRequest.Status.OPEN)
+        qs = qs.filter(has_overdue_items(today), status=DocumentRequest.Status.OPEN)
     elif status in DocumentRequest.Status.values:
         qs = qs.filter(status=status)
     elif status != STATUS_ALL:
@@ -186,7 +184,7 @@ def request_list(request: OrgRequest, org_slug: str) -> HttpResponse:
         overdue=Count(
             "id",
             distinct=True,
-            filter=Q(items__status__in=OWED_STATUSES, items__due_date__lt=today),
+            filter=overdue_q(today, OWED_STATUSES, prefix="items__"),
         ),
     )
     ctx = {
@@ -329,11 +327,7 @@ def request_detail(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
     for item in items:
         for document in item.attached:
             document.url = document_url(document.uuid)
-        item.is_overdue = (
-            item.status in OWED_STATUSES
-            and item.due_date is not None
-            and item.due_date < today
-        )
+        item.is_overdue = item.overdue_on(today)
     can_write = request.membership.can_write
     is_open = doc_request.status == DocumentRequest.Status.OPEN
     attach_choices = []

@@ -42,6 +42,7 @@ from clients.models import Client, choice_label
 from workflows.models import (
     CLOSED_STATUSES,
     DONE_STATUSES,
+    OPEN_STATUSES,
     ExecutionStatus,
     Priority,
     Task,
@@ -52,12 +53,6 @@ from workflows.models import (
 )
 from workflows.services import notifications
 
-OPEN_STATUSES = (
-    TaskStatus.PENDING,
-    TaskStatus.READY,
-    TaskStatus.IN_PROGRESS,
-    TaskStatus.IN_REVIEW,
-)
 # Moves a person may ask for, before the checks of who and when.
 MOVES: dict[str, tuple[str, ...]] = {
     TaskStatus.PENDING: (TaskStatus.SKIPPED, TaskStatus.CANCELLED),

@@ -357,11 +357,7 @@ def card_html(
     Plain f-strings with every value escaped (`esc`, the standard library's
     html.escape, quotes included); `options` and `csrf` are HTML made by
     format_html already."""
-    overdue = (
-        task.due_date is not None
-        and task.due_date < today
-        and task.status != TaskStatus.COMPLETED
-    )
+    overdue = task.overdue_on(today)
     meta = ""
     if client_url or execution_url:
         client = (

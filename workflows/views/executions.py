@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.forms import add_service_errors, error_text
 from advisoros.http import get_only
+from advisoros.overdue import overdue_q
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
 from advisoros.tenancy.clock import firm_today
@@ -44,6 +45,7 @@ from workflows.forms import (
 )
 from workflows.models import (
     CLOSED_STATUSES,
+    OPEN_EXECUTION_STATUSES,
     ExecutionStatus,
     Task,
     TaskComment,
@@ -57,7 +59,6 @@ from workflows.services import executions as execution_services
 from workflows.services import tasks as task_services
 
 PAGE_SIZE = 50
-OPEN_EXECUTION = (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
 
 
 def _get_execution(request: OrgRequest, execution_uuid) -> WorkflowExecution:
@@ -130,9 +131,9 @@ def execution_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     qs = visible_executions(request)
     status = data.get("status") or STATUS_OPEN
     if status == STATUS_OPEN:
-        qs = qs.filter(status__in=OPEN_EXECUTION)
+        qs = qs.filter(status__in=OPEN_EXECUTION_STATUSES)
     elif status == STATUS_OVERDUE:
-        qs = qs.filter(status__in=OPEN_EXECUTION, due_sort__lt=today)
+        qs = qs.filter(overdue_q(today, OPEN_EXECUTION_STATUSES, due="due_sort"))
     elif status in ExecutionStatus.values:
         qs = qs.filter(status=status)
     if data.get("template"):
@@ -181,9 +182,7 @@ def execution_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     for e in page.rows:
         e.detail_url = detail_url(e.uuid)
         e.client_url = client_url(e.client.uuid)
-        e.is_overdue = (
-            e.status in OPEN_EXECUTION and e.due_date is not None and e.due_date < today
-        )
+        e.is_overdue = e.overdue_on(today)
     params = form.url_params()
     ctx = {
         "form": form,
@@ -291,11 +290,7 @@ def execution_detail(
         task.waits_for = sorted(waits.get(task.pk, []), key=lambda t: t.step_index or 0)
         task.open_waits = [t for t in task.waits_for if t.status not in CLOSED_STATUSES]
         task.detail_url = task_url(task.uuid)
-        task.is_overdue = (
-            task.status not in CLOSED_STATUSES
-            and task.due_date is not None
-            and task.due_date < today
-        )
+        task.is_overdue = task.overdue_on(today)
     role = request.membership.role_enum
     can_write = request.membership.can_write
     ctx = {
@@ -304,14 +299,12 @@ def execution_detail(
         "tasks": tasks,
         "budgeted_minutes": sum(t.budgeted_minutes for t in tasks),
         "actual_minutes": sum(t.actual_minutes for t in tasks),
-        "is_overdue": execution.status in OPEN_EXECUTION
-        and execution.due_date is not None
-        and execution.due_date < today,
+        "is_overdue": execution.overdue_on(today),
         "can_write": can_write,
         "can_pause": can_write and execution.status == ExecutionStatus.ACTIVE,
         "can_resume": can_write and execution.status == ExecutionStatus.PAUSED,
         "can_cancel": role.at_least(Role.MANAGER)
-        and execution.status in OPEN_EXECUTION,
+        and execution.status in OPEN_EXECUTION_STATUSES,
         "can_add_task": can_write and execution.status != ExecutionStatus.CANCELLED,
     }
     if ctx["can_add_task"]:
