@@ -311,15 +311,6 @@ def documents_retention_sweep_firm(
 # Purge ----------------------------------------------------------------------------
 
 
-def past_retention(organization: Organization):
-    """The firm's latest versions past their retention date (held ones included)."""
-    return Document.objects.filter(
-        organization=organization,
-        is_latest_version=True,
-        retention_until__lt=firm_today(organization),
-    )
-
-
 def _check_purger(organization_id: int, by: User | None) -> None:
     if by is None or not (
         Membership.objects.filter(

@@ -1,9 +1,10 @@
 """Notifications: in-app notices (the bell) and the batched email that follows them.
 
-- The engine calls `notify_tasks_assigned` / `notify_tasks_ready` (or the
-  one-task forms) when a task is given to someone or becomes ready. A notice is
-  never sent to the person who made the change: `by` when the caller knows it,
-  else the signed-in person of the request (django-auditlog's actor).
+- The engine calls `notify_tasks_assigned` / `notify_tasks_ready` (through
+  `workflows.services.tasks.notify`) when tasks are given to someone or become
+  ready. A notice is never sent to the person who made the change: `by` when
+  the caller knows it, else the signed-in person of the request (django-auditlog's
+  actor).
 - A scheduled job makes "due soon" (due within `DUE_SOON_DAYS` days) and
   "overdue" notices, at most one per task, person and kind: a partial unique
   constraint on Notification, so reruns and concurrent runs insert nothing twice.
@@ -120,14 +121,6 @@ def notify_tasks_ready(tasks: Iterable[Task], *, by: User | None = None) -> int:
     notices = _notices(Kind.READY, tasks, by)
     Notification.objects.bulk_create(notices, batch_size=5000)
     return len(notices)
-
-
-def notify_task_assigned(task: Task, *, by: User | None = None) -> int:
-    return notify_tasks_assigned([task], by=by)
-
-
-def notify_task_ready(task: Task, *, by: User | None = None) -> int:
-    return notify_tasks_ready([task], by=by)
 
 
 def notify_task_comment(comment: TaskComment) -> int:
