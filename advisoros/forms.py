@@ -14,3 +14,14 @@ def add_service_errors(form: Form, exc: ValidationError) -> None:
         return
     for name, errors in exc.error_dict.items():
         form.add_error(name if name in form.fields else None, errors)
+
+
+def error_text(exc: ValidationError) -> str:
+    """A service's ValidationError as one line for a flash message."""
+    return " ".join(exc.messages)
+
+
+def form_error_text(form: Form) -> str:
+    """A form's errors as one line for a flash message, where the page that
+    posted has no room to show the form again (a row's inline action)."""
+    return "; ".join(e for errs in form.errors.values() for e in errs)

@@ -6,6 +6,9 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.middleware.csrf import get_token
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 
 def get_only(request: HttpRequest) -> HttpResponse | None:
@@ -16,6 +19,23 @@ def get_only(request: HttpRequest) -> HttpResponse | None:
     if request.method in ("GET", "HEAD"):
         return None
     return HttpResponseNotAllowed(["GET", "HEAD"])
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the caller is our own script asking for JSON (board.js, upload.js).
+
+    A plain form, the keyboard and no-JavaScript fallback, accepts HTML and gets
+    a redirect with a message instead."""
+    return request.accepts("application/json") and not request.accepts("text/html")
+
+
+def csrf_field(request: HttpRequest) -> SafeString:
+    """The CSRF hidden input, rendered once for a page's many small forms (rows
+    built in Python, where the template tag is not at hand)."""
+    return format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+        get_token(request),
+    )
 
 
 def is_uuid(value: str) -> bool:

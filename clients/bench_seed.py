@@ -34,6 +34,7 @@ from advisoros.tenancy.models import Membership, Organization, Role
 from clients.fake import fake_tax_id
 from clients.models import (
     Client,
+    ClientCodes,
     ClientContact,
     ClientSearchToken,
     ClientStatus,
@@ -417,7 +418,6 @@ _LAST_CUM = list(
     itertools.accumulate(1 / (rank + 20) for rank in range(len(LAST_NAMES)))
 )
 _ALNUM = re.compile(r"[^a-z0-9]+")
-_CODE_WORDS = re.compile(r"[A-Z0-9]+")
 
 
 @dataclass
@@ -431,8 +431,7 @@ class _Firm:
     staff: list[int]
     everyone: list[int]
     tags: list[int]
-    codes: set[str]
-    code_next: dict[str, int] = field(default_factory=dict)
+    codes: ClientCodes
     emails: set[str] = field(default_factory=set)
     email_next: dict[str, int] = field(default_factory=dict)
 
@@ -445,22 +444,6 @@ class _Firm:
 
     def first_name(self) -> str:
         return self.rng.choice(FIRST_NAMES)
-
-    def client_code(self, display_name: str, entity_type: str) -> str:
-        # As clients.services.clients.client_code_suggest: SMITH-J, ACME, ACME2.
-        words = _CODE_WORDS.findall(fold(display_name).upper()) or ["CLIENT"]
-        if EntityType(entity_type).is_person and len(words) > 1:
-            base = f"{words[-1][:12]}-{words[0][0]}"
-        else:
-            base = words[0][:12]
-        n = self.code_next.get(base, 1)
-        code = base if n == 1 else f"{base}{n}"
-        while code in self.codes:
-            n += 1
-            code = f"{base}{n}"
-        self.code_next[base] = n + 1
-        self.codes.add(code)
-        return code
 
     def email(self, first: str, last: str, domain: str) -> str:
         local = _ALNUM.sub(".", fold(f"{first} {last}")).strip(".")
@@ -504,12 +487,7 @@ def _firm(organization: Organization, rng: random.Random) -> _Firm:
     ]
     Tag.objects.bulk_create(new_tags)
     tags = [*existing_tags.values(), *(t.pk for t in new_tags)]
-    codes = {
-        c.upper()
-        for c in Client.objects.filter(organization=organization).values_list(
-            "client_code", flat=True
-        )
-    }
+    codes = ClientCodes.of_firm(organization.pk)
     emails = {
         e.lower()
         for e in Contact.objects.filter(organization=organization)
@@ -590,14 +568,18 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
             if person or r.random() < 0.8
             else r.choice([(3, 31), (6, 30), (9, 30)])
         )
+        # The fields the model derives (sort name, code, last four), as the
+        # service and the import have them.
+        derived = Client(display_name=display, entity_type=entity_type, tax_id=tax_id)
+        derived.derive_fields(f.codes)
         client = SimpleNamespace(
             pk=client_id,
             entity_type=entity_type,
             display_name=display,
             legal_name=legal,
-            client_code=f.client_code(display, entity_type),
+            client_code=derived.client_code,
             email="",
-            tax_id_last4=tax_id[-4:],
+            tax_id_last4=derived.tax_id_last4,
             first=first,
             last=last,
             domain=domain,
@@ -605,7 +587,7 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
             partner=r.choice(f.partners) if r.random() < 0.95 else None,
             manager=r.choice(f.managers) if r.random() < 0.85 else None,
             staff=r.choice(f.staff) if r.random() < 0.75 else None,
-            sort_name=fold(display)[:200],
+            sort_name=derived.sort_name,
             archived=status == ClientStatus.ARCHIVED,
         )
         if person and r.random() < 0.7:
@@ -621,7 +603,7 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
                 client.client_code,
                 display,
                 legal,
-                fold(display)[:200],
+                client.sort_name,
                 entity_type,
                 status,
                 risk,
@@ -629,7 +611,7 @@ def _make_clients(f: _Firm, ids: list[int], now: datetime) -> tuple[list, list]:
                 fye[0],
                 fye[1],
                 encrypt(tax_id) if tax_id else "",
-                tax_id[-4:],
+                client.tax_id_last4,
                 client.email,
                 f.phone(),
                 f"https://www.{domain}" if domain else "",

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.demo import register_demo_seeder
 from advisoros.tenancy.models import Organization
 from clients.fake import fake_tax_id
@@ -40,7 +41,7 @@ from clients.models import (
 )
 from clients.services.clients import client_archive, client_create
 from clients.services.contacts import contact_create, contact_link
-from clients.services.engagements import engagement_create, firm_today
+from clients.services.engagements import engagement_create
 from clients.services.notes import note_create
 from clients.services.relationships import relationship_create
 from clients.services.search import fold

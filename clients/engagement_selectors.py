@@ -9,15 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import ExpressionWrapper, F, Q, QuerySet
 from django.utils.http import urlencode
 
+from advisoros.overdue import overdue_expression, overdue_q
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.tenancy.models import Membership, Organization
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Engagement, EngagementStatus, Note
+from clients.models import (
+    OPEN_ENGAGEMENT_STATUSES,
+    Engagement,
+    EngagementStatus,
+    Note,
+)
 from clients.selectors import visible_clients, visible_engagements
-from clients.services.engagements import CLOSED_STATUSES
 from clients.services.search import clients_matching
 
 PAGE_SIZE = 50
@@ -78,11 +83,9 @@ class EngagementFilters:
         )
 
 
-def overdue_expression(today: date) -> ExpressionWrapper:
-    return ExpressionWrapper(
-        Q(due_date__lt=today) & ~Q(status__in=CLOSED_STATUSES),
-        output_field=BooleanField(),
-    )
+def engagement_overdue(today: date) -> ExpressionWrapper:
+    """Whether each engagement is overdue, as a column for the list and detail."""
+    return overdue_expression(today, OPEN_ENGAGEMENT_STATUSES)
 
 
 def filter_engagements(
@@ -90,11 +93,11 @@ def filter_engagements(
 ) -> QuerySet[Engagement]:
     qs = visible_engagements(request)
     if f.status == STATUS_OVERDUE:
-        qs = qs.filter(due_date__lt=today).exclude(status__in=CLOSED_STATUSES)
+        qs = qs.filter(overdue_q(today, OPEN_ENGAGEMENT_STATUSES))
     elif f.status in EngagementStatus.values:
         qs = qs.filter(status=f.status)
     elif f.status != STATUS_ALL:  # the default: open work only
-        qs = qs.exclude(status__in=CLOSED_STATUSES)
+        qs = qs.filter(status__in=OPEN_ENGAGEMENT_STATUSES)
     if f.engagement_type:
         qs = qs.filter(engagement_type=f.engagement_type)
     if f.tax_year:
@@ -154,7 +157,7 @@ def engagement_page(
         filter_engagements(request, f, today=today)
         .select_related("client", *LIST_PEOPLE)
         .only(*LIST_COLUMNS)
-        .annotate(is_overdue=overdue_expression(today))
+        .annotate(is_overdue=engagement_overdue(today))
     )
     if "client_sort" in keys:
         qs = qs.annotate(client_sort=F("client__sort_name"))

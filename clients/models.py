@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date
 
 from django.conf import settings
@@ -12,6 +14,7 @@ from django_scopes import ScopedManager
 
 from advisoros.crypto import EncryptedTextField
 from advisoros.tenancy.models import Organization, TenantModel
+from clients.text import fold
 
 USER = settings.AUTH_USER_MODEL
 
@@ -70,6 +73,52 @@ class Tag(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+_CODE_WORDS = re.compile(r"[A-Z0-9]+")
+
+
+def client_code_base(display_name: str, entity_type: str) -> str:
+    """SMITH-J for a person (last name, first initial), ACME for a business."""
+    words = _CODE_WORDS.findall(fold(display_name).upper()) or ["CLIENT"]
+    # Individuals are filed by last name; a sole proprietor usually trades under a
+    # business name ("Lee Photography"), so it gets the business rule.
+    if entity_type == EntityType.INDIVIDUAL and len(words) > 1:
+        return f"{words[-1][:12]}-{words[0][0]}"
+    return words[0][:12]
+
+
+class ClientCodes:
+    """The codes in use in a firm, to give clients without one the next free code:
+    SMITH-J, then SMITH-J2, SMITH-J3 (compared upper-case, as the unique
+    constraint compares them lower-case). A bulk writer keeps one for the whole
+    batch, so rows sharing a base count on without asking the database again."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = {code.upper() for code in taken}
+        self._next: dict[str, int] = {}
+
+    @classmethod
+    def of_firm(cls, organization_id: int, *, starting: str = "") -> ClientCodes:
+        """The firm's codes (those starting with `starting`: all a claim of that
+        base can collide with)."""
+        qs = Client.objects.filter(organization_id=organization_id)
+        if starting:
+            qs = qs.filter(client_code__istartswith=starting)
+        return cls(qs.values_list("client_code", flat=True))
+
+    def reserve(self, code: str) -> None:
+        self.taken.add(code.upper())
+
+    def claim(self, base: str) -> str:
+        n = self._next.get(base, 1)
+        code = base if n == 1 else f"{base}{n}"
+        while code in self.taken:
+            n += 1
+            code = f"{base}{n}"
+        self._next[base] = n + 1
+        self.taken.add(code)
+        return code
 
 
 class Client(TenantModel):
@@ -170,6 +219,24 @@ class Client(TenantModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def derive_fields(self, codes: ClientCodes | None = None) -> None:
+        """Fill the fields computed from others, as every writer of a client must
+        (the service, the CSV import, the bench seeder): the sort name, the last
+        four digits of the tax id (all the pages show of it), and a code when
+        none was given. Call it once the tax id is normalised.
+
+        Pure on an unsaved client but for `codes`, the firm's codes in use;
+        without them the firm's codes of this base are read when a code is needed.
+        """
+        self.sort_name = fold(self.display_name)[:200]
+        self.tax_id_last4 = self.tax_id[-4:] if self.tax_id else ""
+        self.client_code = (self.client_code or "").strip().upper()
+        if not self.client_code:
+            base = client_code_base(self.display_name, self.entity_type)
+            if codes is None:
+                codes = ClientCodes.of_firm(self.organization_id, starting=base)
+            self.client_code = codes.claim(base)
 
     @property
     def entity_type_label(self) -> str:
@@ -324,6 +391,14 @@ class EngagementStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     ON_HOLD = "on_hold", "On hold"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# Finished engagements; every other status is open work (listed by default, and
+# overdue once past its due date: advisoros.overdue).
+CLOSED_ENGAGEMENT_STATUSES = (EngagementStatus.COMPLETED, EngagementStatus.CANCELLED)
+OPEN_ENGAGEMENT_STATUSES = tuple(
+    s for s in EngagementStatus if s not in CLOSED_ENGAGEMENT_STATUSES
+)
 
 
 class Priority(models.TextChoices):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import QueryDict
+from django.shortcuts import get_object_or_404
 
 from advisoros.http import is_uuid
 from advisoros.pagination import KeysetPage, keyset_page
@@ -49,6 +50,11 @@ def visible_clients(request: OrgRequest) -> QuerySet[Client]:
         user = request.user
         qs = qs.filter(Q(partner=user) | Q(manager=user) | Q(staff=user))
     return qs
+
+
+def get_client_or_404(request: OrgRequest, client_uuid) -> Client:
+    """A client the member may see; another firm's or an unassigned one is a 404."""
+    return get_object_or_404(visible_clients(request), uuid=client_uuid)
 
 
 def visible_engagements(request: OrgRequest) -> QuerySet[Engagement]:

@@ -12,14 +12,21 @@ billing), so they register a tab once, in their AppConfig.ready:
     )
 
 The tab appears before the timeline, in registration order. Its context function
-keeps the page's query count constant (no query per row).
+keeps the page's query count constant (no query per row). `client_tab_url` is the
+address of any tab, the client app's own or a registered one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.urls import reverse
+
+if TYPE_CHECKING:
+    from advisoros.tenancy.request import OrgRequest
+    from clients.models import Client
 
 
 @dataclass(frozen=True)
@@ -41,3 +48,12 @@ def register_client_tab(
 
 def registered_client_tabs() -> dict[str, ClientTab]:
     return dict(_tabs)
+
+
+def client_tab_url(request: OrgRequest, client: Client, tab: str) -> str:
+    """The client page open on `tab` (the overview needs no parameter)."""
+    url = reverse(
+        "clients:client_detail",
+        kwargs={"org_slug": request.organization.slug, "client_uuid": client.uuid},
+    )
+    return url if tab == "overview" else f"{url}?tab={tab}"

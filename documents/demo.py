@@ -15,11 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.demo import register_demo_seeder
 from advisoros.tenancy.models import Organization
 from clients.demo import DEMO_SLUG, MANAGER, STAFF
 from clients.models import Client, ClientStatus, EntityType
-from clients.services.engagements import firm_today
 from documents.models import AccessLevel, Document
 from documents.services.documents import document_add_version, document_create
 from documents.services.requests import (

@@ -27,8 +27,10 @@ STATUS_ALL = "all"
 REQUEST_STATUS_CHOICES = [
     (STATUS_OPEN, "Open"),
     (STATUS_OVERDUE, "Open with overdue items"),
-    (DocumentRequest.Status.COMPLETED, "Completed"),
-    (DocumentRequest.Status.CANCELLED, "Cancelled"),
+    *(
+        (s.value, s.label)
+        for s in (DocumentRequest.Status.COMPLETED, DocumentRequest.Status.CANCELLED)
+    ),
     (STATUS_ALL, "All statuses"),
 ]
 

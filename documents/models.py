@@ -9,6 +9,8 @@ serialises concurrent uploads on the root row.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVectorField
@@ -17,6 +19,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django_scopes import ScopedManager
 
+from advisoros.overdue import is_overdue
 from advisoros.tenancy.models import Organization, TenantModel
 from clients.models import Client, Contact, Engagement
 
@@ -188,6 +191,19 @@ class DocumentRequestItem(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def overdue_on(self, today: date) -> bool:
+        return is_overdue(
+            self.due_date, self.status, today=today, open_statuses=OWED_STATUSES
+        )
+
+
+# Items the client still owes: nothing sent yet, or what was sent was refused
+# (overdue once past their due date: advisoros.overdue).
+OWED_STATUSES = (
+    DocumentRequestItem.Status.OPEN,
+    DocumentRequestItem.Status.REJECTED,
+)
 
 
 class Document(TenantModel):

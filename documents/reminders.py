@@ -27,15 +27,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Organization
 from clients.models import Contact
-from clients.services.engagements import firm_today
-from documents.models import DocumentRequest, DocumentRequestItem
-from documents.services.requests import OWED_STATUSES
+from documents.models import OWED_STATUSES, DocumentRequest, DocumentRequestItem
+from documents.services.requests import has_overdue_items
 from documents.services.settings import document_settings_for
 
 logger = logging.getLogger(__name__)
@@ -61,14 +61,6 @@ def firms_with_overdue_items(*, now: datetime) -> list[int]:
     )
 
 
-def _owed_past_due(today) -> Exists:
-    return Exists(
-        DocumentRequestItem.objects.filter(
-            request=OuterRef("pk"), status__in=OWED_STATUSES, due_date__lt=today
-        )
-    )
-
-
 def _not_reminded_since(cutoff: datetime) -> Q:
     return Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=cutoff)
 
@@ -78,7 +70,7 @@ def requests_to_remind(
 ) -> QuerySet[DocumentRequest]:
     """The firm's open requests with overdue items, not reminded within the cadence."""
     return DocumentRequest.objects.filter(
-        _owed_past_due(firm_today(organization)),
+        has_overdue_items(firm_today(organization)),
         _not_reminded_since(now - timedelta(days=cadence_days)),
         organization=organization,
         status=DocumentRequest.Status.OPEN,
@@ -144,7 +136,7 @@ def document_request_remind(
                 organization=organization, request=request, status__in=OWED_STATUSES
             ).order_by(F("due_date").asc(nulls_last=True), "position", "id")
         )
-        overdue = [i for i in owed if i.due_date is not None and i.due_date < today]
+        overdue = [i for i in owed if i.overdue_on(today)]
         contacts = list(
             Contact.objects.filter(
                 organization=organization, client_contacts__client=request.client

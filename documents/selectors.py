@@ -71,7 +71,3 @@ def visible_documents(request) -> QuerySet[Document]:
     """The request's member's documents (all versions; add is_latest_version=True
     for lists)."""
     return documents_visible_to(request.membership)
-
-
-def document_visible_to(document: Document, membership: Membership) -> bool:
-    return documents_visible_to(membership).filter(pk=document.pk).exists()

@@ -1,43 +1,107 @@
-"""A lower app never names an upper one, not even as a dotted string.
+"""The apps' import direction, read from the source (docs/decisions.md, ARCHITECTURE 1).
 
-The order (ARCHITECTURE.md): ... -> workflows -> documents -> clients -> advisoros.
-Where a lower app needs an upper one to act, it sends a signal or lets the upper
-app declare itself (schedules.py, client tabs); an import or a dotted path would
-hide the cycle from the linter. The project's wiring (settings, root URLconf)
-names every app by design.
+portal -> integrations -> reports -> billing -> workflows -> documents -> clients
+-> advisoros: an import points down this list only, no app imports another app's
+views (shared pieces live in a selector, a service or the core), and a lower app
+does not name an upper one even as a dotted string ("workflows.tasks.x" in a
+schedule), since that is an import by another route. The walk covers every
+module of every app, so a new module is checked without being listed here.
 """
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-# Lowest first; a new app joins the list at its place.
-ORDER = ["advisoros", "clients", "documents", "workflows"]
-WIRING = {"advisoros/settings.py", "advisoros/urls.py"}
+ROOT = Path(__file__).resolve().parent.parent
+# Lowest first.
+LAYERS = (
+    "advisoros",
+    "clients",
+    "documents",
+    "workflows",
+    "billing",
+    "reports",
+    "integrations",
+    "portal",
+)
+# The project's wiring names every app by design: INSTALLED_APPS, the root URLconf.
+WIRING = {"advisoros/settings.py", "advisoros/settings_test.py", "advisoros/urls.py"}
+DOTTED = re.compile(r"[a-z_]+(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
-def _sources(app: str) -> list[Path]:
-    root = Path(settings.BASE_DIR)
-    return sorted(
-        path
-        for path in (root / app).rglob("*.py")
-        if path.relative_to(root).as_posix() not in WIRING
-    )
+def _apps() -> list[str]:
+    return [app for app in LAYERS if (ROOT / app).is_dir()]
 
 
-@pytest.mark.parametrize("app", ORDER[:-1])
-def test_a_lower_app_does_not_name_an_upper_one(app):
-    uppers = "|".join(ORDER[ORDER.index(app) + 1 :])
-    named = re.compile(rf"\b(?:from|import)\s+(?:{uppers})\b|\b(?:{uppers})\.\w")
-    offences = [
-        f"{path.relative_to(settings.BASE_DIR)}:{number}: {line.strip()}"
-        for path in _sources(app)
-        for number, line in enumerate(path.read_text().splitlines(), 1)
-        if named.search(line)
+def _modules(app: str) -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted((ROOT / app).rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if name not in WIRING:
+            yield name, ast.parse(path.read_text(), filename=name)
+
+
+def _imports(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.lineno, node.module
+            for alias in node.names:  # from clients import views
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def _dotted_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        value = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(value, str) and DOTTED.fullmatch(value):
+            yield node.lineno, value
+
+
+def _app_of(dotted: str) -> str:
+    return dotted.split(".", 1)[0]
+
+
+def _is_views(dotted: str) -> bool:
+    parts = dotted.split(".")
+    return len(parts) > 1 and parts[1] == "views"
+
+
+@pytest.mark.parametrize("app", _apps())
+def test_no_app_imports_another_apps_views(app):
+    found = [
+        f"{name}:{line} imports {module}"
+        for name, tree in _modules(app)
+        for line, module in _imports(tree)
+        if _app_of(module) in LAYERS and _app_of(module) != app and _is_views(module)
     ]
+    assert found == []
 
-    assert offences == []
+
+@pytest.mark.parametrize("app", _apps())
+def test_a_lower_app_never_names_an_upper_one(app):
+    upper = set(LAYERS[LAYERS.index(app) + 1 :])
+    found = [
+        f"{name}:{line} names {dotted}"
+        for name, tree in _modules(app)
+        for line, dotted in [*_imports(tree), *_dotted_strings(tree)]
+        if _app_of(dotted) in upper
+    ]
+    assert found == []
+
+
+def test_the_walk_sees_a_violation():
+    """The checks above would catch the import this issue removed."""
+    tree = ast.parse(
+        "from clients.views.client_detail import firm_time\n"
+        'TASK = "workflows.tasks.recurring_executions_run"\n'
+    )
+    assert any(_is_views(m) for _, m in _imports(tree))
+    assert [s for _, s in _dotted_strings(tree)] == [
+        "workflows.tasks.recurring_executions_run"
+    ]

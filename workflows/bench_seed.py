@@ -32,9 +32,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from advisoros.bench import copy_rows, reserve_ids
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Organization, Role
 from clients.models import Client
-from clients.services.engagements import firm_today
 from workflows.models import (
     ExecutionStatus,
     StepDependency,

@@ -12,10 +12,10 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.urls import reverse
 
 from advisoros.row_urls import row_url
-from clients.services.engagements import firm_today
+from advisoros.tenancy.clock import firm_today
 from clients.tabs import register_client_tab
-from workflows.models import ExecutionStatus, Task, WorkflowExecution
-from workflows.selectors import OPEN_STATUSES, due_sort
+from workflows.models import OPEN_STATUSES, ExecutionStatus, Task, WorkflowExecution
+from workflows.selectors import due_sort
 
 EXECUTIONS_SHOWN = 50
 TASKS_SHOWN = 50
@@ -83,17 +83,13 @@ def workflows_tab_context(request, client) -> dict:
     today = firm_today(request.organization)
     for execution in executions:
         execution.url = execution_url(execution.uuid)
-        execution.is_overdue = (
-            execution.due_date is not None
-            and execution.due_date < today
-            and execution.status in (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
-        )
+        execution.is_overdue = execution.overdue_on(today)
     for task in tasks:
         task.url = task_url(task.uuid)
         task.execution_url = (
             execution_url(task.execution.uuid) if task.execution_id else ""
         )
-        task.is_overdue = task.due_date is not None and task.due_date < today
+        task.is_overdue = task.overdue_on(today)
     board = reverse("workflows:board", kwargs={"org_slug": slug})
     return {
         "executions": executions[:EXECUTIONS_SHOWN],

@@ -26,11 +26,11 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.demo import register_demo_seeder
 from advisoros.tenancy.models import Organization, Role
 from clients.demo import ADMIN, DEMO_SLUG, MANAGER, OWNER, STAFF
 from clients.models import Client, ClientStatus, Engagement, EngagementType, EntityType
-from clients.services.engagements import firm_today
 from workflows.models import (
     RecurringSchedule,
     Task,

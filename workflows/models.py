@@ -10,13 +10,16 @@ creates the executions of coming periods ahead of time, at most one per period
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 
+from advisoros.overdue import is_overdue
 from advisoros.tenancy.models import Role, TenantModel
-from clients.models import NO_DUE_DATE, Client, Engagement
+from clients.models import NO_DUE_DATE, Client, Engagement, Priority, choice_label
 
 USER = settings.AUTH_USER_MODEL
 
@@ -60,13 +63,6 @@ class CompletesOn(models.TextChoices):
     INVOICE_PAID = "invoice_paid", "The invoice is paid"
 
 
-class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
-
-
 class TaskStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # waiting for the tasks it depends on
     READY = "ready", "Ready"
@@ -79,6 +75,14 @@ class TaskStatus(models.TextChoices):
 
 DONE_STATUSES = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 CLOSED_STATUSES = (*DONE_STATUSES, TaskStatus.CANCELLED)
+# Tasks still to do (pending ones wait for others): overdue once past their
+# due date (advisoros.overdue).
+OPEN_STATUSES = (
+    TaskStatus.PENDING,
+    TaskStatus.READY,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.IN_REVIEW,
+)
 
 
 class ExecutionStatus(models.TextChoices):
@@ -86,6 +90,10 @@ class ExecutionStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# Workflows still running (the list's default, and its partial index).
+OPEN_EXECUTION_STATUSES = (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
 
 
 class WorkflowTemplate(TenantModel):
@@ -324,6 +332,14 @@ class WorkflowExecution(TenantModel):
     def __str__(self) -> str:
         return self.name
 
+    def overdue_on(self, today: date) -> bool:
+        return is_overdue(
+            self.due_date,
+            self.status,
+            today=today,
+            open_statuses=OPEN_EXECUTION_STATUSES,
+        )
+
     @property
     def progress_percent(self) -> int:
         if not self.tasks_total:
@@ -353,6 +369,8 @@ class Task(TenantModel):
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
     due_date = models.DateField(null=True, blank=True)
+    # The engagement's scale (clients.models.Priority): a task starts with its
+    # engagement's priority.
     priority = models.CharField(
         max_length=8, choices=Priority.choices, default="normal"
     )
@@ -416,6 +434,19 @@ class Task(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    def overdue_on(self, today: date) -> bool:
+        return is_overdue(
+            self.due_date, self.status, today=today, open_statuses=OPEN_STATUSES
+        )
+
+    @property
+    def status_label(self) -> str:
+        return choice_label(TaskStatus, self.status)
+
+    @property
+    def priority_label(self) -> str:
+        return choice_label(Priority, self.priority)
 
 
 class TaskDependency(TenantModel):

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from advisoros.http import is_uuid
 from advisoros.tenancy.models import Membership
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client, ClientStatus, EngagementStatus
+from clients.models import OPEN_ENGAGEMENT_STATUSES, Client, ClientStatus
 from clients.selectors import sees_assigned_only, visible_clients, visible_engagements
 from clients.services.search import clients_matching
 from workflows.models import (
@@ -47,7 +47,6 @@ ACTIONABLE_STATUSES = (
     TaskStatus.IN_PROGRESS,
     TaskStatus.IN_REVIEW,
 )
-OPEN_STATUSES = (TaskStatus.PENDING, *ACTIONABLE_STATUSES)
 
 
 def due_sort() -> Coalesce:
@@ -166,9 +165,7 @@ def start_choices(request: OrgRequest, client_key: str, find: str = "") -> dict:
         engagements = list(
             visible_engagements(request)
             .filter(client__uuid=client_key)
-            .exclude(
-                status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
-            )
+            .filter(status__in=OPEN_ENGAGEMENT_STATUSES)
             .order_by("-tax_year", "name")
         )
     return {

@@ -12,14 +12,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organizations
-from clients.services.engagements import firm_today
-from workflows.models import Notification, RecurringSchedule, Task
+from workflows.models import OPEN_STATUSES, Notification, RecurringSchedule, Task
 from workflows.services.notifications import (
     DUE_SOON_DAYS,
-    OPEN_STATUSES,
     notifications_email_send,
     task_due_notifications_create,
 )

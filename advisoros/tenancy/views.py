@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from advisoros.accounts.middleware import idle_timeout_refresh
 from advisoros.audit.models import AuditEvent
+from advisoros.forms import error_text, form_error_text
 from advisoros.tenancy import services
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.forms import InvitationForm, OrganizationSettingsForm, RoleForm
@@ -33,14 +33,6 @@ def _get_invitation(request: OrgRequest, invitation_uuid) -> Invitation:
     return get_object_or_404(
         Invitation, organization=request.organization, uuid=invitation_uuid
     )
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-def _form_error_text(form: Form) -> str:
-    return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
 @require_role(Role.READONLY)
@@ -107,11 +99,11 @@ def invitation_create(request: OrgRequest, org_slug: str) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
     else:
-        messages.error(request, _form_error_text(form))
+        messages.error(request, form_error_text(form))
     return redirect("tenancy:members", org_slug=request.organization.slug)
 
 
@@ -143,13 +135,13 @@ def member_role(request: OrgRequest, org_slug: str, member_uuid) -> HttpResponse
                 request=request,
             )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(
                 request, f"{membership.user} is now {membership.get_role_display()}."
             )
     else:
-        messages.error(request, _form_error_text(form))
+        messages.error(request, form_error_text(form))
     return redirect("tenancy:members", org_slug=request.organization.slug)
 
 
@@ -166,7 +158,7 @@ def member_active(request: OrgRequest, org_slug: str, member_uuid) -> HttpRespon
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         verb = "reactivated" if active else "deactivated"
         messages.success(request, f"{membership.user} {verb}.")

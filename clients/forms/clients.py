@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization
@@ -297,11 +296,3 @@ class ClientForm(forms.ModelForm):
         elif self.cleaned_data.get("clear_tax_id"):
             data["tax_id"] = ""
         return data
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put a service's errors on the fields they name (or above the form)."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for name, errors in exc.error_dict.items():
-            self.add_error(name if name in self.fields else None, errors)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -16,45 +15,12 @@ from clients.models import (
     ClientSearchToken,
     ClientStatus,
     ClientTag,
-    EntityType,
     Tag,
 )
-from clients.services.search import fold, search_index_clients
+from clients.services.search import search_index_clients
 from clients.validators import normalize_tax_id
 
 ASSIGNMENT_FIELDS = ("partner", "manager", "staff")
-
-
-def client_code_base(
-    display_name: str, entity_type: str = EntityType.INDIVIDUAL
-) -> str:
-    """SMITH-J for a person (last name, first initial), ACME for a business."""
-    words = re.findall(r"[A-Z0-9]+", fold(display_name).upper()) or ["CLIENT"]
-    # Individuals are filed by last name; a sole proprietor usually trades under a
-    # business name ("Lee Photography"), so it gets the business rule.
-    if entity_type == EntityType.INDIVIDUAL and len(words) > 1:
-        return f"{words[-1][:12]}-{words[0][0]}"
-    return words[0][:12]
-
-
-def client_code_suggest(
-    *,
-    organization: Organization,
-    display_name: str,
-    entity_type: str = EntityType.INDIVIDUAL,
-) -> str:
-    """client_code_base, then a number when the code is taken."""
-    base = client_code_base(display_name, entity_type)
-    taken = set(
-        Client.objects.filter(
-            organization=organization, client_code__istartswith=base
-        ).values_list("client_code", flat=True)
-    )
-    taken = {c.upper() for c in taken}
-    code, n = base, 2
-    while code in taken:
-        code, n = f"{base}{n}", n + 1
-    return code
 
 
 def _check_assignees(client: Client) -> None:
@@ -74,19 +40,11 @@ def _check_assignees(client: Client) -> None:
 
 def _prepare(client: Client) -> None:
     client.display_name = client.display_name.strip()
-    client.sort_name = fold(client.display_name)[:200]
-    client.client_code = (
-        client.client_code or ""
-    ).strip().upper() or client_code_suggest(
-        organization=client.organization,
-        display_name=client.display_name,
-        entity_type=client.entity_type,
-    )
     try:
         client.tax_id = normalize_tax_id(client.tax_id, client.entity_type)
     except ValidationError as exc:
         raise ValidationError({"tax_id": exc.messages}) from exc
-    client.tax_id_last4 = client.tax_id[-4:] if client.tax_id else ""
+    client.derive_fields()
     _check_assignees(client)
     _check_code_free(client)
     # The code constraint is checked above: full_clean would name the constraint

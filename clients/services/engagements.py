@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import zoneinfo
-from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -18,18 +16,13 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
-from advisoros.tenancy.models import Membership, Organization
+from advisoros.tenancy.clock import firm_today
+from advisoros.tenancy.models import Membership
 from clients.models import Client, Engagement, EngagementStatus, FeeModel
 from clients.signals import engagement_letter_accepted
 
 ROLE_SLOTS = ("partner", "manager", "preparer", "reviewer")
-CLOSED_STATUSES = (EngagementStatus.COMPLETED, EngagementStatus.CANCELLED)
 LETTER_MAX_BYTES = 20 * 1024 * 1024
-
-
-def firm_today(organization: Organization) -> date:
-    """Today in the firm's own time zone: what "due" and "overdue" mean to it."""
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.timezone))
 
 
 def _check_role_slots(engagement: Engagement) -> None:

@@ -34,6 +34,7 @@ from advisoros.tenancy.models import Membership, Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import (
     Client,
+    ClientCodes,
     ClientContact,
     ClientImport,
     ClientStatus,
@@ -45,7 +46,6 @@ from clients.models import (
     RiskLevel,
     Tag,
 )
-from clients.services.clients import client_code_base
 from clients.services.search import fold, search_index_clients
 from clients.services.tags import tag_find_or_create
 from clients.validators import normalize_tax_id
@@ -439,7 +439,8 @@ def _client_data(row: ImportRow, organization: Organization, members: dict) -> d
     # The model's own field checks (lengths, email, URL), as client_create runs them;
     # the firm's codes and members are checked for the whole file at once.
     client = Client(organization=organization, **data)
-    client.sort_name = fold(client.display_name)[:200]
+    # The fields it derives (the code is suggested at import, against the file).
+    client.derive_fields(ClientCodes())
     exclude = ["organization", "tags", "partner", "manager", "staff", "tax_id"]
     if "client_code" not in data:
         exclude.append("client_code")  # suggested at import
@@ -757,33 +758,16 @@ def _import_rows(
     total = len(rows)
     progress_report(job_key, done=0, total=total, stage="Writing clients")
     tags = _tags_for(organization, rows)
-    # Codes the file asks for are reserved before others are suggested.
-    taken = {
-        code.upper()
-        for code in Client.objects.filter(organization=organization).values_list(
-            "client_code", flat=True
-        )
-    }
-    taken |= {
-        r.client_data["client_code"] for r in rows if "client_code" in r.client_data
-    }
-    last_number: dict[str, int] = {}  # rows may share a base: SMITH-J, SMITH-J2...
+    # Codes the file asks for are reserved before others are suggested; rows may
+    # share a base (SMITH-J, SMITH-J2...).
+    codes = ClientCodes.of_firm(organization.pk)
+    for r in rows:
+        if "client_code" in r.client_data:
+            codes.reserve(r.client_data["client_code"])
     clients = []
     for row in rows:
         client = Client(organization=organization, **row.client_data)
-        client.sort_name = fold(client.display_name)[:200]
-        if not client.client_code:
-            base = client_code_base(client.display_name, client.entity_type)
-            code, n = base, last_number.get(base, 1)
-            if n > 1:
-                code = f"{base}{n}"
-            while code in taken:
-                n += 1
-                code = f"{base}{n}"
-            last_number[base] = n
-            client.client_code = code
-            taken.add(code)
-        client.tax_id_last4 = client.tax_id[-4:] if client.tax_id else ""
+        client.derive_fields(codes)
         clients.append(client)
     Client.objects.bulk_create(clients, batch_size=BATCH)
 

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
 from clients.models import Client, ClientContact, ClientSearchToken, ClientStatus
+from clients.text import fold
 
 MAX_TOKEN = 100
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII: 'José Müller' -> 'jose muller'."""
-    text = text or ""
-    if text.isascii():
-        return text.lower()  # nothing to decompose: the common case, fast
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def words(text: str) -> list[str]:

@@ -8,21 +8,19 @@ without JavaScript the same link renders the whole page on that tab.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
+from advisoros.forms import error_text, form_error_text
 from advisoros.http import get_only
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -30,19 +28,24 @@ from clients.forms.contacts import ContactSearchForm
 from clients.forms.notes import NoteForm
 from clients.forms.relationships import RelationshipForm
 from clients.models import (
+    OPEN_ENGAGEMENT_STATUSES,
     Client,
     ClientContact,
     ClientRelationship,
     ContactRole,
     Engagement,
-    EngagementStatus,
     Note,
     RelationshipKind,
 )
-from clients.selectors import sees_assigned_only, visible_clients, visible_contacts
+from clients.selectors import (
+    get_client_or_404,
+    sees_assigned_only,
+    visible_clients,
+    visible_contacts,
+)
 from clients.services import relationships as relationship_services
 from clients.services.notes import note_editable_by
-from clients.tabs import registered_client_tabs
+from clients.tabs import client_tab_url, registered_client_tabs
 from clients.timeline import client_timeline
 
 OWN_TABS = {
@@ -64,36 +67,6 @@ INVERSE_LABELS = {
     RelationshipKind.OWNER: "Owned by",
     RelationshipKind.RELATED: "Related",
 }
-OPEN_ENGAGEMENT = ~Q(
-    status__in=[EngagementStatus.COMPLETED, EngagementStatus.CANCELLED]
-)
-
-
-# Helpers the contacts and notes views share ------------------------------------------
-
-
-def get_client_or_404(request: OrgRequest, client_uuid) -> Client:
-    """A client the member may see; another firm's or an unassigned one is a 404."""
-    return get_object_or_404(visible_clients(request), uuid=client_uuid)
-
-
-def client_tab_url(request: OrgRequest, client: Client, tab: str) -> str:
-    url = reverse(
-        "clients:client_detail",
-        kwargs={"org_slug": request.organization.slug, "client_uuid": client.uuid},
-    )
-    return url if tab == "overview" else f"{url}?tab={tab}"
-
-
-@contextmanager
-def firm_time(request: OrgRequest):
-    """Show and read dates and times in the firm's time zone."""
-    with timezone.override(ZoneInfo(request.organization.timezone)):
-        yield
-
-
-def form_error_text(form: Form) -> str:
-    return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
 # The page ----------------------------------------------------------------------------
@@ -164,7 +137,7 @@ def _overview(request: OrgRequest, client: Client) -> dict:
         "relationship_form": RelationshipForm(visible_clients=visible_clients(request)),
         # Query: open engagements, soonest due first.
         "upcoming": _client_engagements(request, client)
-        .filter(OPEN_ENGAGEMENT)
+        .filter(status__in=OPEN_ENGAGEMENT_STATUSES)
         .order_by(F("due_date").asc(nulls_last=True), "id")[:5],
         # The recent activity (a query per timeline source) comes from
         # client_activity once the page is shown.
@@ -329,7 +302,7 @@ def relationship_create(
                 from_client=client, to_client=other, kind=form.cleaned_data["kind"]
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"{client} is now linked to {other}.")
     else:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
 from advisoros.csv_safe import csv_safe
+from advisoros.forms import add_service_errors, error_text, form_error_text
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
@@ -36,11 +37,11 @@ from clients.selectors import (
     ClientFilters,
     client_page,
     filter_clients,
+    get_client_or_404,
     visible_clients,
 )
 from clients.services import clients as services
 from clients.services.tags import tag_find_or_create
-from clients.views.client_detail import get_client_or_404
 
 # The URL parameters of the list; everything else in a query string is dropped.
 FILTER_PARAMS = ("q", "status", "entity_type", "assigned", "tag", "sort")
@@ -210,7 +211,7 @@ def client_bulk(request: OrgRequest, org_slug: str) -> HttpResponse:
         members=_active_members(request),
     )
     if not form.is_valid():
-        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        errors = form_error_text(form)
         messages.error(request, errors)
         return redirect(back)
     data = form.cleaned_data
@@ -239,7 +240,7 @@ def client_bulk(request: OrgRequest, org_slug: str) -> HttpResponse:
             archived = services.clients_bulk_archive(clients=clients)
             messages.success(request, f"{_count(archived, 'client')} archived.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     return redirect(back)
 
 
@@ -369,7 +370,7 @@ def client_create(request: OrgRequest, org_slug: str) -> HttpResponse:
                 tags=form.cleaned_data["tags"],
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{client.display_name} added.")
             return redirect(
@@ -392,7 +393,7 @@ def client_edit(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse
                 tags=form.cleaned_data["tags"],
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{client.display_name} saved.")
             return redirect(

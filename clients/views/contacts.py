@@ -9,18 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from advisoros.forms import error_text, form_error_text
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.forms.contacts import ContactCreateForm, ContactForm, ContactLinkForm
 from clients.models import Client, ClientContact, Contact
-from clients.selectors import visible_clients, visible_contacts
+from clients.selectors import get_client_or_404, visible_clients, visible_contacts
 from clients.services import contacts as contact_services
-from clients.views.client_detail import (
-    client_tab_url,
-    form_error_text,
-    get_client_or_404,
-)
+from clients.tabs import client_tab_url
 
 
 def _get_contact(request: OrgRequest, contact_uuid) -> Contact:
@@ -70,7 +67,7 @@ def contact_link(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespons
                 client=client, contact=contact, role=form.cleaned_data["role"]
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"{contact} linked to {client}.")
     else:

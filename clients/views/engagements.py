@@ -14,18 +14,19 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text
 from advisoros.http import client_ip, get_only
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.engagement_selectors import (
     active_members,
     engagement_notes,
+    engagement_overdue,
     engagement_page,
     filters_query,
-    overdue_expression,
 )
 from clients.forms.engagements import (
     EngagementFilterForm,
@@ -34,10 +35,8 @@ from clients.forms.engagements import (
     EngagementLetterForm,
 )
 from clients.models import Client, Engagement, EngagementType, EntityType
-from clients.selectors import visible_engagements
+from clients.selectors import get_client_or_404, visible_engagements
 from clients.services import engagements as services
-from clients.services.engagements import firm_today
-from clients.views.client_detail import get_client_or_404
 
 
 def _get_engagement(request: OrgRequest, engagement_uuid) -> Engagement:
@@ -212,7 +211,7 @@ def engagement_detail(
             "reviewer",
             "letter_accepted_by",
         )
-        .annotate(is_overdue=overdue_expression(firm_today(request.organization))),
+        .annotate(is_overdue=engagement_overdue(firm_today(request.organization))),
         uuid=engagement_uuid,
     )
     if not_allowed := get_only(request):
@@ -272,7 +271,7 @@ def engagement_letter_upload(
             engagement=engagement, upload=form.cleaned_data["letter"]
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -301,7 +300,7 @@ def engagement_letter_accept(
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,

@@ -12,19 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.forms.notes import NoteForm
 from clients.models import Note
-from clients.selectors import visible_notes
+from clients.selectors import get_client_or_404, visible_notes
 from clients.services import notes as note_services
-from clients.views.client_detail import (
-    client_tab_url,
-    client_tabs,
-    firm_time,
-    get_client_or_404,
-)
+from clients.tabs import client_tab_url
+from clients.views.client_detail import client_tabs
 
 
 def _get_note(request: OrgRequest, note_uuid) -> Note:

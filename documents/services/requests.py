@@ -17,13 +17,15 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.overdue import overdue_q
 from advisoros.tenancy.models import Membership
 from clients.models import Client, Engagement
 from documents.models import (
+    OWED_STATUSES,
     Document,
     DocumentCategory,
     DocumentRequest,
@@ -36,8 +38,6 @@ ItemStatus = DocumentRequestItem.Status
 RequestStatus = DocumentRequest.Status
 
 ITEM_FIELDS = ("title", "description", "category", "due_date")
-# Items the client still owes: nothing sent yet, or what was sent was refused.
-OWED_STATUSES = (ItemStatus.OPEN, ItemStatus.REJECTED)
 MAX_ITEMS = 100
 
 
@@ -336,10 +336,20 @@ def request_items_visible_to(membership: Membership) -> QuerySet[DocumentRequest
     )
 
 
+def has_overdue_items(today: date) -> Exists:
+    """Whether a request has an item overdue on `today` (a filter on requests)."""
+    return Exists(
+        DocumentRequestItem.objects.filter(
+            overdue_q(today, OWED_STATUSES), request=OuterRef("pk")
+        )
+    )
+
+
 def with_progress(qs: QuerySet[DocumentRequest], *, today: date) -> QuerySet:
     """Each request's item counts in the same query: total, received (received or
     accepted), accepted, overdue (owed and past due) and the next owed due date."""
     owed = Q(items__status__in=OWED_STATUSES)
+    overdue = overdue_q(today, OWED_STATUSES, prefix="items__")
     return qs.annotate(
         item_count=Count("items"),
         received_count=Count(
@@ -347,6 +357,6 @@ def with_progress(qs: QuerySet[DocumentRequest], *, today: date) -> QuerySet:
             filter=Q(items__status__in=[ItemStatus.RECEIVED, ItemStatus.ACCEPTED]),
         ),
         accepted_count=Count("items", filter=Q(items__status=ItemStatus.ACCEPTED)),
-        overdue_count=Count("items", filter=owed & Q(items__due_date__lt=today)),
+        overdue_count=Count("items", filter=overdue),
         next_due=Min("items__due_date", filter=owed),
     )

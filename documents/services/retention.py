@@ -43,10 +43,10 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization, Role
 from advisoros.tenancy.tasks import enqueue_for_organization
-from clients.services.engagements import firm_today
 from documents.models import (
     Document,
     DocumentCategory,
@@ -308,15 +308,6 @@ def documents_retention_sweep_firm(
 
 
 # Purge ----------------------------------------------------------------------------
-
-
-def past_retention(organization: Organization):
-    """The firm's latest versions past their retention date (held ones included)."""
-    return Document.objects.filter(
-        organization=organization,
-        is_latest_version=True,
-        retention_until__lt=firm_today(organization),
-    )
 
 
 def _check_purger(organization_id: int, by: User | None) -> None:

@@ -33,13 +33,16 @@ from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from advisoros.http import get_only
+from advisoros.forms import error_text, form_error_text
+from advisoros.http import get_only, wants_json
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client
-from clients.views.client_detail import client_tab_url, firm_time, get_client_or_404
+from clients.selectors import get_client_or_404
+from clients.tabs import client_tab_url
 from documents.forms import DocumentEditForm, UploadForm, VersionForm
 from documents.models import AccessLevel, Document, DocumentAccess, DocumentCategory
 from documents.selectors import visible_documents
@@ -118,10 +121,6 @@ class Received:
             file.close()
 
 
-def _wants_json(request: OrgRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 def _install_handler(request: OrgRequest) -> DocumentUploadHandler:
     handler = DocumentUploadHandler(
         request, max_bytes=services.max_upload_bytes(request.organization.pk)
@@ -167,7 +166,7 @@ def _receive(request: OrgRequest, handler: DocumentUploadHandler) -> Received:
 
 def _refused_unread(request: OrgRequest, handler: DocumentUploadHandler, back: str):
     message = f"The upload was not accepted: {too_large_message(handler.max_bytes)}"
-    if _wants_json(request) or is_raw_upload(request):
+    if wants_json(request) or is_raw_upload(request):
         return JsonResponse(
             {"files": [{"name": "", "ok": False, "message": message}]}, status=413
         )
@@ -213,7 +212,7 @@ def _store_each(
         except ValidationError as exc:
             _forget(request, token, file)
             received.outcomes.append(
-                Outcome(name, False, f"{name}: " + " ".join(exc.messages))
+                Outcome(name, False, f"{name}: " + error_text(exc))
             )
             continue
         received.outcomes.append(_stored_outcome(request, name, document))
@@ -251,7 +250,7 @@ def _answer(
     if not received.outcomes:
         received.outcomes = [Outcome("", False, "Choose at least one file to upload.")]
     ok = all(o.ok for o in received.outcomes)
-    if received.raw or _wants_json(request):
+    if received.raw or wants_json(request):
         return JsonResponse(
             {"files": [o.as_dict() for o in received.outcomes]},
             status=200 if ok else 400,
@@ -290,7 +289,7 @@ def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
     form = UploadForm(received.fields, client=client)
     if not form.is_valid():
         received.close()
-        message = "; ".join(e for errors in form.errors.values() for e in errors)
+        message = form_error_text(form)
         received.outcomes += [
             Outcome(f.original_name, False, message) for f in received.files
         ]

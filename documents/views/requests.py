@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -16,16 +16,17 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text, form_error_text
 from advisoros.http import get_only
+from advisoros.overdue import overdue_q
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client, Engagement
 from clients.selectors import visible_clients
-from clients.services.engagements import firm_today
 from clients.services.search import clients_matching
 from documents.forms_requests import (
     STATUS_ALL,
@@ -38,12 +39,17 @@ from documents.forms_requests import (
     RequestItemFormSet,
     item_formset_initial,
 )
-from documents.models import Document, DocumentRequest, DocumentRequestItem
+from documents.models import (
+    OWED_STATUSES,
+    Document,
+    DocumentRequest,
+    DocumentRequestItem,
+)
 from documents.selectors import visible_documents
 from documents.services import requests as services
 from documents.services.requests import (
-    OWED_STATUSES,
     REQUEST_TEMPLATES,
+    has_overdue_items,
     request_items_visible_to,
     requests_visible_to,
     with_progress,
@@ -104,10 +110,6 @@ def _detail(request: OrgRequest, doc_request: DocumentRequest, item=None):
     return redirect(f"{url}#item-{item.uuid}" if item is not None else url)
 
 
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
 def _listed(qs: QuerySet[DocumentRequest], today) -> QuerySet[DocumentRequest]:
     return with_progress(
         qs.select_related("client", "engagement").only(*LIST_COLUMNS), today=today
@@ -131,14 +133,6 @@ def _with_links(request: OrgRequest, rows: list) -> list:
         row.detail_url = detail_url(row.uuid)
         row.client_url = client_url(row.client.uuid)
     return rows
-
-
-def _owed_past_due(today) -> Exists:
-    return Exists(
-        DocumentRequestItem.objects.filter(
-            request=OuterRef("pk"), status__in=OWED_STATUSES, due_date__lt=today
-        )
-    )
 
 
 def _results(request: OrgRequest, template: str, ctx: dict) -> HttpResponse:
@@ -165,7 +159,7 @@ def request_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     qs = visible
     status = params["status"]
     if status == STATUS_OVERDUE:
-        qs = qs.filter(_owed_past_due(today), status=DocumentRequest.Status.OPEN)
+        qs = qs.filter(has_overdue_items(today), status=DocumentRequest.Status.OPEN)
     elif status in DocumentRequest.Status.values:
         qs = qs.filter(status=status)
     elif status != STATUS_ALL:
@@ -190,7 +184,7 @@ def request_list(request: OrgRequest, org_slug: str) -> HttpResponse:
         overdue=Count(
             "id",
             distinct=True,
-            filter=Q(items__status__in=OWED_STATUSES, items__due_date__lt=today),
+            filter=overdue_q(today, OWED_STATUSES, prefix="items__"),
         ),
     )
     ctx = {
@@ -333,11 +327,7 @@ def request_detail(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
     for item in items:
         for document in item.attached:
             document.url = document_url(document.uuid)
-        item.is_overdue = (
-            item.status in OWED_STATUSES
-            and item.due_date is not None
-            and item.due_date < today
-        )
+        item.is_overdue = item.overdue_on(today)
     can_write = request.membership.can_write
     is_open = doc_request.status == DocumentRequest.Status.OPEN
     attach_choices = []
@@ -381,7 +371,7 @@ def request_cancel(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
     try:
         services.document_request_cancel(request=doc_request, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"Request “{doc_request.title}” cancelled.")
     return _detail(request, doc_request)
@@ -393,14 +383,14 @@ def request_item_add(request: OrgRequest, org_slug: str, request_uuid) -> HttpRe
     doc_request = _get_request(request, request_uuid)
     form = RequestItemForm(request.POST, prefix="new")
     if not form.is_valid():
-        messages.error(request, "; ".join(e for v in form.errors.values() for e in v))
+        messages.error(request, form_error_text(form))
         return _detail(request, doc_request)
     try:
         item = services.document_request_item_add(
             request=doc_request, data=form.cleaned_data, by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, doc_request)
     messages.success(request, f"Item “{item.title}” added.")
     return _detail(request, doc_request, item)
@@ -431,7 +421,7 @@ def request_item_remove(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
     try:
         doc_request = services.document_request_item_remove(item=item, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, item.request, item)
     messages.success(request, f"Item “{item.title}” removed.")
     if doc_request.status == DocumentRequest.Status.COMPLETED:
@@ -455,7 +445,7 @@ def request_item_attach(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
             item=item, document=document, by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -471,7 +461,7 @@ def request_item_accept(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
     try:
         accepted = services.document_request_item_accept(item=item, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
         return _detail(request, item.request, item)
     messages.success(request, f"“{item.title}” accepted.")
     if accepted.request.status == DocumentRequest.Status.COMPLETED:
@@ -492,7 +482,7 @@ def request_item_reject(request: OrgRequest, org_slug: str, item_uuid) -> HttpRe
             item=item, by=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, f"“{item.title}” rejected: the client is asked to send it again."

@@ -15,12 +15,13 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from advisoros.forms import error_text, form_error_text
 from advisoros.http import get_only
 from advisoros.pagination import keyset_page
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.services.engagements import firm_today
 from documents.forms_requests import (
     PURGE_WORD,
     DocumentSettingsForm,
@@ -220,7 +221,7 @@ def document_legal_hold(
                 request=request,
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
         else:
             messages.success(
                 request,
@@ -229,7 +230,7 @@ def document_legal_hold(
                 else f"Legal hold on “{document.title}” released.",
             )
     else:
-        messages.error(request, " ".join(e for v in form.errors.values() for e in v))
+        messages.error(request, form_error_text(form))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -15,13 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
+from advisoros.forms import form_error_text
 from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.views.client_detail import firm_time
 from documents.forms_review import ReviewConfirmForm
 from documents.models import Document, DocumentCategory, OcrStatus
 from documents.ocr import PAGE_BREAK
@@ -184,7 +185,7 @@ def review_confirm(request: OrgRequest, org_slug: str, document_uuid) -> HttpRes
     if not form.is_valid():
         if request.htmx:
             return _row_response(request, document, form=form)
-        messages.error(request, "; ".join(e for es in form.errors.values() for e in es))
+        messages.error(request, form_error_text(form))
         return redirect(_back(request, document))
     document = services.document_review_confirm(
         document=document,

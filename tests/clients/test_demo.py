@@ -6,6 +6,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
 from clients.models import (
@@ -16,7 +17,6 @@ from clients.models import (
     EntityType,
     Note,
 )
-from clients.services.engagements import firm_today
 from clients.services.search import clients_matching
 
 

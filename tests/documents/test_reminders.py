@@ -16,10 +16,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.models import Task as QTask
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.tasks import run_in_organization
 from clients.models import ClientContact, ContactRole
-from clients.services.engagements import firm_today
 from documents.models import DocumentRequest, DocumentRequestItem, DocumentSettings
 from documents.reminders import document_request_remind
 from documents.services import requests as services

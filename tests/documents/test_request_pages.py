@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import Engagement, EngagementType
-from clients.services.engagements import firm_today
 from documents.models import AccessLevel, DocumentRequest, DocumentRequestItem
 from documents.services import requests as services
 from tests.documents.stored_documents import new_client, stored_document

@@ -16,8 +16,8 @@ from django_q.models import Schedule
 from django_q.models import Task as QTask
 
 from advisoros.audit.models import AuditAction, AuditEvent
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
-from clients.services.engagements import firm_today
 from documents.models import Document, DocumentSettings, DocumentTombstone
 from documents.services.retention import (
     document_legal_hold_set,

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
-from clients.services.engagements import firm_today
 from workflows.models import Task, WorkflowExecution
 
 

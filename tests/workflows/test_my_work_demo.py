@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
-from clients.services.engagements import firm_today
 from workflows.models import RecurringSchedule, Task, WorkflowExecution
 
 

@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Membership
-from clients.services.engagements import firm_today
 from tests.workflows.conftest import move, tasks_of
 from workflows.models import Notification, Task, TaskStatus
 from workflows.services.notifications import (

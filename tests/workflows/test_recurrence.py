@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import ClientStatus
-from clients.services.engagements import firm_today
 from workflows.models import (
     RecurringSchedule,
     Task,

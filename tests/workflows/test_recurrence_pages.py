@@ -8,9 +8,9 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.contrib.messages import get_messages
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Role
-from clients.services.engagements import firm_today
 from workflows.models import RecurringSchedule, WorkflowExecution
 
 LIST = "/o/alpha/workflows/schedules/"

@@ -31,8 +31,8 @@ from advisoros.accounts.models import User
 from advisoros.tenancy.models import Role
 from clients.models import Engagement
 from documents.models import DocumentRequest, DocumentRequestItem
-from workflows.models import CompletesOn, Task, TaskStatus
-from workflows.services.tasks import OPEN_STATUSES, require_member, task_transition
+from workflows.models import OPEN_STATUSES, CompletesOn, Task, TaskStatus
+from workflows.services.tasks import require_member, task_transition
 
 logger = logging.getLogger(__name__)
 

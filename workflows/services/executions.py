@@ -34,6 +34,7 @@ from advisoros.audit.services import log_created
 from advisoros.tenancy.models import Membership, Role
 from clients.models import Client, Engagement
 from workflows.models import (
+    OPEN_STATUSES,
     AssigneeRule,
     DueFrom,
     ExecutionStatus,
@@ -47,7 +48,7 @@ from workflows.models import (
     WorkflowExecution,
     WorkflowTemplate,
 )
-from workflows.services.tasks import OPEN_STATUSES, notify, require_member
+from workflows.services.tasks import notify, require_member
 
 # Engagement slot -> the client's people to fall back on, in order.
 SLOT_FALLBACKS = {

@@ -1,9 +1,10 @@
 """Notifications: in-app notices (the bell) and the batched email that follows them.
 
-- The engine calls `notify_tasks_assigned` / `notify_tasks_ready` (or the
-  one-task forms) when a task is given to someone or becomes ready. A notice is
-  never sent to the person who made the change: `by` when the caller knows it,
-  else the signed-in person of the request (django-auditlog's actor).
+- The engine calls `notify_tasks_assigned` / `notify_tasks_ready` (through
+  `workflows.services.tasks.notify`) when tasks are given to someone or become
+  ready. A notice is never sent to the person who made the change: `by` when
+  the caller knows it, else the signed-in person of the request (django-auditlog's
+  actor).
 - A scheduled job makes "due soon" (due within `DUE_SOON_DAYS` days) and
   "overdue" notices, at most one per task, person and kind: a partial unique
   constraint on Notification, so reruns and concurrent runs insert nothing twice.
@@ -24,28 +25,28 @@ from auditlog.context import auditlog_value
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.overdue import overdue_q
 from advisoros.row_urls import row_url
 from advisoros.tenancy.models import Membership, Organization
 from clients.models import Client
-from workflows.models import Notification, Task, TaskComment, TaskStatus
+from workflows.models import (
+    OPEN_STATUSES,
+    Notification,
+    Task,
+    TaskComment,
+)
 
 Kind = Notification.Kind
 DUE_SOON_DAYS = 2
 DIGEST_INTERVAL = timedelta(hours=1)
 # Unread notices older than this are not worth an email any more.
 EMAIL_WINDOW = timedelta(days=7)
-OPEN_STATUSES = (
-    TaskStatus.PENDING,
-    TaskStatus.READY,
-    TaskStatus.IN_PROGRESS,
-    TaskStatus.IN_REVIEW,
-)
 
 
 def _actor_id(by: User | None) -> int | None:
@@ -122,14 +123,6 @@ def notify_tasks_ready(tasks: Iterable[Task], *, by: User | None = None) -> int:
     return len(notices)
 
 
-def notify_task_assigned(task: Task, *, by: User | None = None) -> int:
-    return notify_tasks_assigned([task], by=by)
-
-
-def notify_task_ready(task: Task, *, by: User | None = None) -> int:
-    return notify_tasks_ready([task], by=by)
-
-
 def notify_task_comment(comment: TaskComment) -> int:
     """ "New comment" for the people following the task: its assignee and
     everyone who commented on it before, except the comment's author and
@@ -189,7 +182,7 @@ def unread_notification_count(*, membership: Membership) -> int:
 
 
 def _due_notices(
-    organization: Organization, kind: str, due_filter: dict, task_url
+    organization: Organization, kind: str, due: Q, task_url
 ) -> list[Notification]:
     already = Notification.objects.filter(
         organization=organization,
@@ -199,12 +192,7 @@ def _due_notices(
     )
     # Query: the open, assigned tasks in the window without this notice yet.
     tasks = list(
-        Task.objects.filter(
-            organization=organization,
-            status__in=OPEN_STATUSES,
-            assignee__isnull=False,
-            **due_filter,
-        )
+        Task.objects.filter(due, organization=organization, assignee__isnull=False)
         .exclude(Exists(already))
         .select_related("client")
         .only("uuid", "title", "assignee_id", "due_date", "client__display_name")
@@ -229,12 +217,15 @@ def task_due_notifications_create(*, organization: Organization, today: date) ->
     """Due-soon and overdue notices for the firm's open tasks, once per task, person
     and kind. Returns how many were made (0 on a rerun)."""
     task_url = row_url("workflows:task_detail", "task_uuid", org_slug=organization.slug)
+    due_soon = Q(
+        status__in=OPEN_STATUSES,
+        due_date__gte=today,
+        due_date__lte=today + timedelta(DUE_SOON_DAYS),
+    )
+    overdue = overdue_q(today, OPEN_STATUSES)
     notices = _due_notices(
-        organization,
-        Kind.DUE_SOON,
-        {"due_date__gte": today, "due_date__lte": today + timedelta(DUE_SOON_DAYS)},
-        task_url,
-    ) + _due_notices(organization, Kind.OVERDUE, {"due_date__lt": today}, task_url)
+        organization, Kind.DUE_SOON, due_soon, task_url
+    ) + _due_notices(organization, Kind.OVERDUE, overdue, task_url)
     # Query: insert them; a notice another run just made is skipped by the
     # partial unique constraint (ON CONFLICT DO NOTHING).
     Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=5000)

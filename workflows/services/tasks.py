@@ -38,10 +38,11 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization, Role
-from clients.models import Client
+from clients.models import Client, choice_label
 from workflows.models import (
     CLOSED_STATUSES,
     DONE_STATUSES,
+    OPEN_STATUSES,
     ExecutionStatus,
     Priority,
     Task,
@@ -52,12 +53,6 @@ from workflows.models import (
 )
 from workflows.services import notifications
 
-OPEN_STATUSES = (
-    TaskStatus.PENDING,
-    TaskStatus.READY,
-    TaskStatus.IN_PROGRESS,
-    TaskStatus.IN_REVIEW,
-)
 # Moves a person may ask for, before the checks of who and when.
 MOVES: dict[str, tuple[str, ...]] = {
     TaskStatus.PENDING: (TaskStatus.SKIPPED, TaskStatus.CANCELLED),
@@ -84,7 +79,6 @@ MOVES: dict[str, tuple[str, ...]] = {
     TaskStatus.SKIPPED: (TaskStatus.READY,),
     TaskStatus.CANCELLED: (),
 }
-STATUS_LABELS = dict(TaskStatus.choices)
 # What the buttons say for each move.
 MOVE_LABELS = {
     TaskStatus.IN_PROGRESS: "Start",
@@ -148,7 +142,7 @@ def notify(kind: str, tasks: Iterable[Task]) -> None:
 
 
 def _label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return choice_label(TaskStatus, status)
 
 
 def _open_prerequisites(task: Task) -> list[str]:
@@ -199,7 +193,7 @@ def _check_move(task: Task, to_status: str, by: User | None, role: Role | None):
     approval goes to review)."""
     current = task.status
     title = f"“{task.title}”"
-    if to_status not in STATUS_LABELS:
+    if to_status not in TaskStatus.values:
         raise ValidationError(f"“{to_status}” is not a task status.")
     if to_status == TaskStatus.PENDING:
         raise ValidationError(

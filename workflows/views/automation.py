@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from advisoros.forms import error_text
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
@@ -55,7 +56,7 @@ def task_link_request_view(
         target = _target(request, task, request.POST.get("target", "").strip())
         task = task_link_request(task=task, request_or_item=target, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         if target is None:
             messages.success(

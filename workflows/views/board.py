@@ -35,14 +35,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.http import is_uuid
+from advisoros.http import csrf_field, is_uuid, wants_json
 from advisoros.pagination import KeysetPage, keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client
-from clients.services.engagements import firm_today
+from clients.models import Client, choice_label
 from workflows.models import (
     Priority,
     Task,
@@ -54,8 +54,6 @@ from workflows.models import (
 from workflows.selectors import capped_counts, due_sort, visible_tasks
 from workflows.services.tasks import allowed_moves_memo, task_transition
 from workflows.views.my_work import (
-    STATUS_LABELS,
-    csrf_field,
     decorate_rows,
     my_tasks,
 )
@@ -74,7 +72,7 @@ COLUMNS = (
     TaskStatus.COMPLETED,
 )
 COLUMN_TITLES = {
-    **STATUS_LABELS,
+    **dict(TaskStatus.choices),
     TaskStatus.PENDING: "Waiting",
     TaskStatus.COMPLETED: f"Completed (last {RECENT_DAYS} days)",
 }
@@ -96,7 +94,6 @@ CARD_COLUMNS = (
     "client_id",
     "execution_id",
 )
-PRIORITY_LABELS = dict(Priority.choices)
 UNASSIGNED = "none"
 
 
@@ -294,7 +291,9 @@ def move_options(moves: tuple[str, ...]) -> str:
     """A card's "Move to" choices as HTML, made once per set of moves (a board
     has a few hundred cards and only a handful of different menus)."""
     return format_html_join(
-        "", '<option value="{}">{}</option>', ((m, STATUS_LABELS[m]) for m in moves)
+        "",
+        '<option value="{}">{}</option>',
+        ((m, choice_label(TaskStatus, m)) for m in moves),
     )
 
 
@@ -358,11 +357,7 @@ def card_html(
     Plain f-strings with every value escaped (`esc`, the standard library's
     html.escape, quotes included); `options` and `csrf` are HTML made by
     format_html already."""
-    overdue = (
-        task.due_date is not None
-        and task.due_date < today
-        and task.status != TaskStatus.COMPLETED
-    )
+    overdue = task.overdue_on(today)
     meta = ""
     if client_url or execution_url:
         client = (
@@ -396,7 +391,7 @@ def card_html(
         )
     priority = ""
     if task.priority != Priority.NORMAL:
-        label = PRIORITY_LABELS.get(task.priority, task.priority)
+        label = task.priority_label
         priority = (
             f'<span class="priority priority-{esc(task.priority)}">{esc(label)}</span>'
         )
@@ -524,12 +519,6 @@ def _column_page_context(f: BoardFilters, page: KeysetPage, here: str) -> dict:
 # Moving a card ----------------------------------------------------------------------
 
 
-def _wants_json(request: OrgRequest) -> bool:
-    """board.js asks for JSON; a plain form (keyboard fallback without
-    JavaScript) accepts HTML and gets a redirect with a message."""
-    return request.accepts("application/json") and not request.accepts("text/html")
-
-
 def _back(request: OrgRequest) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -547,21 +536,17 @@ def task_move(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     task = get_object_or_404(visible_tasks(request), uuid=task_uuid)
     to_status = request.POST.get("status", "")
     error, status_code = "", 200
-    if to_status not in STATUS_LABELS:
+    if to_status not in TaskStatus.values:
         error, status_code = "Choose the column to move the task to.", 400
     else:
         try:
             task = task_transition(task=task, to_status=to_status, by=request.user)
         except ValidationError as exc:
             error, status_code = " ".join(exc.messages), 409
-    done = (
-        f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
-        if not error
-        else ""
-    )
+    done = f"“{task.title}” is now {task.status_label.lower()}." if not error else ""
     if request.htmx:
         return _my_work_row(request, task, error=error, done=done)
-    if _wants_json(request):
+    if wants_json(request):
         if error:
             return JsonResponse({"error": error}, status=status_code)
         return JsonResponse(

@@ -20,16 +20,17 @@ from django.urls import path
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text
 from advisoros.http import get_only
+from advisoros.overdue import overdue_q
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.models import Client
+from clients.models import Client, choice_label
 from clients.selectors import visible_clients
-from clients.services.engagements import firm_today
 from workflows.forms import (
     STATUS_OPEN,
     STATUS_OVERDUE,
@@ -44,6 +45,7 @@ from workflows.forms import (
 )
 from workflows.models import (
     CLOSED_STATUSES,
+    OPEN_EXECUTION_STATUSES,
     ExecutionStatus,
     Task,
     TaskComment,
@@ -57,8 +59,6 @@ from workflows.services import executions as execution_services
 from workflows.services import tasks as task_services
 
 PAGE_SIZE = 50
-OPEN_EXECUTION = (ExecutionStatus.ACTIVE, ExecutionStatus.PAUSED)
-STATUS_LABELS = dict(TaskStatus.choices)
 
 
 def _get_execution(request: OrgRequest, execution_uuid) -> WorkflowExecution:
@@ -131,9 +131,9 @@ def execution_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     qs = visible_executions(request)
     status = data.get("status") or STATUS_OPEN
     if status == STATUS_OPEN:
-        qs = qs.filter(status__in=OPEN_EXECUTION)
+        qs = qs.filter(status__in=OPEN_EXECUTION_STATUSES)
     elif status == STATUS_OVERDUE:
-        qs = qs.filter(status__in=OPEN_EXECUTION, due_sort__lt=today)
+        qs = qs.filter(overdue_q(today, OPEN_EXECUTION_STATUSES, due="due_sort"))
     elif status in ExecutionStatus.values:
         qs = qs.filter(status=status)
     if data.get("template"):
@@ -182,9 +182,7 @@ def execution_list(request: OrgRequest, org_slug: str) -> HttpResponse:
     for e in page.rows:
         e.detail_url = detail_url(e.uuid)
         e.client_url = client_url(e.client.uuid)
-        e.is_overdue = (
-            e.status in OPEN_EXECUTION and e.due_date is not None and e.due_date < today
-        )
+        e.is_overdue = e.overdue_on(today)
     params = form.url_params()
     ctx = {
         "form": form,
@@ -292,12 +290,7 @@ def execution_detail(
         task.waits_for = sorted(waits.get(task.pk, []), key=lambda t: t.step_index or 0)
         task.open_waits = [t for t in task.waits_for if t.status not in CLOSED_STATUSES]
         task.detail_url = task_url(task.uuid)
-        task.status_label = STATUS_LABELS[task.status]
-        task.is_overdue = (
-            task.status not in CLOSED_STATUSES
-            and task.due_date is not None
-            and task.due_date < today
-        )
+        task.is_overdue = task.overdue_on(today)
     role = request.membership.role_enum
     can_write = request.membership.can_write
     ctx = {
@@ -306,14 +299,12 @@ def execution_detail(
         "tasks": tasks,
         "budgeted_minutes": sum(t.budgeted_minutes for t in tasks),
         "actual_minutes": sum(t.actual_minutes for t in tasks),
-        "is_overdue": execution.status in OPEN_EXECUTION
-        and execution.due_date is not None
-        and execution.due_date < today,
+        "is_overdue": execution.overdue_on(today),
         "can_write": can_write,
         "can_pause": can_write and execution.status == ExecutionStatus.ACTIVE,
         "can_resume": can_write and execution.status == ExecutionStatus.PAUSED,
         "can_cancel": role.at_least(Role.MANAGER)
-        and execution.status in OPEN_EXECUTION,
+        and execution.status in OPEN_EXECUTION_STATUSES,
         "can_add_task": can_write and execution.status != ExecutionStatus.CANCELLED,
     }
     if ctx["can_add_task"]:
@@ -327,7 +318,7 @@ def _execution_action(request: OrgRequest, execution_uuid, action, done: str):
     try:
         action(execution=execution, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done.format(name=execution.name))
     return _execution_page(request, execution)
@@ -388,7 +379,7 @@ def execution_add_task(
             **form.cleaned_data,
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"Task “{task.title}” added.")
     return _execution_page(request, execution)
@@ -434,9 +425,11 @@ def _task_context(request: OrgRequest, task: Task) -> dict:
     return {
         "task": task,
         "execution": task.execution,
-        "status_label": STATUS_LABELS[task.status],
         "moves": [
-            {"status": s, "label": task_services.MOVE_LABELS.get(s, STATUS_LABELS[s])}
+            {
+                "status": s,
+                "label": task_services.MOVE_LABELS.get(s, choice_label(TaskStatus, s)),
+            }
             for s in moves
         ],
         "can_write": request.membership.can_write,
@@ -458,8 +451,6 @@ def task_detail(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
         .order_by("step_index", "id")
         .only("uuid", "title", "status")
     )
-    for t in ctx["waits_for"]:
-        t.status_label = STATUS_LABELS[t.status]
     # Query: the comments with their authors.
     ctx["comments"] = list(
         TaskComment.objects.filter(organization=org, task=task)
@@ -493,11 +484,9 @@ def task_status(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
             comment=form.cleaned_data["comment"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
-        messages.success(
-            request, f"“{task.title}” is now {STATUS_LABELS[task.status].lower()}."
-        )
+        messages.success(request, f"“{task.title}” is now {task.status_label.lower()}.")
     return _task_page(request, task)
 
 
@@ -513,7 +502,7 @@ def task_assign(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     try:
         task_services.task_assign(task=task, assignee=assignee, by=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request, f"Assigned to {assignee}." if assignee else "Task unassigned."
@@ -539,7 +528,7 @@ def task_checklist(request: OrgRequest, org_slug: str, task_uuid) -> HttpRespons
                 by=request.user,
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     if request.htmx:
         ctx = {
             **_task_context(request, _get_task(request, task_uuid)),

@@ -15,20 +15,19 @@ from datetime import date, timedelta
 from html import escape as esc
 
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
+from advisoros.http import csrf_field
 from advisoros.pagination import keyset_page
 from advisoros.row_urls import row_url
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.services.engagements import firm_today
-from workflows.models import Priority, Task, TaskStatus
+from workflows.models import Task, TaskStatus
 from workflows.selectors import ACTIONABLE_STATUSES, capped_counts, due_sort
 from workflows.services.tasks import allowed_moves_memo
 
@@ -64,8 +63,6 @@ QUICK_ACTIONS = {
     TaskStatus.IN_REVIEW: "Send for review",
     TaskStatus.COMPLETED: "Complete",
 }
-PRIORITY_LABELS = dict(Priority.choices)
-STATUS_LABELS = dict(TaskStatus.choices)
 
 
 @dataclass(frozen=True)
@@ -209,9 +206,9 @@ def row_html(
         f'<td><a href="{esc(url)}">{esc(task.title)}</a>{approval}{note}</td>'
         f"<td>{client}</td><td>{workflow}</td>"
         f'<td><span class="badge badge-task-{status}">'
-        f"{esc(STATUS_LABELS.get(task.status, task.status))}</span></td>"
+        f"{esc(task.status_label)}</span></td>"
         f'<td><span class="priority priority-{priority}">'
-        f"{esc(PRIORITY_LABELS.get(task.priority, task.priority))}</span></td>"
+        f"{esc(task.priority_label)}</span></td>"
     )
     if can_act:
         buttons = "".join(
@@ -231,14 +228,6 @@ def row_html(
     return mark_safe(  # noqa: S308  (every value above is escaped)
         f'<tr class="task-row{" overdue" if overdue else ""}" id="task-{task.uuid}"'
         f' data-testid="my-work-row">{cells}</tr>'
-    )
-
-
-def csrf_field(request: OrgRequest) -> str:
-    """The CSRF hidden input, rendered once for the page's many small forms."""
-    return format_html(
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
-        get_token(request),
     )
 
 

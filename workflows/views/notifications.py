@@ -23,10 +23,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.pagination import keyset_page
+from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
-from clients.views.client_detail import firm_time
 from workflows.models import Notification
 from workflows.services.notifications import unread_notification_count
 

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.forms import add_service_errors
 from advisoros.pagination import keyset_page
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
 from advisoros.tenancy.request import OrgRequest
 from clients.selectors import visible_clients
-from clients.services.engagements import firm_today
 from workflows.forms_schedules import ScheduleForm
 from workflows.models import RecurringSchedule, WorkflowExecution, WorkflowTemplate
 from workflows.selectors import start_choices

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors
+from advisoros.forms import add_service_errors, error_text
 from advisoros.http import get_only
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
@@ -103,7 +103,7 @@ def template_copy(request: OrgRequest, org_slug: str) -> HttpResponse:
             organization=request.organization, key=key, by=request.user
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("workflows:template_list", org_slug=request.organization.slug)
     messages.success(
         request,
@@ -361,7 +361,7 @@ def step_move(request: OrgRequest, org_slug: str, step_uuid) -> HttpResponse:
             step=step, direction=request.POST.get("direction", ""), by=request.user
         )
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
     if request.htmx:
         return _render_steps(request, template, error=error, error_step=step.pk)
     if error:
@@ -384,7 +384,7 @@ def step_dependencies(request: OrgRequest, org_slug: str, step_uuid) -> HttpResp
                 step=step, depends_on=form.cleaned_data["depends_on"], by=request.user
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     if request.htmx:
         return _render_steps(request, template, error=error, error_step=step.pk)
     if error:

@@ -27,11 +27,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from advisoros.overdue import overdue_q
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from clients.services.engagements import firm_today
-from workflows.selectors import OPEN_STATUSES, visible_tasks
+from workflows.models import OPEN_STATUSES
+from workflows.selectors import visible_tasks
 
 WEEKS = 6
 CAPACITY_HOURS = 40
@@ -105,9 +107,10 @@ def week_starts(today: date, weeks: int = WEEKS) -> list[date]:
 def workload_rows(request: OrgRequest, today: date) -> tuple[list[Row], list[date]]:
     starts = week_starts(today)
     end = starts[-1] + timedelta(weeks=1)
+    overdue = overdue_q(today, OPEN_STATUSES)
     sums = {
-        "overdue": Count("id", filter=Q(due_date__lt=today)),
-        "overdue_minutes": Sum("budgeted_minutes", filter=Q(due_date__lt=today)),
+        "overdue": Count("id", filter=overdue),
+        "overdue_minutes": Sum("budgeted_minutes", filter=overdue),
         "later_minutes": Sum("budgeted_minutes", filter=Q(due_date__gte=end)),
         "undated_minutes": Sum("budgeted_minutes", filter=Q(due_date__isnull=True)),
         "tasks": Count("id"),
