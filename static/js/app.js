@@ -22,6 +22,12 @@
       button.setAttribute("aria-expanded", event.newState === "open" ? "true" : "false");
     });
   });
+  // A phone turned sideways (or a window widened) shows the sidebar: shut the menu.
+  var narrow = window.matchMedia("(max-width: 800px)");
+  narrow.addEventListener("change", function () {
+    var nav = document.getElementById("side-nav");
+    if (!narrow.matches && nav && nav.matches(":popover-open")) nav.hidePopover();
+  });
   // Ask before destructive actions marked with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
