@@ -12,6 +12,22 @@
       document.querySelectorAll("details.menu[open]").forEach(function (m) { m.removeAttribute("open"); });
     }
   });
+  // The top bar's Menu button opens the navigation popover by itself (popovertarget);
+  // this only keeps its aria-expanded in step for assistive technology.
+  document.querySelectorAll("[popovertarget]").forEach(function (button) {
+    var target = document.getElementById(button.getAttribute("popovertarget"));
+    if (!target) return;
+    button.setAttribute("aria-expanded", "false");
+    target.addEventListener("toggle", function (event) {
+      button.setAttribute("aria-expanded", event.newState === "open" ? "true" : "false");
+    });
+  });
+  // A phone turned sideways (or a window widened) shows the sidebar: shut the menu.
+  var narrow = window.matchMedia("(max-width: 800px)");
+  narrow.addEventListener("change", function () {
+    var nav = document.getElementById("side-nav");
+    if (!narrow.matches && nav && nav.matches(":popover-open")) nav.hidePopover();
+  });
   // Ask before destructive actions marked with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
