@@ -1,26 +1,34 @@
 """The shared cast.
 
-Two firms: Alpha Accounting (alice the owner, adam the admin, sam the staff
-member, rita read-only) and Beta Bookkeeping (oscar its owner, who is the
-outsider to Alpha). Everything is created inside each test's transaction, so a
-test may change the cast freely.
+Two firms: Alpha Accounting (alice the owner, adam the admin, mia the manager,
+sam the staff member, rita read-only) and Beta Bookkeeping (oscar its owner, who
+is the outsider to Alpha). Everything is created inside each test's transaction,
+so a test may change the cast freely. Each firm's "firm created" event is written
+through the audit service, so its hash chain is intact from the start.
+
+The builders the fixtures call live in tests/factories.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from advisoros.accounts.models import User
-from advisoros.audit.models import AuditAction, AuditEvent
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Invitation, Membership, Organization, Role
+from tests.factories import PASSWORD as PASSWORD  # modules import it from here
+from tests.factories import make_client, make_user
 
-PASSWORD = "correct-horse-battery-9"
+if TYPE_CHECKING:
+    from clients.models import Client as FirmClient
 
 
 @dataclass
@@ -29,6 +37,7 @@ class Cast:
     beta: Organization
     alice: User  # Alpha owner
     adam: User  # Alpha admin
+    mia: User  # Alpha manager
     sam: User  # Alpha staff
     rita: User  # Alpha read-only
     oscar: User  # Beta owner: the outsider to Alpha
@@ -42,10 +51,6 @@ class Cast:
             )
 
 
-def make_user(email: str, name: str) -> User:
-    return User.objects.create_user(email, PASSWORD, name=name)
-
-
 @pytest.fixture
 def cast(db) -> Cast:
     with platform_bypass():
@@ -54,6 +59,7 @@ def cast(db) -> Cast:
         people = {
             "alice": (make_user("alice@alpha.test", "Alice Owner"), alpha, Role.OWNER),
             "adam": (make_user("adam@alpha.test", "Adam Admin"), alpha, Role.ADMIN),
+            "mia": (make_user("mia@alpha.test", "Mia Manager"), alpha, Role.MANAGER),
             "sam": (make_user("sam@alpha.test", "Sam Staff"), alpha, Role.STAFF),
             "rita": (
                 make_user("rita@alpha.test", "Rita Readonly"),
@@ -79,8 +85,12 @@ def cast(db) -> Cast:
             )
         }
         for org, user in ((alpha, people["alice"][0]), (beta, people["oscar"][0])):
-            AuditEvent.objects.create(
-                organization=org, action=AuditAction.FIRM_CREATED, actor=user
+            # What organization_create records, linked into the firm's chain.
+            audit_event_record(
+                action=AuditAction.FIRM_CREATED,
+                organizations=[org],
+                actor=user,
+                target=org.name,
             )
     return Cast(
         alpha=alpha,
@@ -100,3 +110,11 @@ def login_as(client: Client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def jane(cast) -> FirmClient:
+    """Jane Doe, a client of Alpha made through the clients service: Alice her
+    partner, Sam on her staff (so she is his where a firm shows staff their
+    assigned clients only), nobody her manager."""
+    return make_client(cast.alpha, "Jane Doe", partner=cast.alice, staff=cast.sam)

@@ -77,10 +77,10 @@ def _set_reminded(doc_request, ago: timedelta):
 
 
 @pytest.fixture
-def jane(cast):
-    client = new_client(cast.alpha, "Jane Doe")
-    _contact(client, "Jane", "jane@example.test")
-    return client
+def jane(jane):
+    """The shared Jane, with an email address to be reminded at."""
+    _contact(jane, "Jane", "jane@example.test")
+    return jane
 
 
 def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane):

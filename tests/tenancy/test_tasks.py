@@ -37,7 +37,7 @@ def failing_job(*, organization: Organization) -> None:
     raise RuntimeError("the job failed")
 
 
-@pytest.mark.parametrize(("firm", "members"), [("alpha", 4), ("beta", 1)])
+@pytest.mark.parametrize(("firm", "members"), [("alpha", 5), ("beta", 1)])
 def test_a_job_runs_in_its_firms_context(cast, firm, members):
     organization = getattr(cast, firm)
 
@@ -85,4 +85,4 @@ def test_a_job_is_queued_only_when_the_transaction_commits(
     assert task.success
     assert task.args == (JOB, cast.alpha.pk, {"note": "after commit"})
     assert task.result["setting"] == str(cast.alpha.pk)
-    assert task.result["scoped_count"] == 4
+    assert task.result["scoped_count"] == 5

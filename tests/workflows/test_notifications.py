@@ -56,11 +56,6 @@ def _task(organization, title="Call the bank", **fields) -> Task:
 
 
 @pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe", staff=cast.sam, partner=cast.alice)
-
-
-@pytest.fixture
 def tax(cast, make_template):
     return make_template(cast.alpha, "1040", STEPS)
 
