@@ -22,7 +22,8 @@ from documents.models import DocumentRequest, DocumentRequestItem, DocumentSetti
 from documents.reminders import document_request_remind
 from documents.services import requests as services
 from documents.tasks_scheduled import document_request_reminders_send
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client
 
 Item = DocumentRequestItem.Status
 
@@ -193,7 +194,7 @@ def test_a_reminder_goes_again_once_the_cadence_has_passed(cast, jane):
 
 
 def test_a_client_without_an_email_address_records_no_reminder(cast):
-    client = new_client(cast.alpha, "No Email Inc")
+    client = make_client(cast.alpha, "No Email Inc")
     _contact(client, "Pat")
     doc_request = _request(client, [("Bank statements", -4)])
 
@@ -203,7 +204,7 @@ def test_a_client_without_an_email_address_records_no_reminder(cast):
 
 
 def test_each_firms_reminders_go_out_from_that_firm(cast, jane):
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     _contact(beta_client, "Bea", "bea@example.test")
     _request(jane, [("W-2", -1)])
     _request(beta_client, [("Payroll reports", -1)], by=cast.oscar)
@@ -219,7 +220,7 @@ def test_each_firms_reminders_go_out_from_that_firm(cast, jane):
 
 
 def test_a_firms_context_cannot_remind_another_firms_request(cast):
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     _contact(beta_client, "Bea", "bea@example.test")
     beta_request = _request(beta_client, [("W-2", -1)])
 
@@ -238,7 +239,7 @@ def test_a_firms_context_cannot_remind_another_firms_request(cast):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_one_reminder(cast):
-    jane = new_client(cast.alpha, "Jane Doe")
+    jane = make_client(cast.alpha, "Jane Doe")
     _contact(jane, "Jane", "jane@example.test")
     doc_request = _request(jane, [("W-2", -1)])
     claimed = threading.Event()

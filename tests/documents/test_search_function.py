@@ -15,7 +15,7 @@ from django.db import DatabaseError, connection, transaction
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from documents.models import Document
-from tests.documents.test_search import make_client, make_document
+from tests.factories import make_client, make_document
 
 FUNCTION_ARGS = (
     "text, bigint, boolean, boolean, bigint, text, integer, text, boolean, real,"

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from advisoros.tenancy.db import tenant_context
 from documents.models import AccessLevel, Document
-from tests.documents.test_search import make_client, make_document
+from tests.factories import make_client, make_document
 
 
 def url(org) -> str:

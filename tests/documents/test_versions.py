@@ -18,24 +18,13 @@ from clients.models import Engagement, EngagementType
 from documents.models import AccessLevel, Document
 from documents.services.documents import (
     document_add_version,
-    document_create,
     document_update,
 )
 from tests.documents.conftest import stored_files
+from tests.factories import LEDGER, upload_document
 
-V1 = b"date,amount\n2024-01-02,10.00\n"
+V1 = LEDGER  # what upload_document stores unless told
 V2 = b"date,amount\n2024-01-02,10.00\n2024-02-03,25.50\n"
-
-
-def make_document(client, user, content: bytes = V1, **fields) -> Document:
-    with tenant_context(client.organization):
-        return document_create(
-            client=client,
-            file=ContentFile(content),
-            filename="ledger.csv",
-            uploaded_by=user,
-            **fields,
-        )
 
 
 def lineage(document: Document) -> list[Document]:
@@ -59,7 +48,7 @@ def test_a_new_version_takes_over_the_documents_facts_and_becomes_the_latest(
             name="2024 return",
             engagement_type=EngagementType.INDIVIDUAL_TAX,
         )
-    first = make_document(
+    first = upload_document(
         jane,
         cast.sam,  # the uploader of a restricted document may see it
         category="bank_statement",
@@ -103,7 +92,7 @@ def test_a_new_version_takes_over_the_documents_facts_and_becomes_the_latest(
 
 
 def test_a_version_of_a_version_still_points_at_the_root(cast, jane):
-    first = make_document(jane, cast.sam)
+    first = upload_document(jane, cast.sam)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv"
@@ -123,7 +112,7 @@ def test_a_version_of_a_version_still_points_at_the_root(cast, jane):
 def test_the_history_shows_who_when_size_and_checksum_of_every_version(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv", uploaded_by=cast.sam
@@ -149,7 +138,7 @@ def test_the_history_shows_who_when_size_and_checksum_of_every_version(
 def test_restoring_an_old_version_makes_a_copy_of_it_the_new_latest(
     cast, login_as, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
 
@@ -174,7 +163,7 @@ def test_restoring_an_old_version_makes_a_copy_of_it_the_new_latest(
 def test_a_stored_file_that_no_longer_matches_its_checksum_is_not_restored(
     cast, login_as, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
     (media_root / first.file.name).write_bytes(b"tampered")
@@ -191,7 +180,7 @@ def test_a_stored_file_that_no_longer_matches_its_checksum_is_not_restored(
 
 
 def test_restoring_the_latest_version_changes_nothing(cast, login_as, jane):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
 
     response = login_as(cast.sam).post(
         f"/o/alpha/documents/{first.uuid}/restore/", follow=True
@@ -204,7 +193,7 @@ def test_restoring_the_latest_version_changes_nothing(cast, login_as, jane):
 def test_an_edit_applies_to_every_version_so_an_old_one_is_never_more_visible(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
 
@@ -232,7 +221,7 @@ def test_an_edit_applies_to_every_version_so_an_old_one_is_never_more_visible(
 def test_people_named_on_a_restricted_document_are_kept_on_its_root(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
+    first = upload_document(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv"
@@ -265,7 +254,7 @@ def test_people_named_on_a_restricted_document_are_kept_on_its_root(
 def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
     cast, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     results: dict[str, Document | BaseException] = {}
 
     def upload(name: str, content: bytes) -> None:
