@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -23,7 +22,7 @@ from documents.reminders import document_request_remind
 from documents.services import requests as services
 from documents.tasks_scheduled import document_request_reminders_send
 from tests.documents.stored_documents import stored_document
-from tests.factories import make_client
+from tests.factories import make_client, wait_for_lock_waiters
 
 Item = DocumentRequestItem.Status
 
@@ -242,11 +241,11 @@ def test_two_workers_at_once_send_one_reminder(cast):
     jane = make_client(cast.alpha, "Jane Doe")
     _contact(jane, "Jane", "jane@example.test")
     doc_request = _request(jane, [("W-2", -1)])
-    claimed = threading.Event()
+    claimed, release = threading.Event(), threading.Event()
     results = {}
 
     def first_worker():
-        # Claims and sends, then keeps its transaction open for a moment.
+        # Claims and sends, then keeps its transaction open until released.
         try:
             with tenant_context(cast.alpha), transaction.atomic():
                 results["first"] = document_request_remind(
@@ -256,7 +255,7 @@ def test_two_workers_at_once_send_one_reminder(cast):
                     cadence_days=7,
                 )
                 claimed.set()
-                time.sleep(0.5)  # the second worker is now waiting on the row
+                release.wait(15)
         finally:
             claimed.set()
             connection.close()
@@ -274,9 +273,13 @@ def test_two_workers_at_once_send_one_reminder(cast):
     ]
     for thread in threads:
         thread.start()
+    # The second worker's claim waits on the row the first one claimed.
+    waited = wait_for_lock_waiters(statement="UPDATE")
+    release.set()
     for thread in threads:
         thread.join(15)
 
+    assert waited
     assert results == {"first": 1, "second": 0}
     assert len(mail.outbox) == 1
     assert _reminded(doc_request)[1] == 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from urllib.parse import quote
 
 import pytest
@@ -21,7 +20,7 @@ from documents.services.documents import (
     document_update,
 )
 from tests.documents.conftest import stored_files
-from tests.factories import LEDGER, upload_document
+from tests.factories import LEDGER, upload_document, wait_for_lock_waiters
 
 V1 = LEDGER  # what upload_document stores unless told
 V2 = b"date,amount\n2024-01-02,10.00\n2024-02-03,25.50\n"
@@ -277,10 +276,8 @@ def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
         ]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 30
-        while _sessions_waiting_for_a_lock() < 2:
-            assert time.monotonic() < deadline, f"never met at the lock: {results}"
-            time.sleep(0.05)
+        met = wait_for_lock_waiters(2, timeout=30)
+        assert met, f"never met at the lock: {results}"
     for thread in threads:
         thread.join(timeout=60)
 
@@ -290,23 +287,3 @@ def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
     assert [d.version for d in versions] == [1, 2, 3]
     assert [d.version for d in versions if d.is_latest_version] == [3]
     assert len(stored_files(media_root)) == 3
-
-
-def _sessions_waiting_for_a_lock() -> int:
-    """Sessions waiting, directly or behind another waiter, for a lock we hold."""
-    with connection.cursor() as cursor:
-        # Statistics views are a snapshot per transaction: take a fresh one.
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            """
-            WITH RECURSIVE waiting(pid) AS (
-                SELECT pid FROM pg_stat_activity
-                WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))
-                UNION
-                SELECT a.pid FROM pg_stat_activity a
-                JOIN waiting w ON w.pid = ANY(pg_blocking_pids(a.pid))
-            )
-            SELECT count(*) FROM waiting
-            """
-        )
-        return cursor.fetchone()[0]
