@@ -1,9 +1,12 @@
 """The shared cast.
 
-Two firms: Alpha Accounting (alice the owner, adam the admin, sam the staff
-member, rita read-only) and Beta Bookkeeping (oscar its owner, who is the
-outsider to Alpha). Everything is created inside each test's transaction, so a
-test may change the cast freely.
+Two firms: Alpha Accounting (alice the owner, adam the admin, mia the manager,
+sam the staff member, rita read-only) and Beta Bookkeeping (oscar its owner, who
+is the outsider to Alpha). Everything is created inside each test's transaction,
+so a test may change the cast freely. Each firm's "firm created" event is written
+through the audit service, so its hash chain is intact from the start.
+
+The builders the fixtures call live in tests/factories.py.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
@@ -18,11 +22,15 @@ from django.utils import timezone
 from django_q.models import Task as QTask
 
 from advisoros.accounts.models import User
-from advisoros.audit.models import AuditAction, AuditEvent
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Invitation, Membership, Organization, Role
+from tests.factories import PASSWORD as PASSWORD  # modules import it from here
+from tests.factories import make_client, make_user
 
-PASSWORD = "correct-horse-battery-9"
+if TYPE_CHECKING:
+    from clients.models import Client as FirmClient
 
 
 @dataclass
@@ -31,6 +39,7 @@ class Cast:
     beta: Organization
     alice: User  # Alpha owner
     adam: User  # Alpha admin
+    mia: User  # Alpha manager
     sam: User  # Alpha staff
     rita: User  # Alpha read-only
     oscar: User  # Beta owner: the outsider to Alpha
@@ -44,10 +53,6 @@ class Cast:
             )
 
 
-def make_user(email: str, name: str) -> User:
-    return User.objects.create_user(email, PASSWORD, name=name)
-
-
 @pytest.fixture
 def cast(db) -> Cast:
     with platform_bypass():
@@ -56,6 +61,7 @@ def cast(db) -> Cast:
         people = {
             "alice": (make_user("alice@alpha.test", "Alice Owner"), alpha, Role.OWNER),
             "adam": (make_user("adam@alpha.test", "Adam Admin"), alpha, Role.ADMIN),
+            "mia": (make_user("mia@alpha.test", "Mia Manager"), alpha, Role.MANAGER),
             "sam": (make_user("sam@alpha.test", "Sam Staff"), alpha, Role.STAFF),
             "rita": (
                 make_user("rita@alpha.test", "Rita Readonly"),
@@ -81,8 +87,12 @@ def cast(db) -> Cast:
             )
         }
         for org, user in ((alpha, people["alice"][0]), (beta, people["oscar"][0])):
-            AuditEvent.objects.create(
-                organization=org, action=AuditAction.FIRM_CREATED, actor=user
+            # What organization_create records, linked into the firm's chain.
+            audit_event_record(
+                action=AuditAction.FIRM_CREATED,
+                organizations=[org],
+                actor=user,
+                target=org.name,
             )
     return Cast(
         alpha=alpha,
@@ -120,3 +130,11 @@ def run_schedule(django_capture_on_commit_callbacks) -> Callable[[Callable], int
         )
 
     return run
+
+
+@pytest.fixture
+def jane(cast) -> FirmClient:
+    """Jane Doe, a client of Alpha made through the clients service: Alice her
+    partner, Sam on her staff (so she is his where a firm shows staff their
+    assigned clients only), nobody her manager."""
+    return make_client(cast.alpha, "Jane Doe", partner=cast.alice, staff=cast.sam)

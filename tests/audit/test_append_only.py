@@ -52,6 +52,11 @@ def test_a_chained_event_cannot_be_taken_out_of_its_chain(cast):
     with platform_bypass():
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             AuditEvent.objects.filter(pk=event.pk).update(sequence=None, hash="")
-        # An event written outside the chain may be linked into it (a backfill).
-        unchained = AuditEvent.objects.filter(sequence__isnull=True).first()
+        # An event written outside the chain (as before the chain existed) may
+        # be linked into it once: the backfill of migration 0004.
+        unchained = AuditEvent.objects.create(
+            organization=cast.alpha, action=AuditAction.LOGOUT
+        )
         AuditEvent.objects.filter(pk=unchained.pk).update(sequence=99, hash="h")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.filter(pk=unchained.pk).update(sequence=100)

@@ -6,23 +6,13 @@ import pytest
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client, Contact, ContactRole
-from clients.services.clients import client_create
+from tests import factories
 
 
 @pytest.fixture
 def make_client():
     """make_client(org, "Jane Doe", tax_id=..., partner=user, ...) -> Client, via the service."""
-
-    def _make(organization, display_name: str, **data) -> Client:
-        tags = data.pop("tags", ())
-        with tenant_context(organization):
-            return client_create(
-                organization=organization,
-                data={"display_name": display_name, **data},
-                tags=tags,
-            )
-
-    return _make
+    return factories.make_client
 
 
 @pytest.fixture

@@ -10,11 +10,6 @@ from clients.services.search import clients_matching
 
 
 @pytest.fixture
-def jane(cast, make_client):
-    return make_client(cast.alpha, "Jane Doe", staff=cast.sam)
-
-
-@pytest.fixture
 def acme(cast, make_client):
     return make_client(cast.alpha, "Acme LLC", entity_type="llc", staff=cast.sam)
 

@@ -6,7 +6,6 @@ import io
 import socket
 from datetime import timedelta
 
-import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
@@ -40,11 +39,6 @@ def _note(client, author, body, *, remind_in: timedelta | None, **fields) -> Not
 def _reminded_at(note: Note):
     with platform_bypass():
         return Note.objects.values_list("reminded_at", flat=True).get(pk=note.pk)
-
-
-@pytest.fixture
-def jane(cast, make_client):
-    return make_client(cast.alpha, "Jane Doe")
 
 
 @override_settings(SITE_URL=SITE)

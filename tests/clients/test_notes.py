@@ -15,11 +15,6 @@ from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def jane(cast, make_client):
-    return make_client(cast.alpha, "Jane Doe")
-
-
-@pytest.fixture
 def sue(cast) -> User:
     """A second staff member of Alpha."""
     with platform_bypass():

@@ -11,17 +11,17 @@ off, and check that each one reads the index it was built for.
 
 from __future__ import annotations
 
-import json
 import re
 from html import unescape
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advisoros.tenancy.db import tenant_context
 from clients.bench_seed import seed_clients
+from tests.factories import explain, index_scans
 
 pytestmark = pytest.mark.django_db
 
@@ -50,30 +50,12 @@ def _client_queries(http, url: str, table: str = "clients_client") -> list[str]:
 
 def _plan_nodes(org, sql: str) -> list[dict]:
     """Every node of the plan, run as the app role in the firm's context."""
-    with transaction.atomic(), tenant_context(org), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        (plan,) = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    nodes, todo = [], [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        nodes.append(node)
-        todo.extend(node.get("Plans", []))
-    return nodes
+    return explain(sql, organization=org, seqscan=False)
 
 
 def _assert_uses(nodes: list[dict], index: str) -> dict:
-    for node in nodes:
-        assert not (
-            node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES
-        ), f"sequential scan on {node['Relation Name']}"
-    scans = {
-        node.get("Index Name"): node
-        for node in nodes
-        if node["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
-    }
-    assert index in scans, f"{index} not used; plan used {sorted(map(str, scans))}"
+    scans = index_scans(nodes, tables=TABLES)
+    assert index in scans, f"{index} not used; plan used {sorted(scans)}"
     return scans[index]
 
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Note
 from clients.services.clients import client_update
 from clients.timeline import TimelineItem, _sources, register_timeline_source
-
-
-@pytest.fixture
-def jane(cast, make_client):
-    return make_client(cast.alpha, "Jane Doe")
 
 
 def _timeline(web, client) -> str:

@@ -1,6 +1,6 @@
-"""Fixtures for the documents tests: a client of Alpha, and a file store of the test's
-own (a temporary MEDIA_ROOT), so what a test stores, or fails to leave behind, is
-visible by listing that folder."""
+"""Fixtures for the documents tests: a client of Beta (Alpha's is the shared
+`jane`), and a file store of the test's own (a temporary MEDIA_ROOT), so what a
+test stores, or fails to leave behind, is visible by listing that folder."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from advisoros.tenancy.db import tenant_context
 from clients.models import Client
-from clients.services.clients import client_create
+from tests.factories import make_client
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +27,5 @@ def stored_files(root: Path) -> list[Path]:
 
 
 @pytest.fixture
-def jane(cast) -> Client:
-    """A client of Alpha that everyone in Alpha may see."""
-    with tenant_context(cast.alpha):
-        return client_create(organization=cast.alpha, data={"display_name": "Jane Doe"})
-
-
-@pytest.fixture
 def beta_client(cast) -> Client:
-    with tenant_context(cast.beta):
-        return client_create(organization=cast.beta, data={"display_name": "Bob Beta"})
+    return make_client(cast.beta, "Bob Beta")

@@ -4,9 +4,6 @@ to store one as a document waiting for OCR."""
 
 from __future__ import annotations
 
-from django.core.files.base import ContentFile
-
-from advisoros.tenancy.db import tenant_context
 from clients.models import Client
 from documents.demo_scans import (
     BANK_STATEMENT_LINES,
@@ -25,7 +22,7 @@ from documents.demo_scans import (
     workbook_xlsx,
 )
 from documents.models import Document
-from documents.services.documents import document_create
+from tests.factories import upload_document
 
 __all__ = [
     "BANK_STATEMENT_LINES",
@@ -58,11 +55,4 @@ def scan_document(
     (`document_create`: sniffed type, checks, storage). Its OCR is queued for the
     commit, which a test's transaction never reaches unless it runs the on-commit
     callbacks itself."""
-    with tenant_context(client.organization):
-        return document_create(
-            client=client,
-            file=ContentFile(content, name=filename),
-            filename=filename,
-            title=title,
-            **fields,
-        )
+    return upload_document(client, None, content, filename, title=title, **fields)

@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client
 from documents.models import Document
-from documents.services.documents import document_add_version, document_create
+from documents.services.documents import document_add_version
 from documents.services.retention import retention_date_for
+from tests.factories import upload_document
 
 # What document_create takes; anything else is written after the upload.
 CREATE_FIELDS = {
@@ -53,15 +54,15 @@ def stored_document(
     """A document (version 1) uploaded for `client`."""
     create = {k: v for k, v in fields.items() if k in CREATE_FIELDS}
     later = {k: v for k, v in fields.items() if k not in CREATE_FIELDS}
+    document = upload_document(
+        client,
+        content=content if content is not None else _pdf(title),
+        filename=f"{title}.pdf",
+        title=title,
+        category=category,
+        **create,
+    )
     with tenant_context(client.organization):
-        document = document_create(
-            client=client,
-            file=ContentFile(content if content is not None else _pdf(title)),
-            filename=f"{title}.pdf",
-            title=title,
-            category=category,
-            **create,
-        )
         return _after_upload(document, later)
 
 
@@ -83,13 +84,3 @@ def stored_version(document: Document, *, content: bytes | None = None) -> Docum
                 "retention_until": version.retention_until,
             }
         return _after_upload(version, held)
-
-
-def new_client(organization, display_name: str, **data) -> Client:
-    """A client made through the clients service (as tests/clients' make_client)."""
-    from clients.services.clients import client_create
-
-    with tenant_context(organization):
-        return client_create(
-            organization=organization, data={"display_name": display_name, **data}
-        )

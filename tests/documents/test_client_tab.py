@@ -9,22 +9,15 @@ from advisoros.tenancy.db import tenant_context
 from documents.models import AccessLevel, DocumentCategory
 from documents.services.documents import (
     document_add_version,
-    document_create,
     document_restore_version,
 )
+from tests.factories import upload_document
 
 
 def add(client, title, *, user=None, content=None, **fields):
+    """A text document named after its title."""
     content = content or f"{title}\n".encode()
-    with tenant_context(client.organization):
-        return document_create(
-            client=client,
-            file=ContentFile(content),
-            filename=f"{title}.txt",
-            title=title,
-            uploaded_by=user,
-            **fields,
-        )
+    return upload_document(client, user, content, f"{title}.txt", title=title, **fields)
 
 
 def tab(web, client) -> str:

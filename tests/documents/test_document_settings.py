@@ -11,7 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 from advisoros.audit.models import LogEntry
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from documents.models import DocumentCategory, DocumentSettings
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client
 
 URL = "/o/alpha/documents/settings/"
 
@@ -108,11 +109,11 @@ def test_bad_values_are_refused_with_messages_and_nothing_changes(cast, login_as
 def test_a_new_retention_policy_redates_the_firms_documents(
     cast, login_as, django_capture_on_commit_callbacks
 ):
-    jane = new_client(cast.alpha, "Jane Doe")
+    jane = make_client(cast.alpha, "Jane Doe")
     tax_return = stored_document(jane, category="tax_return", tax_year=2015)
     w2 = stored_document(jane, category="w2", tax_year=2015)
     beta_return = stored_document(
-        new_client(cast.beta, "Beta Client"), category="tax_return", tax_year=2015
+        make_client(cast.beta, "Beta Client"), category="tax_return", tax_year=2015
     )
     assert tax_return.retention_until == date(2022, 12, 31)
 

@@ -11,22 +11,17 @@ from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import Engagement, EngagementType
 from clients.services.clients import client_update
 from documents.models import AccessLevel, Document, DocumentAccess
-from documents.services.documents import document_add_version, document_create
+from documents.services.documents import document_add_version
 from tests.documents.scans import text_layer_pdf
+from tests.factories import LEDGER, upload_document
 
 PDF = text_layer_pdf(["Form 1099-INT 2024", "Interest income 12.34"])
-CSV = b"date,amount\n2024-01-02,10.00\n"
+CSV = LEDGER  # what upload_document stores unless told
 
 
-def make_document(client, user, content=PDF, filename="1099-INT.pdf", **fields):
-    with tenant_context(client.organization):
-        return document_create(
-            client=client,
-            file=ContentFile(content),
-            filename=filename,
-            uploaded_by=user,
-            **fields,
-        )
+def upload_pdf(client, user, **fields) -> Document:
+    """The 1099-INT above, uploaded by `user`."""
+    return upload_document(client, user, PDF, "1099-INT.pdf", **fields)
 
 
 def download_events(org) -> list[AuditEvent]:
@@ -49,7 +44,7 @@ def body(response) -> bytes:
 def test_a_read_only_member_downloads_a_standard_document_and_it_is_audited(
     cast, login_as, jane
 ):
-    document = make_document(jane, cast.sam)
+    document = upload_pdf(jane, cast.sam)
 
     response = login_as(cast.rita).get(
         f"/o/alpha/documents/{document.uuid}/download/", REMOTE_ADDR="203.0.113.7"
@@ -74,7 +69,7 @@ def test_a_read_only_member_downloads_a_standard_document_and_it_is_audited(
 
 
 def test_viewing_a_pdf_shows_it_inline_and_is_audited_as_a_view(cast, login_as, jane):
-    document = make_document(jane, cast.sam)
+    document = upload_pdf(jane, cast.sam)
 
     response = login_as(cast.sam).get(f"/o/alpha/documents/{document.uuid}/view/")
 
@@ -88,7 +83,7 @@ def test_viewing_a_pdf_shows_it_inline_and_is_audited_as_a_view(cast, login_as, 
 def test_a_type_the_browser_should_not_render_is_downloaded_even_on_view(
     cast, login_as, jane
 ):
-    document = make_document(jane, cast.sam, content=CSV, filename="ledger.csv")
+    document = upload_document(jane, cast.sam)  # a CSV ledger
 
     response = login_as(cast.sam).get(f"/o/alpha/documents/{document.uuid}/view/")
 
@@ -100,7 +95,7 @@ def test_a_type_the_browser_should_not_render_is_downloaded_even_on_view(
 def test_any_version_opens_with_its_own_bytes_and_the_audit_names_it(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.sam, content=CSV, filename="ledger.csv")
+    first = upload_document(jane, cast.sam)  # a CSV ledger
     with tenant_context(cast.alpha):
         document_add_version(
             document=first, file=ContentFile(CSV + b"x,1\n"), filename="ledger.csv"
@@ -115,7 +110,7 @@ def test_any_version_opens_with_its_own_bytes_and_the_audit_names_it(
 def test_staff_cannot_read_a_confidential_document_and_nothing_is_audited(
     cast, login_as, jane
 ):
-    document = make_document(jane, cast.alice, access_level=AccessLevel.CONFIDENTIAL)
+    document = upload_pdf(jane, cast.alice, access_level=AccessLevel.CONFIDENTIAL)
     sam = login_as(cast.sam)
 
     for page in ("", "download/", "view/", "edit/", "versions/new/"):
@@ -127,7 +122,7 @@ def test_staff_cannot_read_a_confidential_document_and_nothing_is_audited(
 
 @pytest.fixture
 def restricted(cast, jane) -> Document:
-    return make_document(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
+    return upload_pdf(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
 
 
 def test_a_restricted_document_is_hidden_from_staff_not_named_on_it(
@@ -160,7 +155,7 @@ def test_a_person_named_on_a_restricted_document_may_read_every_version(
 def test_the_uploader_of_a_restricted_document_may_read_its_later_versions(
     cast, login_as, jane
 ):
-    mine = make_document(jane, cast.sam, access_level=AccessLevel.RESTRICTED)
+    mine = upload_pdf(jane, cast.sam, access_level=AccessLevel.RESTRICTED)
     with tenant_context(cast.alpha):
         later = document_add_version(
             document=mine,
@@ -198,7 +193,7 @@ def test_the_clients_manager_and_the_engagements_partner_may_read_it(
 
 
 def test_another_firm_never_reaches_a_document(cast, login_as, jane):
-    document = make_document(jane, cast.sam)
+    document = upload_pdf(jane, cast.sam)
     oscar = login_as(cast.oscar)
 
     assert oscar.get(f"/o/alpha/documents/{document.uuid}/download/").status_code == 404
@@ -209,7 +204,7 @@ def test_another_firm_never_reaches_a_document(cast, login_as, jane):
 def test_a_missing_file_is_reported_on_the_document_page_and_not_audited(
     cast, login_as, jane, media_root
 ):
-    document = make_document(jane, cast.sam)
+    document = upload_pdf(jane, cast.sam)
     (media_root / document.file.name).unlink()
 
     response = login_as(cast.sam).get(
@@ -222,7 +217,7 @@ def test_a_missing_file_is_reported_on_the_document_page_and_not_audited(
 
 
 def test_a_download_link_is_refused_to_a_post(cast, login_as, jane):
-    document = make_document(jane, cast.sam)
+    document = upload_pdf(jane, cast.sam)
 
     response = login_as(cast.sam).post(f"/o/alpha/documents/{document.uuid}/download/")
 

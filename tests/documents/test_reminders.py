@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,7 +23,8 @@ from documents.models import DocumentRequest, DocumentRequestItem, DocumentSetti
 from documents.reminders import document_request_remind
 from documents.services import requests as services
 from documents.tasks_scheduled import document_request_reminders_send
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client, wait_for_lock_waiters
 
 Item = DocumentRequestItem.Status
 JOB = "documents.tasks_scheduled.document_request_reminders_job"
@@ -80,10 +80,10 @@ def _set_reminded(doc_request, ago: timedelta):
 
 
 @pytest.fixture
-def jane(cast):
-    client = new_client(cast.alpha, "Jane Doe")
-    _contact(client, "Jane", "jane@example.test")
-    return client
+def jane(jane):
+    """The shared Jane, with an email address to be reminded at."""
+    _contact(jane, "Jane", "jane@example.test")
+    return jane
 
 
 def test_one_email_per_contact_lists_all_the_overdue_items(cast, jane, run_schedule):
@@ -200,7 +200,7 @@ def test_a_reminder_goes_again_once_the_cadence_has_passed(cast, jane, run_sched
 
 
 def test_a_client_without_an_email_address_records_no_reminder(cast, run_schedule):
-    client = new_client(cast.alpha, "No Email Inc")
+    client = make_client(cast.alpha, "No Email Inc")
     _contact(client, "Pat")
     doc_request = _request(client, [("Bank statements", -4)])
 
@@ -210,7 +210,7 @@ def test_a_client_without_an_email_address_records_no_reminder(cast, run_schedul
 
 
 def test_each_firms_reminders_go_out_from_that_firm(cast, jane, run_schedule):
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     _contact(beta_client, "Bea", "bea@example.test")
     _request(jane, [("W-2", -1)])
     _request(beta_client, [("Payroll reports", -1)], by=cast.oscar)
@@ -229,7 +229,7 @@ def test_the_schedule_queues_one_job_per_firm_with_overdue_items(
     cast, jane, django_capture_on_commit_callbacks
 ):
     _request(jane, [("W-2", -1)])
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     _request(beta_client, [("Payroll reports", 3)])  # not due yet
 
     with django_capture_on_commit_callbacks(execute=True) as queued:
@@ -242,7 +242,7 @@ def test_the_schedule_queues_one_job_per_firm_with_overdue_items(
 
 
 def test_a_firms_context_cannot_remind_another_firms_request(cast):
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     _contact(beta_client, "Bea", "bea@example.test")
     beta_request = _request(beta_client, [("W-2", -1)])
 
@@ -261,14 +261,14 @@ def test_a_firms_context_cannot_remind_another_firms_request(cast):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_one_reminder(cast):
-    jane = new_client(cast.alpha, "Jane Doe")
+    jane = make_client(cast.alpha, "Jane Doe")
     _contact(jane, "Jane", "jane@example.test")
     doc_request = _request(jane, [("W-2", -1)])
-    claimed = threading.Event()
+    claimed, release = threading.Event(), threading.Event()
     results = {}
 
     def first_worker():
-        # Claims and sends, then keeps its transaction open for a moment.
+        # Claims and sends, then keeps its transaction open until released.
         try:
             with tenant_context(cast.alpha), transaction.atomic():
                 results["first"] = document_request_remind(
@@ -278,7 +278,7 @@ def test_two_workers_at_once_send_one_reminder(cast):
                     cadence_days=7,
                 )
                 claimed.set()
-                time.sleep(0.5)  # the second worker is now waiting on the row
+                release.wait(15)
         finally:
             claimed.set()
             connection.close()
@@ -296,9 +296,13 @@ def test_two_workers_at_once_send_one_reminder(cast):
     ]
     for thread in threads:
         thread.start()
+    # The second worker's claim waits on the row the first one claimed.
+    waited = wait_for_lock_waiters(statement="UPDATE")
+    release.set()
     for thread in threads:
         thread.join(15)
 
+    assert waited
     assert results == {"first": 1, "second": 0}
     assert len(mail.outbox) == 1
     assert _reminded(doc_request)[1] == 1

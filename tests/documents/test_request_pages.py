@@ -10,7 +10,8 @@ from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import Engagement, EngagementType
 from documents.models import AccessLevel, DocumentRequest, DocumentRequestItem
 from documents.services import requests as services
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client
 
 Item = DocumentRequestItem.Status
 LIST = "/o/alpha/documents/requests/"
@@ -81,7 +82,7 @@ def test_the_list_shows_open_requests_with_progress_and_overdue_items(
 
 
 def test_the_list_filters_by_status_and_client(cast, login_as, jane):
-    john = new_client(cast.alpha, "John Roe")
+    john = make_client(cast.alpha, "John Roe")
     past = firm_today(cast.alpha) - timedelta(days=3)
     _request(jane, "W-2", title="Jane's late documents", due=past)
     _request(john, "W-2", title="John's documents")
@@ -98,7 +99,7 @@ def test_the_list_filters_by_status_and_client(cast, login_as, jane):
 
 
 def test_the_list_shows_no_other_firms_requests(cast, login_as):
-    _request(new_client(cast.beta, "Beta Client"), "W-2", title="Beta's request")
+    _request(make_client(cast.beta, "Beta Client"), "W-2", title="Beta's request")
 
     response = login_as(cast.alice).get(LIST)
 
@@ -110,8 +111,8 @@ def test_assigned_only_staff_see_requests_of_their_clients(cast, login_as):
     with platform_bypass():
         cast.alpha.assigned_clients_only = True
         cast.alpha.save(update_fields=["assigned_clients_only"])
-    mine = new_client(cast.alpha, "Sam's client", staff=cast.sam)
-    theirs = new_client(cast.alpha, "Alice's client", partner=cast.alice)
+    mine = make_client(cast.alpha, "Sam's client", staff=cast.sam)
+    theirs = make_client(cast.alpha, "Alice's client", partner=cast.alice)
     _request(mine, "W-2", title="Mine")
     hidden = _request(theirs, "W-2", title="Not mine")
     client = login_as(cast.sam)
@@ -158,7 +159,7 @@ def test_the_list_pages_by_keyset(cast, login_as, jane):
 
 def test_a_clients_page_lists_only_its_requests(cast, login_as, jane):
     _request(jane, "W-2", title="Jane's")
-    _request(new_client(cast.alpha, "John Roe"), "W-2", title="John's")
+    _request(make_client(cast.alpha, "John Roe"), "W-2", title="John's")
 
     response = login_as(cast.rita).get(f"/o/alpha/clients/{jane.uuid}/requests/")
 
@@ -240,7 +241,7 @@ def test_another_clients_engagement_is_not_offered_nor_accepted(cast, login_as, 
     with tenant_context(cast.alpha):
         johns = Engagement.objects.create(
             organization=cast.alpha,
-            client=new_client(cast.alpha, "John Roe"),
+            client=make_client(cast.alpha, "John Roe"),
             name="John's return",
             engagement_type=EngagementType.INDIVIDUAL_TAX,
         )
@@ -271,7 +272,7 @@ def test_a_request_with_no_item_is_refused_with_a_message(cast, login_as, jane):
 
 
 def test_another_firms_client_has_no_request_pages(cast, login_as):
-    beta_client = new_client(cast.beta, "Beta Client")
+    beta_client = make_client(cast.beta, "Beta Client")
     client = login_as(cast.alice)
 
     assert (
@@ -292,7 +293,7 @@ def test_the_request_page_offers_only_the_clients_documents_the_member_sees(
     doc_request = _request(jane, "W-2")
     visible = stored_document(jane, title="Jane W-2")
     stored_document(jane, title="Partner only", access_level=AccessLevel.RESTRICTED)
-    stored_document(new_client(cast.alpha, "John Roe"), title="John W-2")
+    stored_document(make_client(cast.alpha, "John Roe"), title="John W-2")
 
     response = login_as(cast.sam).get(_detail_url(doc_request))
 
@@ -325,7 +326,7 @@ def test_a_document_of_another_client_cannot_be_attached_through_the_form(
     cast, login_as, jane
 ):
     [item] = _items(_request(jane, "W-2"))
-    johns = stored_document(new_client(cast.alpha, "John Roe"), title="John W-2")
+    johns = stored_document(make_client(cast.alpha, "John Roe"), title="John W-2")
 
     response = login_as(cast.sam).post(
         _item_url(item, "attach"), {"document": str(johns.uuid)}, follow=True
@@ -391,7 +392,7 @@ def test_a_read_only_member_sees_the_request_but_changes_nothing(cast, login_as,
 
 
 def test_another_firms_request_is_not_found(cast, login_as):
-    beta_request = _request(new_client(cast.beta, "Beta Client"), "W-2")
+    beta_request = _request(make_client(cast.beta, "Beta Client"), "W-2")
     [beta_item] = _items(beta_request)
     client = login_as(cast.alice)
 

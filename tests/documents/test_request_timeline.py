@@ -11,7 +11,8 @@ from clients.timeline import client_timeline
 from documents.models import DocumentRequest, DocumentRequestItem
 from documents.services import requests as services
 from documents.timeline_requests import request_items
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client
 
 
 def _at(model, obj, **fields):
@@ -22,8 +23,8 @@ def _at(model, obj, **fields):
 def test_the_timeline_tells_the_requests_story_newest_first(
     cast, django_assert_num_queries
 ):
-    jane = new_client(cast.alpha, "Jane Doe")
-    other = new_client(cast.alpha, "John Roe")
+    jane = make_client(cast.alpha, "Jane Doe")
+    other = make_client(cast.alpha, "John Roe")
     now = timezone.now()
     with tenant_context(cast.alpha):
         doc_request = services.document_request_create(
@@ -70,7 +71,7 @@ def test_the_timeline_tells_the_requests_story_newest_first(
 
 
 def test_a_completed_request_shows_its_completion(cast):
-    jane = new_client(cast.alpha, "Jane Doe")
+    jane = make_client(cast.alpha, "Jane Doe")
     with tenant_context(cast.alpha):
         doc_request = services.document_request_create(
             client=jane,

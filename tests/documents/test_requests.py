@@ -13,7 +13,8 @@ from clients.models import Engagement, EngagementType
 from documents.models import DocumentRequest, DocumentRequestItem
 from documents.services import requests as services
 from documents.signals import request_item_fulfilled
-from tests.documents.stored_documents import new_client, stored_document
+from tests.documents.stored_documents import stored_document
+from tests.factories import make_client
 
 Item = DocumentRequestItem.Status
 
@@ -93,7 +94,7 @@ def test_a_request_without_items_is_refused_and_leaves_nothing(cast, jane):
 
 
 def test_an_engagement_of_another_client_is_refused(cast, jane):
-    engagement = _engagement(new_client(cast.alpha, "John Roe"), "John's return")
+    engagement = _engagement(make_client(cast.alpha, "John Roe"), "John's return")
 
     with pytest.raises(ValidationError) as exc:
         _request(jane, cast.sam, "W-2", engagement=engagement)
@@ -139,7 +140,7 @@ def test_uploading_for_an_item_marks_it_received(cast, jane):
 def test_a_document_of_another_client_cannot_be_attached(cast, jane):
     doc_request = _request(jane, cast.sam, "W-2")
     [item] = _items(doc_request)
-    johns = stored_document(new_client(cast.alpha, "John Roe"), title="John's W-2")
+    johns = stored_document(make_client(cast.alpha, "John Roe"), title="John's W-2")
 
     with pytest.raises(ValidationError, match="document of this client"):
         _attach(item, johns, cast.sam)

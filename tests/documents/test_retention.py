@@ -28,7 +28,8 @@ from documents.services.retention import (
     retention_date_for,
 )
 from documents.tasks_scheduled import documents_retention_sweep
-from tests.documents.stored_documents import new_client, stored_document, stored_version
+from tests.documents.stored_documents import stored_document, stored_version
+from tests.factories import make_client
 
 
 def _policy(org, *, default_years=None, **by_category):
@@ -261,8 +262,8 @@ def test_the_sweep_applies_a_policy_change_before_archiving(cast, jane):
 
 def test_each_firm_is_swept_in_its_own_context(cast, jane, run_schedule):
     _past(jane)
-    _past(new_client(cast.beta, "Beta Client"))
-    _past(new_client(cast.beta, "Beta Two"))
+    _past(make_client(cast.beta, "Beta Client"))
+    _past(make_client(cast.beta, "Beta Two"))
 
     assert run_schedule(documents_retention_sweep) == 3
 

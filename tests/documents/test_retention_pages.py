@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from documents.models import Document, DocumentTombstone
-from tests.documents.stored_documents import new_client, stored_document, stored_version
+from tests.documents.stored_documents import stored_document, stored_version
+from tests.factories import make_client
 
 RETENTION = "/o/alpha/documents/retention/"
 PURGE = "/o/alpha/documents/retention/purge/"
@@ -75,7 +76,7 @@ def test_the_list_shows_latest_versions_past_retention_not_on_hold(
     stored_version(lineage)
     _past(jane, "Held", legal_hold=True, legal_hold_reason="IRS audit")
     stored_document(jane, title="Recent", tax_year=2025)
-    _past(new_client(cast.beta, "Beta Client"), "Beta's")
+    _past(make_client(cast.beta, "Beta Client"), "Beta's")
     client = login_as(cast.adam)
 
     due = client.get(RETENTION)
@@ -198,7 +199,7 @@ def test_a_purge_that_includes_a_held_document_purges_nothing(cast, login_as, ja
 
 
 def test_another_firms_documents_cannot_be_chosen_for_a_purge(cast, login_as, jane):
-    beta_old = _past(new_client(cast.beta, "Beta Client"), "Beta's")
+    beta_old = _past(make_client(cast.beta, "Beta Client"), "Beta's")
 
     response = login_as(cast.alice).post(
         PURGE,
@@ -233,7 +234,7 @@ def test_an_owner_places_and_releases_a_legal_hold_from_the_page(cast, login_as,
 
 
 def test_another_firms_document_and_tombstone_are_not_found(cast, login_as):
-    beta_document = _past(new_client(cast.beta, "Beta Client"))
+    beta_document = _past(make_client(cast.beta, "Beta Client"))
     with tenant_context(cast.beta):
         tombstone = DocumentTombstone.objects.create(
             organization=cast.beta,

@@ -6,7 +6,6 @@ hand): search reads rows, never files.
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -16,48 +15,11 @@ from django.utils import timezone
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization, Role
 from clients.models import Client, Engagement
-from clients.services.clients import client_create
 from documents.models import AccessLevel, Document, DocumentAccess, OcrStatus
-from documents.search import document_search, highlight
+from documents.search import highlight
 from documents.selectors import documents_visible_to
-
-_n = itertools.count(1)
-
-
-def make_client(organization: Organization, name: str, **data) -> Client:
-    with tenant_context(organization):
-        return client_create(
-            organization=organization, data={"display_name": name, **data}
-        )
-
-
-def make_document(client: Client, **fields) -> Document:
-    """A document row of `client` (no stored file: search never opens one)."""
-    n = next(_n)
-    values = {
-        "title": f"Document {n}",
-        "original_filename": f"scan-{n}.pdf",
-        "file": f"private/{client.organization_id}/documents/test-{n}",
-        "size": 1000,
-        "mime_type": "application/pdf",
-        "checksum": f"{n:064d}",
-        "ocr_status": OcrStatus.COMPLETED,
-        **fields,
-    }
-    with tenant_context(client.organization):
-        return Document.objects.create(
-            organization_id=client.organization_id, client=client, **values
-        )
-
-
-def search(cast, user, query="", **kwargs):
-    membership = cast.membership(user, cast.alpha)
-    with tenant_context(cast.alpha):
-        return document_search(membership=membership, query=query, **kwargs)
-
-
-def titles(page) -> list[str]:
-    return [d.title for d in page.rows]
+from tests.documents.searching import search, titles
+from tests.factories import make_client, make_document
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from advisoros.tenancy.models import Organization
 from documents.bench_search import QUERIES, measure_document_search
 from documents.bench_seed import LARGEST, SMALL, seed_document_firms
 from documents.models import Document
-from tests.documents.test_search import make_document
+from tests.factories import make_document
 
 
 def _count(sql: str) -> int:

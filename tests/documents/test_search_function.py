@@ -7,7 +7,6 @@ the firm itself, from the same setting the policies read.
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 
 import pytest
@@ -15,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from documents.models import Document
-from tests.documents.test_search import make_client, make_document
+from tests.factories import explain, index_scans, make_client, make_document
 
 FUNCTION_ARGS = (
     "text, bigint, boolean, boolean, bigint, text, integer, text, boolean, real,"
@@ -184,11 +183,6 @@ def _fill(client, count: int) -> None:
         )
 
 
-def _plan(sql: str, params) -> str:
-    (row,) = fetch(f"EXPLAIN (FORMAT JSON) {sql}", params)
-    return json.dumps(row[0])
-
-
 @pytest.fixture
 def big_firms(cast):
     alpha_client = make_client(cast.alpha, "Jane Doe")
@@ -226,13 +220,13 @@ MATCH = (
 
 def test_under_the_tenant_policy_the_gin_index_cannot_be_used(cast, big_firms):
     with tenant_context(cast.alpha):
-        plan = _plan(MATCH, [cast.alpha.pk, "zeppelin"])
+        plan = index_scans(explain(MATCH, [cast.alpha.pk, "zeppelin"]))
     assert "document_search_vector_gin" not in plan  # the trap: a scan of the firm
 
 
 def test_as_the_search_role_the_gin_index_is_used(cast, big_firms):
     with tenant_context(cast.alpha), as_role("advisoros_search"):
-        plan = _plan(MATCH, [cast.alpha.pk, "zeppelin"])
+        plan = index_scans(explain(MATCH, [cast.alpha.pk, "zeppelin"]))
     assert "document_search_vector_gin" in plan
 
 

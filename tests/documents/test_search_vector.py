@@ -14,7 +14,8 @@ from django.db import connection
 
 from advisoros.tenancy.db import tenant_context
 from documents.models import Document
-from tests.documents.test_search import make_client, make_document, search, titles
+from tests.documents.searching import search, titles
+from tests.factories import make_client, make_document
 
 ONE_MB = 1024 * 1024
 

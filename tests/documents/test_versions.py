@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from urllib.parse import quote
 
 import pytest
@@ -18,24 +17,13 @@ from clients.models import Engagement, EngagementType
 from documents.models import AccessLevel, Document
 from documents.services.documents import (
     document_add_version,
-    document_create,
     document_update,
 )
 from tests.documents.conftest import stored_files
+from tests.factories import LEDGER, upload_document, wait_for_lock_waiters
 
-V1 = b"date,amount\n2024-01-02,10.00\n"
+V1 = LEDGER  # what upload_document stores unless told
 V2 = b"date,amount\n2024-01-02,10.00\n2024-02-03,25.50\n"
-
-
-def make_document(client, user, content: bytes = V1, **fields) -> Document:
-    with tenant_context(client.organization):
-        return document_create(
-            client=client,
-            file=ContentFile(content),
-            filename="ledger.csv",
-            uploaded_by=user,
-            **fields,
-        )
 
 
 def lineage(document: Document) -> list[Document]:
@@ -59,7 +47,7 @@ def test_a_new_version_takes_over_the_documents_facts_and_becomes_the_latest(
             name="2024 return",
             engagement_type=EngagementType.INDIVIDUAL_TAX,
         )
-    first = make_document(
+    first = upload_document(
         jane,
         cast.sam,  # the uploader of a restricted document may see it
         category="bank_statement",
@@ -103,7 +91,7 @@ def test_a_new_version_takes_over_the_documents_facts_and_becomes_the_latest(
 
 
 def test_a_version_of_a_version_still_points_at_the_root(cast, jane):
-    first = make_document(jane, cast.sam)
+    first = upload_document(jane, cast.sam)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv"
@@ -123,7 +111,7 @@ def test_a_version_of_a_version_still_points_at_the_root(cast, jane):
 def test_the_history_shows_who_when_size_and_checksum_of_every_version(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv", uploaded_by=cast.sam
@@ -149,7 +137,7 @@ def test_the_history_shows_who_when_size_and_checksum_of_every_version(
 def test_restoring_an_old_version_makes_a_copy_of_it_the_new_latest(
     cast, login_as, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
 
@@ -174,7 +162,7 @@ def test_restoring_an_old_version_makes_a_copy_of_it_the_new_latest(
 def test_a_stored_file_that_no_longer_matches_its_checksum_is_not_restored(
     cast, login_as, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
     (media_root / first.file.name).write_bytes(b"tampered")
@@ -191,7 +179,7 @@ def test_a_stored_file_that_no_longer_matches_its_checksum_is_not_restored(
 
 
 def test_restoring_the_latest_version_changes_nothing(cast, login_as, jane):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
 
     response = login_as(cast.sam).post(
         f"/o/alpha/documents/{first.uuid}/restore/", follow=True
@@ -204,7 +192,7 @@ def test_restoring_the_latest_version_changes_nothing(cast, login_as, jane):
 def test_an_edit_applies_to_every_version_so_an_old_one_is_never_more_visible(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     with tenant_context(cast.alpha):
         document_add_version(document=first, file=ContentFile(V2), filename="l.csv")
 
@@ -232,7 +220,7 @@ def test_an_edit_applies_to_every_version_so_an_old_one_is_never_more_visible(
 def test_people_named_on_a_restricted_document_are_kept_on_its_root(
     cast, login_as, jane
 ):
-    first = make_document(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
+    first = upload_document(jane, cast.alice, access_level=AccessLevel.RESTRICTED)
     with tenant_context(cast.alpha):
         second = document_add_version(
             document=first, file=ContentFile(V2), filename="l.csv"
@@ -265,7 +253,7 @@ def test_people_named_on_a_restricted_document_are_kept_on_its_root(
 def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
     cast, jane, media_root
 ):
-    first = make_document(jane, cast.alice)
+    first = upload_document(jane, cast.alice)
     results: dict[str, Document | BaseException] = {}
 
     def upload(name: str, content: bytes) -> None:
@@ -288,10 +276,8 @@ def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
         ]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 30
-        while _sessions_waiting_for_a_lock() < 2:
-            assert time.monotonic() < deadline, f"never met at the lock: {results}"
-            time.sleep(0.05)
+        met = wait_for_lock_waiters(2, timeout=30)
+        assert met, f"never met at the lock: {results}"
     for thread in threads:
         thread.join(timeout=60)
 
@@ -301,23 +287,3 @@ def test_two_simultaneous_new_versions_both_succeed_with_distinct_numbers(
     assert [d.version for d in versions] == [1, 2, 3]
     assert [d.version for d in versions if d.is_latest_version] == [3]
     assert len(stored_files(media_root)) == 3
-
-
-def _sessions_waiting_for_a_lock() -> int:
-    """Sessions waiting, directly or behind another waiter, for a lock we hold."""
-    with connection.cursor() as cursor:
-        # Statistics views are a snapshot per transaction: take a fresh one.
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            """
-            WITH RECURSIVE waiting(pid) AS (
-                SELECT pid FROM pg_stat_activity
-                WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))
-                UNION
-                SELECT a.pid FROM pg_stat_activity a
-                JOIN waiting w ON w.pid = ANY(pg_blocking_pids(a.pid))
-            )
-            SELECT count(*) FROM waiting
-            """
-        )
-        return cursor.fetchone()[0]

@@ -20,7 +20,7 @@ def test_it_counts_members_and_only_invitations_still_open(cast, client):
     client.force_login(cast.sam)
     response = client.get("/o/alpha/")
     assert response.status_code == 200
-    assert response.context["member_count"] == 4
+    assert response.context["member_count"] == 5
     assert response.context["open_invitations"] == 1
 
 

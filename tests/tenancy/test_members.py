@@ -252,4 +252,4 @@ def test_the_members_page_query_count_does_not_grow(
         response = client.get("/o/alpha/members/")
 
     assert response.status_code == 200
-    assert response.content.decode().count("<tr") == 1 + 4 + extra + 1 + 1 + extra
+    assert response.content.decode().count("<tr") == 1 + 5 + extra + 1 + 1 + extra

@@ -52,7 +52,7 @@ def failing_ocr_job(*, organization: Organization) -> None:
     raise RuntimeError("the scan is unreadable")
 
 
-@pytest.mark.parametrize(("firm", "members"), [("alpha", 4), ("beta", 1)])
+@pytest.mark.parametrize(("firm", "members"), [("alpha", 5), ("beta", 1)])
 def test_a_job_runs_in_its_firms_context(cast, firm, members):
     organization = getattr(cast, firm)
 
@@ -100,7 +100,7 @@ def test_a_job_is_queued_only_when_the_transaction_commits(
     assert task.success
     assert task.args == (JOB, cast.alpha.pk, {"note": "after commit"})
     assert task.result["setting"] == str(cast.alpha.pk)
-    assert task.result["scoped_count"] == 4
+    assert task.result["scoped_count"] == 5
 
 
 def test_a_schedule_queues_one_job_per_firm_when_the_transaction_commits(

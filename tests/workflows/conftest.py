@@ -1,29 +1,22 @@
 """Fixtures for the workflows tests: clients, templates with steps, started workflows.
 
-Templates are written directly (not through the template services) so a test can
-set any shape; `start` runs the real engine. Other developers append their own
-fixtures at the end of this file.
+The fixtures hand out the builders of tests/factories.py: templates written
+directly (not through the template services) so a test can set any shape, and
+`start`, the real engine. Other developers append their own fixtures at the end
+of this file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client, Engagement, EngagementType
 from clients.services.search import fold
-from workflows.models import (
-    StepDependency,
-    StepTemplate,
-    Task,
-    WorkflowExecution,
-    WorkflowTemplate,
-)
-
-START = date(2027, 3, 1)
+from tests import factories
+from workflows.models import Task, WorkflowExecution
 
 
 @pytest.fixture
@@ -66,55 +59,14 @@ def make_wf_engagement():
 @pytest.fixture
 def make_template():
     """make_template(org, "1040", [("Gather", {}), ("Prepare", {"after": ["Gather"]})])
-
-    Each step is (title, fields); fields may hold "after": titles of the steps it
-    depends on, and any StepTemplate field (assignee_rule, needs_approval, ...)."""
-
-    def _make(organization, name: str = "Tax return", steps=(), **fields):
-        with tenant_context(organization):
-            template = WorkflowTemplate.objects.create(
-                organization=organization,
-                name=name,
-                category=fields.pop("category", "tax"),
-                **fields,
-            )
-            by_title = {}
-            after = {}
-            for position, (title, step_fields) in enumerate(steps):
-                step_fields = dict(step_fields)
-                after[title] = step_fields.pop("after", [])
-                by_title[title] = StepTemplate.objects.create(
-                    organization=organization,
-                    template=template,
-                    position=position,
-                    title=title,
-                    **step_fields,
-                )
-            StepDependency.objects.bulk_create(
-                StepDependency(
-                    organization=organization,
-                    step=by_title[title],
-                    depends_on=by_title[before],
-                )
-                for title, befores in after.items()
-                for before in befores
-            )
-        return template
-
-    return _make
+    (tests/factories.py)."""
+    return factories.make_template
 
 
 @pytest.fixture
 def start():
     """start(template, client, **kwargs) -> WorkflowExecution through the engine."""
-    from workflows.services.executions import execution_start
-
-    def _start(template, client, **kwargs) -> WorkflowExecution:
-        kwargs.setdefault("start_date", START)
-        with tenant_context(template.organization):
-            return execution_start(template=template, client=client, **kwargs)
-
-    return _start
+    return factories.start_workflow
 
 
 def tasks_of(execution: WorkflowExecution) -> dict[str, Task]:
@@ -136,21 +88,8 @@ def fresh(obj):
 
 @pytest.fixture
 def make_member():
-    """make_member(org, "Mia Manager", Role.MANAGER) -> User, an active member."""
-    from advisoros.tenancy.db import platform_bypass
-    from advisoros.tenancy.models import Membership
-    from tests.conftest import make_user
-
-    def _make(organization, name: str, role, *, is_active: bool = True):
-        email = name.lower().replace(" ", ".") + f"@{organization.slug}.test"
-        with platform_bypass():
-            user = make_user(email, name)
-            Membership.objects.create(
-                organization=organization, user=user, role=role, is_active=is_active
-            )
-        return user
-
-    return _make
+    """make_member(org, "Stan Staff", Role.STAFF) -> User, an active member."""
+    return factories.make_member
 
 
 def move(task: Task, to_status: str, by, comment: str = "") -> Task:

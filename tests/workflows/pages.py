@@ -1,6 +1,7 @@
 """Helpers for the tests of the workflow pages (My work, board, workload, client tab,
 notifications): tasks written directly, so a test can set any state, and many at
-once for the query-count tests."""
+once for the query-count tests (their workflows: tests/factories.py's
+make_execution)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
-from workflows.models import Task, WorkflowExecution
+from workflows.models import Task
 
 
 def today(organization) -> date:
@@ -21,14 +22,6 @@ def days(n: int, organization=None) -> date:
     """A date n days from the firm's today (Alpha's, or `organization`'s)."""
     base = today(organization) if organization is not None else timezone.localdate()
     return base + timedelta(days=n)
-
-
-def make_execution(client, name: str = "2026 Form 1040", **fields) -> WorkflowExecution:
-    fields.setdefault("start_date", timezone.localdate())
-    with tenant_context(client.organization):
-        return WorkflowExecution.objects.create(
-            organization=client.organization, client=client, name=name, **fields
-        )
 
 
 def make_task(organization, title: str = "Prepare return", **fields) -> Task:

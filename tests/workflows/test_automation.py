@@ -30,11 +30,6 @@ STEPS = [
 
 
 @pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe", staff=cast.sam)
-
-
-@pytest.fixture
 def w2_request(cast, jane):
     with tenant_context(cast.alpha):
         return document_request_create(

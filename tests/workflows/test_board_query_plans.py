@@ -10,15 +10,14 @@ hold at scale, the column pages' and the workload's, are shown by the bench's
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from advisoros.tenancy.db import tenant_context
 from clients.bench_seed import seed_clients
 from clients.models import Client
+from tests.factories import explain, index_scans
 from tests.workflows.pages import make_tasks
 from workflows.bench_seed import seed_tasks
 from workflows.models import Notification, Task
@@ -62,21 +61,8 @@ def _queries(http, url: str, table: str) -> list[str]:
 
 def _indexes(org, sql: str) -> set[str]:
     """The indexes the plan reads (no sequential scan of the checked tables)."""
-    with transaction.atomic(), tenant_context(org), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        (plan,) = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    found, todo = set(), [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        assert not (
-            node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES
-        ), f"sequential scan on {node['Relation Name']}"
-        if "Index Name" in node:
-            found.add(node["Index Name"])
-        todo.extend(node.get("Plans", []))
-    return found
+    nodes = explain(sql, organization=org, seqscan=False)
+    return set(index_scans(nodes, tables=TABLES))
 
 
 def test_my_work_reads_the_persons_due_order_index(busy_alpha, login_as):

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
 from clients.timeline import client_timeline
-from tests.workflows.pages import days, make_execution, make_task, make_tasks
+from tests.factories import make_execution
+from tests.workflows.pages import days, make_task, make_tasks
 from workflows.models import WorkflowExecution
 from workflows.timeline_sources import workflow_items
-
-
-@pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe", staff=cast.sam)
 
 
 def _url(client, tab: str = "workflows") -> str:

@@ -33,11 +33,6 @@ def template(cast, make_template):
     return make_template(cast.alpha, "1040", STEPS)
 
 
-@pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe", partner=cast.alice, staff=cast.sam)
-
-
 def _names(response):
     return [e.name for e in response.context["page"].rows]
 

@@ -10,15 +10,15 @@ index.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client
+from tests.factories import explain, index_scans
 from workflows.models import WorkflowExecution
 
 pytestmark = pytest.mark.django_db
@@ -69,26 +69,15 @@ def _list_query(http, params: dict) -> str:
 
 
 def _index_scans(org, sql: str) -> dict[str, dict]:
-    with transaction.atomic(), tenant_context(org), connection.cursor() as cursor:
+    with tenant_context(org), connection.cursor() as cursor:
         for table in (
             "workflows_workflowexecution",
             "clients_client",
             "workflows_workflowtemplate",
         ):
             cursor.execute(f"ANALYZE {table}")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        (plan,) = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    scans, todo = {}, [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        if node.get("Relation Name") == "workflows_workflowexecution":
-            assert node["Node Type"] != "Seq Scan"
-        if node.get("Index Name"):
-            scans[node["Index Name"]] = node
-        todo.extend(node.get("Plans", []))
-    return scans
+    nodes = explain(sql, organization=org, seqscan=False)
+    return index_scans(nodes, tables=["workflows_workflowexecution"])
 
 
 def test_the_open_workflows_walk_the_open_by_due_index(busy_alpha, login_as):

@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from advisoros.tenancy.db import tenant_context
-from tests.workflows.conftest import START, tasks_of
+from tests.factories import START
+from tests.workflows.conftest import tasks_of
 from workflows.models import ExecutionStatus, TaskDependency, TaskStatus
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ import pytest
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
-from tests.workflows.pages import days, make_execution, make_task, make_tasks
+from tests.factories import make_execution
+from tests.workflows.pages import days, make_task, make_tasks
 from workflows.models import Task
 
 URL = "/o/alpha/work/"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from django.utils import timezone
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Membership
+from tests.factories import wait_for_lock_waiters
 from tests.workflows.conftest import move, tasks_of
 from workflows.models import Notification, Task, TaskStatus
 from workflows.services.notifications import (
@@ -53,11 +53,6 @@ def _task(organization, title="Call the bank", **fields) -> Task:
             status=fields.pop("status", TaskStatus.READY),
             **fields,
         )
-
-
-@pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe", staff=cast.sam, partner=cast.alice)
 
 
 @pytest.fixture
@@ -468,9 +463,6 @@ def test_two_workers_never_email_the_same_notice_twice(cast):
 
     def worker_b():
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                results["b_pid"] = cursor.fetchone()[0]
             with tenant_context(cast.alpha):
                 results["b"] = notifications_email_send(organization=cast.alpha)
         except Exception as exc:  # pragma: no cover - reported below
@@ -483,7 +475,7 @@ def test_two_workers_never_email_the_same_notice_twice(cast):
     assert a_sent.wait(15)
     b = threading.Thread(target=worker_b)
     b.start()
-    b_waited = _blocked_on_a_lock(results)
+    b_waited = wait_for_lock_waiters(statement="UPDATE workflows_notification")
     release.set()
     a.join(15)
     b.join(15)
@@ -492,20 +484,3 @@ def test_two_workers_never_email_the_same_notice_twice(cast):
     assert b_waited
     [email] = mail.outbox
     assert email.body.count("- Assigned to you:") == 5
-
-
-def _blocked_on_a_lock(results: dict, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pid = results.get("b_pid")
-        if pid is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s",
-                    [pid],
-                )
-                row = cursor.fetchone()
-            if row and row[0] == "Lock" and "UPDATE workflows_notification" in row[1]:
-                return True
-        time.sleep(0.05)
-    return False

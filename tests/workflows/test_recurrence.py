@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from clients.models import ClientStatus
+from tests.factories import wait_for_lock_waiters
 from workflows.models import (
     RecurringSchedule,
     Task,
@@ -465,9 +465,6 @@ def test_two_workers_at_once_never_create_a_duplicate(
 
     def worker_b():
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                results["b_pid"] = cursor.fetchone()[0]
             with tenant_context(cast.alpha):
                 results["b"] = recurring_executions_create(
                     organization=cast.alpha, today=today
@@ -482,7 +479,7 @@ def test_two_workers_at_once_never_create_a_duplicate(
     assert a_inserted.wait(15)
     b = threading.Thread(target=worker_b)
     b.start()
-    b_waited_on_a_lock = _wait_until_blocked(results)
+    b_waited_on_a_lock = wait_for_lock_waiters(statement="INSERT")
     release.set()
     a.join(15)
     b.join(15)
@@ -494,21 +491,3 @@ def test_two_workers_at_once_never_create_a_duplicate(
     assert len({(e.recurring_schedule_id, e.period_start) for e in executions}) == 3
     with tenant_context(cast.alpha):
         assert Task.objects.filter(organization=cast.alpha).count() == 9
-
-
-def _wait_until_blocked(results: dict, timeout: float = 10) -> bool:
-    """Whether B's connection was seen waiting for a lock (A's inserted rows)."""
-    deadline = timezone.now() + timedelta(seconds=timeout)
-    while timezone.now() < deadline:
-        pid = results.get("b_pid")
-        if pid is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT wait_event_type, query FROM pg_stat_activity WHERE pid = %s",
-                    [pid],
-                )
-                row = cursor.fetchone()
-            if row and row[0] == "Lock" and "INSERT" in row[1]:
-                return True
-        threading.Event().wait(0.05)
-    return False

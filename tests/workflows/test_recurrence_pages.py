@@ -10,7 +10,6 @@ from django.contrib.messages import get_messages
 
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
-from advisoros.tenancy.models import Role
 from workflows.models import RecurringSchedule, WorkflowExecution
 
 LIST = "/o/alpha/workflows/schedules/"
@@ -25,13 +24,8 @@ def close(cast, make_template):
 
 
 @pytest.fixture
-def jane(cast, make_wf_client):
-    return make_wf_client(cast.alpha, "Jane Doe")
-
-
-@pytest.fixture
-def manager(cast, make_member):
-    return make_member(cast.alpha, "Mia Manager", Role.MANAGER)
+def manager(cast):
+    return cast.mia
 
 
 def _schedule(template, client, **fields) -> RecurringSchedule:

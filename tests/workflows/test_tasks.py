@@ -112,9 +112,9 @@ def test_staff_cannot_approve(cast, execution, make_member):
     assert fresh(review).status == TaskStatus.IN_REVIEW
 
 
-def test_a_manager_approves_someone_elses_review(cast, execution, make_member):
+def test_a_manager_approves_someone_elses_review(cast, execution):
     review = _to_review(cast, execution, cast.sam)
-    mia = make_member(cast.alpha, "Mia Manager", Role.MANAGER)
+    mia = cast.mia
 
     approved = move(review, TaskStatus.COMPLETED, mia)
 

@@ -6,7 +6,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from advisoros.tenancy.db import tenant_context
-from advisoros.tenancy.models import Role
 from tests.workflows.conftest import fresh, move, tasks_of
 from workflows.models import ExecutionStatus, Task, TaskStatus
 from workflows.services.executions import execution_cancel
@@ -125,9 +124,9 @@ def test_a_task_cannot_go_to_a_read_only_member_or_an_outsider(cast, execution):
             }
 
 
-def test_a_closed_task_keeps_its_assignee(cast, execution, make_member):
+def test_a_closed_task_keeps_its_assignee(cast, execution):
     task = move(tasks_of(execution)["Reconcile"], TaskStatus.COMPLETED, cast.sam)
-    mia = make_member(cast.alpha, "Mia Manager", Role.MANAGER)
+    mia = cast.mia
 
     with (
         tenant_context(cast.alpha),

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from advisoros.tenancy.db import tenant_context
+from tests.factories import wait_for_lock_waiters
 from tests.workflows.conftest import fresh, tasks_of
 from workflows.models import TaskStatus
 from workflows.services.tasks import task_transition
@@ -72,11 +73,13 @@ def test_two_completions_at_once_both_count_and_release_the_task_waiting_on_both
         thread.start()
     first_moved.wait(10)
     # The second completion waits for the first transaction's lock.
-    assert not second_done.wait(0.5)
+    waited = wait_for_lock_waiters()
+    assert not second_done.is_set()
     release_first.set()
     for thread in threads:
         thread.join(20)
 
+    assert waited
     assert errors == []
     execution = fresh(execution)
     assert (execution.tasks_done, execution.tasks_total) == (2, 3)

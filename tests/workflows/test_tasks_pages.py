@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from advisoros.tenancy.db import tenant_context
-from advisoros.tenancy.models import Role
 from tests.workflows.conftest import fresh, move, tasks_of
 from workflows.models import Task, TaskComment, TaskStatus
 from workflows.services.executions import execution_pause
@@ -88,12 +87,12 @@ def test_an_empty_move_is_refused_politely(cast, login_as, execution):
     assert "Choose what to do with the task." in response.content.decode()
 
 
-def test_review_and_approval_from_the_page(cast, login_as, execution, make_member):
+def test_review_and_approval_from_the_page(cast, login_as, execution):
     move(tasks_of(execution)["Prepare return"], TaskStatus.COMPLETED, cast.sam)
     review = tasks_of(execution)["Review return"]
     with tenant_context(cast.alpha):
         Task.objects.filter(pk=review.pk).update(assignee=cast.sam)
-    mia = make_member(cast.alpha, "Mia Manager", Role.MANAGER)
+    mia = cast.mia
 
     login_as(cast.sam).post(_url(review, "status/"), {"to_status": "in_review"})
     own = login_as(cast.sam).get(_url(review))

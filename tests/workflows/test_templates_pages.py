@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from advisoros.tenancy.db import tenant_context
-from advisoros.tenancy.models import Role
 from tests.workflows.conftest import fresh
 from workflows.models import StepDependency, StepTemplate, WorkflowTemplate
 
@@ -28,8 +27,8 @@ def template(cast, make_template):
 
 
 @pytest.fixture
-def manager(cast, make_member):
-    return make_member(cast.alpha, "Mia Manager", Role.MANAGER)
+def manager(cast):
+    return cast.mia
 
 
 def _steps(template):

@@ -100,7 +100,13 @@ def test_every_working_member_has_a_row_and_unassigned_work_its_own(cast, login_
 
     rows = _rows(response)
     # Read-only members do no tasks: no row for Rita.
-    assert set(rows) == {"Alice Owner", "Adam Admin", "Sam Staff", "Unassigned"}
+    assert set(rows) == {
+        "Alice Owner",
+        "Adam Admin",
+        "Mia Manager",
+        "Sam Staff",
+        "Unassigned",
+    }
     assert rows["Unassigned"].weeks[0].minutes == 45
     assert rows["Alice Owner"].tasks == 0
 

@@ -1,0 +1,278 @@
+"""Builders and helpers that more than one test module needs, one of each.
+
+Fixtures stay in the conftest.py files (the cast in tests/conftest.py); the plain
+functions they and the tests call live here, so no test module imports another
+and no module keeps its own copy. Rows are made through the services where the
+service is what a test relies on (a client's search index, an upload's stored
+file, the workflow engine), and written directly where a test needs a state no
+service reaches (a search row with no file, a workflow in any status).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from advisoros.accounts.models import User
+from advisoros.tenancy.db import platform_bypass, tenant_context
+from advisoros.tenancy.models import Membership, Organization, Role
+from clients.models import Client
+from clients.services.clients import client_create
+from documents.models import Document, OcrStatus
+from documents.services.documents import document_create
+from workflows.models import (
+    StepDependency,
+    StepTemplate,
+    WorkflowExecution,
+    WorkflowTemplate,
+)
+
+PASSWORD = "correct-horse-battery-9"
+
+# People ----------------------------------------------------------------------------
+
+
+def make_user(email: str, name: str) -> User:
+    return User.objects.create_user(email, PASSWORD, name=name)
+
+
+def make_member(
+    organization: Organization, name: str, role: Role, *, is_active: bool = True
+) -> User:
+    """A new person in `organization` ("Stan Staff" -> stan.staff@alpha.test), for
+    the tests that need one more than the cast has (a second staff member, a
+    former member)."""
+    email = name.lower().replace(" ", ".") + f"@{organization.slug}.test"
+    with platform_bypass():
+        user = make_user(email, name)
+        Membership.objects.create(
+            organization=organization, user=user, role=role, is_active=is_active
+        )
+    return user
+
+
+# Clients ---------------------------------------------------------------------------
+
+
+def make_client(organization: Organization, display_name: str, **data) -> Client:
+    """A client made through the clients service (its code, sort name and search
+    index as a person's entry would have them). `tags=[...]` sets its tags."""
+    tags = data.pop("tags", ())
+    with tenant_context(organization):
+        return client_create(
+            organization=organization,
+            data={"display_name": display_name, **data},
+            tags=tags,
+        )
+
+
+# Documents -------------------------------------------------------------------------
+
+_document_numbers = itertools.count(1)
+LEDGER = b"date,amount\n2024-01-02,10.00\n"
+
+
+def make_document(client: Client, **fields) -> Document:
+    """A document row of `client` with a dummy file path and its OCR done: for
+    the tests that read rows only (search, lists), never the file."""
+    n = next(_document_numbers)
+    values = {
+        "title": f"Document {n}",
+        "original_filename": f"scan-{n}.pdf",
+        "file": f"private/{client.organization_id}/documents/test-{n}",
+        "size": 1000,
+        "mime_type": "application/pdf",
+        "checksum": f"{n:064d}",
+        "ocr_status": OcrStatus.COMPLETED,
+        **fields,
+    }
+    with tenant_context(client.organization):
+        return Document.objects.create(
+            organization_id=client.organization_id, client=client, **values
+        )
+
+
+def upload_document(
+    client: Client,
+    user: User | None = None,
+    content: bytes = LEDGER,
+    filename: str = "ledger.csv",
+    **fields,
+) -> Document:
+    """A document (version 1) uploaded by `user` through the upload service, its
+    file in the storage (a CSV ledger unless told: no OCR to wait for). `fields`
+    are `document_create`'s (title, category, access_level ...)."""
+    with tenant_context(client.organization):
+        return document_create(
+            client=client,
+            file=ContentFile(content),
+            filename=filename,
+            uploaded_by=user,
+            **fields,
+        )
+
+
+# Workflows -------------------------------------------------------------------------
+
+START = date(2027, 3, 1)  # the day a started workflow begins, unless told
+
+
+def make_template(
+    organization: Organization, name: str = "Tax return", steps=(), **fields
+) -> WorkflowTemplate:
+    """make_template(org, "1040", [("Gather", {}), ("Prepare", {"after": ["Gather"]})])
+
+    Written directly (not through the template services) so a test can set any
+    shape. Each step is (title, fields); fields may hold "after": titles of the
+    steps it depends on, and any StepTemplate field (assignee_rule, needs_approval)."""
+    with tenant_context(organization):
+        template = WorkflowTemplate.objects.create(
+            organization=organization,
+            name=name,
+            category=fields.pop("category", "tax"),
+            **fields,
+        )
+        by_title = {}
+        after = {}
+        for position, (title, step_fields) in enumerate(steps):
+            step_fields = dict(step_fields)
+            after[title] = step_fields.pop("after", [])
+            by_title[title] = StepTemplate.objects.create(
+                organization=organization,
+                template=template,
+                position=position,
+                title=title,
+                **step_fields,
+            )
+        StepDependency.objects.bulk_create(
+            StepDependency(
+                organization=organization,
+                step=by_title[title],
+                depends_on=by_title[before],
+            )
+            for title, befores in after.items()
+            for before in befores
+        )
+    return template
+
+
+def start_workflow(
+    template: WorkflowTemplate, client: Client, **kwargs
+) -> WorkflowExecution:
+    """`template` started for `client` by the engine (`execution_start`): its tasks,
+    dependencies and assignees as in production."""
+    from workflows.services.executions import execution_start
+
+    kwargs.setdefault("start_date", START)
+    with tenant_context(template.organization):
+        return execution_start(template=template, client=client, **kwargs)
+
+
+def make_execution(
+    client: Client, name: str = "2026 Form 1040", **fields
+) -> WorkflowExecution:
+    """A workflow row written directly (no template, no tasks), for the pages that
+    list workflows and tasks in any state."""
+    fields.setdefault("start_date", timezone.localdate())
+    with tenant_context(client.organization):
+        return WorkflowExecution.objects.create(
+            organization=client.organization, client=client, name=name, **fields
+        )
+
+
+# Two sessions at once --------------------------------------------------------------
+
+
+def wait_for_lock_waiters(
+    count: int = 1, *, statement: str = "", timeout: float = 10
+) -> bool:
+    """Whether `count` other sessions of the test database were seen waiting for a
+    lock (heavyweight: a row, a unique key, a table) within `timeout` seconds.
+
+    The concurrency tests hold a transaction open on one connection and start a
+    second writer on another; this is how they know the second one reached the
+    contested statement, and did not merely run late. `statement`: only sessions
+    whose current statement contains it count ("UPDATE workflows_notification").
+    Only this database's sessions count: parallel test runs use databases of
+    their own.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            # Statistics views are a snapshot per transaction: take a fresh one.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND wait_event_type = 'Lock' AND strpos(query, %s) > 0",
+                [statement],
+            )
+            (waiting,) = cursor.fetchone()
+        if waiting >= count:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+# Query plans -----------------------------------------------------------------------
+
+
+def explain(
+    sql: str,
+    params: Sequence | None = None,
+    *,
+    organization: Organization | None = None,
+    seqscan: bool = True,
+) -> list[dict]:
+    """Every node of the plan PostgreSQL makes for `sql`, as the app role (under
+    the row-level security policies, as the page's own query runs).
+
+    In `organization`'s context when one is named, else in the caller's (which
+    may have set a firm or a role itself). `seqscan=False` prices sequential
+    scans out, so a test on a small table asks whether an index *can* serve the
+    query rather than whether the planner prefers it at this size. SQL captured
+    from a page comes with its values inlined: leave `params` None then, so its
+    `%` signs stay literal.
+    """
+    with ExitStack() as stack:
+        stack.enter_context(transaction.atomic())  # SET LOCAL ends with it
+        if organization is not None:
+            stack.enter_context(tenant_context(organization))
+        cursor = stack.enter_context(connection.cursor())
+        if not seqscan:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, todo = [], [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        todo.extend(node.get("Plans", []))
+    return nodes
+
+
+def index_scans(
+    nodes: Iterable[dict], *, tables: Iterable[str] = ()
+) -> dict[str, dict]:
+    """The plan's index scans by index name; fails on a sequential scan of any of
+    `tables` (the ones whose index the test is about)."""
+    tables = set(tables)
+    scans = {}
+    for node in nodes:
+        relation = node.get("Relation Name")
+        assert not (node["Node Type"] == "Seq Scan" and relation in tables), (
+            f"sequential scan on {relation}"
+        )
+        if node.get("Index Name"):
+            scans[node["Index Name"]] = node
+    return scans
