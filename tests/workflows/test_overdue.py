@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisoros.overdue import overdue_q
 from advisoros.tenancy.db import tenant_context
+from tests.factories import make_execution
 from workflows.models import (
     OPEN_EXECUTION_STATUSES,
     OPEN_STATUSES,
@@ -13,7 +14,7 @@ from workflows.models import (
     WorkflowExecution,
 )
 
-from .pages import days, make_execution, make_task, today
+from .pages import days, make_task, today
 
 
 def test_a_task_is_overdue_when_open_and_due_before_the_firms_today(cast):
