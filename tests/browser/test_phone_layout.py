@@ -41,7 +41,7 @@ PAGES = [
     ("work/board/", False),
     ("work/workload/", True),
     ("work/notifications/", False),
-    ("work/jobs/failed/", False),
+    ("jobs/failed/", False),
     ("workflows/", True),
     ("workflows/templates/", True),
     ("workflows/schedules/", True),
