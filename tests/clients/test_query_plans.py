@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advisoros.tenancy.db import tenant_context
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
 
 pytestmark = pytest.mark.django_db
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from advisoros import bench
+from bench import harness as bench
 
 
 class Command(BaseCommand):
     help = (
         "Make sure the firms bench-1k and bench-100k exist (seeding them the first"
         " time), then measure every registered scenario in both (server-side p50,"
-        " p95, query count, 100k/1k ratio). Prints a table and writes"
-        " var/bench/results.json. See advisoros/bench.py."
+        " p95, query count, 100k/1k ratio, ratio to Django's floor). Prints a table"
+        " and writes var/bench/results.json. See bench/harness.py."
     )
 
     def add_arguments(self, parser) -> None:
