@@ -19,8 +19,9 @@ metrics p50_ms, p95_ms, queries and p95_ratio (dataset_size of a ratio: the
 large firm's size).
 
 Django's floor (`django_floor`, bench/views.py): a bare page outside the firm
-frame (no tenancy middleware work, no navigation) that renders a 50-row table
-from one query through the same template engine. It is requested with the
+frame (no firm, memberships or navigation: the tenancy middleware only clears
+the RLS settings around it) that renders a 50-row table from one query
+through the same template engine. It is requested with the
 same client right after each measured page request, so it shares the page's
 moment on a busy machine; the table prints beside each page the floor's p95
 measured alongside it ("floor ms") and the page's p95 in units of it
@@ -156,6 +157,11 @@ def register_measure(name: str) -> Callable[[Measure], Measure]:
         return fn
 
     return decorator
+
+
+def chosen_by(only: str, name: str) -> bool:
+    """`--only`: names containing it, or any of its comma-separated parts."""
+    return not only or any(part and part in name for part in only.split(","))
 
 
 def discover() -> None:
@@ -443,7 +449,7 @@ def run(
 ) -> list[Measurement]:
     """Seed the firms, measure the chosen scenarios; the floor's rows come first."""
     discover()
-    chosen = [s for s in scenarios() if not only or only in s.name]
+    chosen = [s for s in scenarios() if chosen_by(only, s.name)]
     if not chosen:
         return []
     bench_firms = []
@@ -472,7 +478,7 @@ def run_measures(*, stdout, only: str = "") -> list[dict]:
     discover()
     records: list[dict] = []
     for name, fn in _measures.items():
-        if only and only not in name:
+        if not chosen_by(only, name):
             continue
         stdout.write(f"--- {name}")
         try:

@@ -19,7 +19,5 @@ def floor(request: HttpRequest) -> HttpResponse:
     that is not a firm's (no row-level security, nothing to leak) and has well
     over fifty rows in any migrated database, the test one included."""
     # Query: the first 50 permissions joined to their content types.
-    rows = Permission.objects.select_related("content_type").order_by("pk")[
-        :FLOOR_ROWS
-    ]
+    rows = Permission.objects.select_related("content_type").order_by("pk")[:FLOOR_ROWS]
     return render(request, "bench/floor.html", {"rows": rows})

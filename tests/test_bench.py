@@ -201,3 +201,11 @@ def test_no_production_app_imports_the_bench():
                 if any(n == "bench" or n.startswith("bench.") for n in names):
                     offenders.append(str(source.relative_to(settings.BASE_DIR)))
     assert offenders == []
+
+
+def test_only_picks_names_containing_it_or_any_of_its_comma_separated_parts():
+    assert bench.chosen_by("", "board")
+    assert bench.chosen_by("client_list", "client_list_deep_page")
+    assert bench.chosen_by("board,my_work", "my_work")
+    assert not bench.chosen_by("board,my_work", "workflow_list")
+    assert not bench.chosen_by(",", "board")

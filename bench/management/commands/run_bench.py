@@ -17,7 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--only", default="", help="Run the scenarios whose name contains this."
+            "--only",
+            default="",
+            help="Run the scenarios whose name contains this (or, comma-separated,"
+            " any of these).",
         )
         parser.add_argument(
             "--runs", type=int, default=bench.RUNS, help="Measured requests each."
