@@ -15,7 +15,7 @@ functions; nothing here queries.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -32,6 +32,7 @@ _FIRM_TASK = mark_safe('<span class="muted">Firm task</span>')  # noqa: S308
 _AD_HOC = mark_safe('<span class="muted">Ad hoc</span>')  # noqa: S308
 _DRAGGABLE = mark_safe(' draggable="true"')  # noqa: S308
 _OVERDUE_TEXT = mark_safe(' class="overdue-text"')  # noqa: S308
+_EMPTY_ACTIONS = mark_safe('<td class="cell-actions"></td>')  # noqa: S308
 _NEEDS_APPROVAL = mark_safe(  # noqa: S308
     ' <span class="badge" title="Someone else approves it">Needs approval</span>'
 )
@@ -54,56 +55,103 @@ def move_options(moves: tuple[str, ...]) -> SafeString:
 # The board's card -------------------------------------------------------------------
 
 
-def _card_meta(task: Task, *, client_url: str, execution_url: str) -> str:
-    if not (client_url or execution_url):
-        return ""
-    client = (
-        format_html('<a href="{}">{}</a>', client_url, task.client.display_name)
-        if client_url
-        else ""
+@lru_cache(maxsize=16)
+def _card_classes(priority: str, overdue: bool) -> SafeString:
+    return format_html(
+        "card priority-{}{}", priority, " card-overdue" if overdue else ""
     )
-    workflow = (
-        format_html(
-            '<a class="muted" href="{}">{}</a>', execution_url, task.execution.name
-        )
-        if execution_url
-        else ""
-    )
-    return format_html('<div class="card-meta">{}{}</div>', client, workflow)
 
 
-def _card_when(task: Task, *, overdue: bool, zone: tzinfo) -> str:
-    """When it was done (a completed card) or is due (red when overdue)."""
-    if task.status == TaskStatus.COMPLETED and task.completed_at is not None:
-        done = timezone.localtime(task.completed_at, zone)
-        return format_html('<span class="muted">Done {}</span>', _month_day(done))
-    if task.due_date is None:
+@lru_cache(maxsize=16)
+def _card_priority(priority: str) -> SafeString | str:
+    if priority == Priority.NORMAL:
         return ""
+    return format_html(
+        '<span class="priority priority-{}">{}</span>',
+        priority,
+        PRIORITY_LABELS.get(priority, priority),
+    )
+
+
+def assignee_html(name: str) -> SafeString:
+    """The card's assignee (avatar letter and name). A board has a handful of
+    assignees for a hundred cards: the view makes each once per request."""
+    if not name:
+        return _UNASSIGNED
+    return format_html(
+        '<span class="avatar avatar-small" aria-hidden="true">{}</span> {}',
+        name[:1].upper(),
+        name,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _card_due(due: date, overdue: bool) -> SafeString:
     return format_html(
         '<time datetime="{}" class="card-due{}">{}{}</time>',
-        task.due_date.isoformat(),
+        due.isoformat(),
         " overdue-text" if overdue else "",
         "Overdue · " if overdue else "",
-        _month_day(task.due_date),
+        _month_day(due),
     )
 
 
-def _card_menu(task: Task, *, move_url: str, options: str, csrf: str, back: str) -> str:
-    """The keyboard's (and no-JavaScript) "Move to" form."""
-    if not options:
+@lru_cache(maxsize=4096)
+def _card_done(day: date) -> SafeString:
+    return format_html('<span class="muted">Done {}</span>', _month_day(day))
+
+
+def _card_when(task: Task, *, overdue: bool, zone: tzinfo) -> SafeString | str:
+    """When it was done (a completed card) or is due (red when overdue)."""
+    if task.status == TaskStatus.COMPLETED and task.completed_at is not None:
+        return _card_done(timezone.localtime(task.completed_at, zone).date())
+    if task.due_date is None:
         return ""
-    return format_html(
-        '<form method="post" action="{}" class="card-move" data-card-move>{}'
-        '<input type="hidden" name="next" value="{}">'
-        '<select name="status" aria-label="Move “{}” to" required>'
-        '<option value="">Move to…</option>{}</select>'
-        '<button class="btn btn-small" type="submit">Move</button></form>',
-        move_url,
-        csrf,
-        back,
-        task.title,
-        options,
-    )
+    return _card_due(task.due_date, overdue)
+
+
+def _card_meta(task: Task, *, client_url: str, execution_url: str) -> SafeString | str:
+    """The card's client and workflow links (one call when it has both)."""
+    if client_url and execution_url:
+        return format_html(
+            '<div class="card-meta"><a href="{}">{}</a>'
+            '<a class="muted" href="{}">{}</a></div>',
+            client_url,
+            task.client.display_name,
+            execution_url,
+            task.execution.name,
+        )
+    if client_url:
+        return format_html(
+            '<div class="card-meta"><a href="{}">{}</a></div>',
+            client_url,
+            task.client.display_name,
+        )
+    if execution_url:
+        return format_html(
+            '<div class="card-meta"><a class="muted" href="{}">{}</a></div>',
+            execution_url,
+            task.execution.name,
+        )
+    return ""
+
+
+# A card: {0} classes, {1} uuid, {2} status, {3} move URL, {4} draggable, {5} URL,
+# {6} title, {7} client and workflow, {8} assignee, {9} when, {10} priority, and
+# with the "Move to" menu (keyboard, no JavaScript) {11} CSRF, {12} back, {13} options.
+_CARD_HEAD = (
+    '<li class="{0}" id="card-{1}" data-card data-status="{2}" data-move-url="{3}"{4}'
+    ' data-testid="board-card"><a class="card-title" href="{5}">{6}</a>{7}'
+    '<div class="card-foot"><span class="card-assignee">{8}</span>{9}{10}</div>'
+)
+_CARD = _CARD_HEAD + "</li>"
+_CARD_WITH_MENU = (
+    _CARD_HEAD + '<form method="post" action="{3}" class="card-move" data-card-move>'
+    '{11}<input type="hidden" name="next" value="{12}">'
+    '<select name="status" aria-label="Move “{6}” to" required>'
+    '<option value="">Move to…</option>{13}</select>'
+    '<button class="btn btn-small" type="submit">Move</button></form></li>'
+)
 
 
 def card_html(
@@ -113,7 +161,7 @@ def card_html(
     move_url: str,
     client_url: str,
     execution_url: str,
-    assignee: str,
+    who: SafeString,
     today: date,
     zone: tzinfo,
     options: str,
@@ -123,39 +171,15 @@ def card_html(
     """One card: title, client and workflow, assignee, due date (red when
     overdue), priority, and the "Move to" menu when the member may move it.
 
-    `options` (move_options) and `csrf` are safe HTML already; every other
-    value is escaped by format_html."""
+    `who` (assignee_html), `options` (move_options) and `csrf` are safe HTML
+    already; every other value is escaped by format_html."""
     overdue = (
         task.due_date is not None
         and task.due_date < today
         and task.status != TaskStatus.COMPLETED
     )
-    who = (
-        format_html(
-            '<span class="avatar avatar-small" aria-hidden="true">{}</span> {}',
-            assignee[:1].upper(),
-            assignee,
-        )
-        if assignee
-        else _UNASSIGNED
-    )
-    priority = (
-        format_html(
-            '<span class="priority priority-{}">{}</span>',
-            task.priority,
-            PRIORITY_LABELS.get(task.priority, task.priority),
-        )
-        if task.priority != Priority.NORMAL
-        else ""
-    )
-    return format_html(
-        '<li class="card priority-{}{}" id="card-{}" data-card data-status="{}"'
-        ' data-move-url="{}"{} data-testid="board-card">'
-        '<a class="card-title" href="{}">{}</a>{}'
-        '<div class="card-foot"><span class="card-assignee">{}</span>{}{}</div>'
-        "{}</li>",
-        task.priority,
-        " card-overdue" if overdue else "",
+    values = (
+        _card_classes(task.priority, overdue),
         task.uuid,
         task.status,
         move_url,
@@ -165,18 +189,20 @@ def card_html(
         _card_meta(task, client_url=client_url, execution_url=execution_url),
         who,
         _card_when(task, overdue=overdue, zone=zone),
-        priority,
-        _card_menu(task, move_url=move_url, options=options, csrf=csrf, back=back),
+        _card_priority(task.priority),
     )
+    if options:
+        return format_html(_CARD_WITH_MENU, *values, csrf, back, options)
+    return format_html(_CARD, *values)
 
 
 # My work's row ----------------------------------------------------------------------
 
 
-def _row_when(task: Task, *, overdue: bool) -> str:
-    if task.due_date is None:
+@lru_cache(maxsize=4096)
+def _row_when(due: date | None, overdue: bool) -> SafeString:
+    if due is None:
         return _NO_DATE
-    due = task.due_date
     return format_html(
         '<time datetime="{}"{}>{} {}</time>',
         due.isoformat(),
@@ -186,7 +212,20 @@ def _row_when(task: Task, *, overdue: bool) -> str:
     )
 
 
-def _row_note(*, error: str, done: str) -> str:
+@lru_cache(maxsize=64)
+def _row_badges(status: str, priority: str) -> SafeString:
+    """The status and priority cells."""
+    return format_html(
+        '<td><span class="badge badge-task-{}">{}</span></td>'
+        '<td><span class="priority priority-{}">{}</span></td>',
+        status,
+        STATUS_LABELS.get(status, status),
+        priority,
+        PRIORITY_LABELS.get(priority, priority),
+    )
+
+
+def _row_note(*, error: str, done: str) -> SafeString | str:
     """What a quick action just did, or why it was refused (htmx answers)."""
     if error:
         return format_html(
@@ -197,32 +236,53 @@ def _row_note(*, error: str, done: str) -> str:
     return ""
 
 
-def _row_actions(task: Task, *, move_url: str, csrf: str, here: str) -> str:
-    """The quick-action form (its buttons: `task.quick_actions`), in its cell."""
-    buttons = format_html_join(
+@lru_cache(maxsize=64)
+def _row_buttons(actions: tuple[tuple[str, str], ...]) -> SafeString:
+    return format_html_join(
         "",
         '<button class="btn btn-small{}" type="submit" name="status" value="{}">'
         "{}</button>",
         (
             (" btn-primary" if status == TaskStatus.COMPLETED else "", status, label)
-            for status, label in task.quick_actions
+            for status, label in actions
         ),
     )
-    form = (
-        format_html(
-            '<form method="post" action="{}" class="inline-form" hx-post="{}"'
-            ' hx-target="closest tr" hx-swap="outerHTML">{}'
-            '<input type="hidden" name="next" value="{}">{}</form>',
-            move_url,
-            move_url,
-            csrf,
-            here,
-            buttons,
-        )
-        if buttons
-        else ""
+
+
+def _row_actions(task: Task, *, move_url: str, csrf: str, here: str) -> SafeString:
+    """The quick-action form (its buttons: `task.quick_actions`), in its cell."""
+    if not task.quick_actions:
+        return _EMPTY_ACTIONS
+    return format_html(
+        '<td class="cell-actions"><form method="post" action="{0}" class="inline-form"'
+        ' hx-post="{0}" hx-target="closest tr" hx-swap="outerHTML">{1}'
+        '<input type="hidden" name="next" value="{2}">{3}</form></td>',
+        move_url,
+        csrf,
+        here,
+        _row_buttons(tuple(task.quick_actions)),
     )
-    return format_html('<td class="cell-actions">{}</td>', form)
+
+
+def _row_links(*, client_url: str, execution_url: str, task: Task) -> SafeString:
+    """The client and workflow cells."""
+    if client_url and execution_url:
+        return format_html(
+            '<td><a href="{}">{}</a></td><td><a href="{}">{}</a></td>',
+            client_url,
+            task.client.display_name,
+            execution_url,
+            task.execution.name,
+        )
+    return format_html(
+        "<td>{}</td><td>{}</td>",
+        format_html('<a href="{}">{}</a>', client_url, task.client.display_name)
+        if client_url
+        else _FIRM_TASK,
+        format_html('<a href="{}">{}</a>', execution_url, task.execution.name)
+        if execution_url
+        else _AD_HOC,
+    )
 
 
 def row_html(
@@ -243,36 +303,17 @@ def row_html(
     member may act. `task.bucket` and `task.quick_actions` are set by the view;
     `csrf` is safe HTML already."""
     overdue = task.bucket == "overdue"
-    client = (
-        format_html('<a href="{}">{}</a>', client_url, task.client.display_name)
-        if client_url
-        else _FIRM_TASK
-    )
-    workflow = (
-        format_html('<a href="{}">{}</a>', execution_url, task.execution.name)
-        if execution_url
-        else _AD_HOC
-    )
     return format_html(
         '<tr class="task-row{}" id="task-{}" data-testid="my-work-row">'
-        '<td class="nowrap">{}</td>'
-        '<td><a href="{}">{}</a>{}{}</td>'
-        "<td>{}</td><td>{}</td>"
-        '<td><span class="badge badge-task-{}">{}</span></td>'
-        '<td><span class="priority priority-{}">{}</span></td>'
-        "{}</tr>",
+        '<td class="nowrap">{}</td><td><a href="{}">{}</a>{}{}</td>{}{}{}</tr>',
         " overdue" if overdue else "",
         task.uuid,
-        _row_when(task, overdue=overdue),
+        _row_when(task.due_date, overdue),
         url,
         task.title,
         _NEEDS_APPROVAL if task.needs_approval else "",
         _row_note(error=error, done=done),
-        client,
-        workflow,
-        task.status,
-        STATUS_LABELS.get(task.status, task.status),
-        task.priority,
-        PRIORITY_LABELS.get(task.priority, task.priority),
+        _row_links(client_url=client_url, execution_url=execution_url, task=task),
+        _row_badges(task.status, task.priority),
         _row_actions(task, move_url=move_url, csrf=csrf, here=here) if can_act else "",
     )

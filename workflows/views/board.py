@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,7 @@ from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
 from clients.models import Client
 from clients.services.engagements import firm_today
-from workflows.cards import STATUS_LABELS, card_html, move_options
+from workflows.cards import STATUS_LABELS, assignee_html, card_html, move_options
 from workflows.models import (
     Task,
     TaskStatus,
@@ -296,6 +297,7 @@ def decorate_cards(
     can_act = request.membership.can_write
     csrf = csrf_field(request) if can_act else ""
     allowed_moves = allowed_moves_memo(by=request.user, role=role)
+    who = cache(assignee_html)  # a handful of assignees for a hundred cards
     for task in cards:
         moves = allowed_moves(task) if can_act else ()
         task.html = card_html(
@@ -306,7 +308,7 @@ def decorate_cards(
             execution_url=(
                 execution_url(task.execution.uuid) if task.execution_id else ""
             ),
-            assignee=names.get(task.assignee_id, ""),
+            who=who(names.get(task.assignee_id, "")),
             today=today,
             zone=zone,
             options=move_options(moves) if moves else "",
