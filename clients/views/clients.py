@@ -29,6 +29,7 @@ from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
 from clients.forms.clients import ClientBulkForm, ClientFilterForm, ClientForm
 from clients.models import Client, Tag
+from clients.rows import client_rows
 from clients.selectors import (
     CLIENT_SORTS,
     ClientFilters,
@@ -105,8 +106,7 @@ def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
         "clients:client_detail", "client_uuid", org_slug=request.organization.slug
     )
     can_edit = request.membership.has_role(Role.STAFF)
-    for c in page.rows:
-        c.url = detail_url(c.uuid)
+    client_rows(page.rows, url=detail_url, can_edit=can_edit)
     members = _active_members(request)
     tags = list(Tag.objects.filter(organization=request.organization))
     filters_query = _list_query(request.GET)
