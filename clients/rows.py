@@ -1,11 +1,11 @@
 """The client list's rows, as HTML built in Python.
 
-Why not a template (templates/clients/client_row.html was one): measured with
-`make bench`, the engine's twenty-odd lookups a row cost about 0.07 ms, 3.5 ms
-a fifty-row page, and the surname search shows 17 rows in bench-1k against 50
-in bench-100k, so that cost alone took its 100k/1k ratio past the 1.3 target
-(docs/decisions.md, 14). The engagement list, fifty rows at every size, stays
-in a template.
+Why not a template (templates/clients/client_row.html was one): the engine's
+twenty-odd lookups a row cost about 0.07 ms, 3.5 ms a fifty-row page, and the
+surname search shows 17 rows in bench-1k against 50 in bench-100k, so that
+cost alone took its 100k/1k ratio past the 1.3 target (1.33 measured, 1.22
+with these rows: docs/decisions.md, 14). The engagement list, fifty rows at
+every size, stays in a template.
 
 The markup uses format_html as in advisoros/widgets.py: every value is escaped
 unless it is already safe HTML, so none can be forgotten. format_html costs
