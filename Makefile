@@ -51,17 +51,18 @@ run: system-run $(STAMP) .env
 test: system-test $(STAMP) .env
 	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
-# Server-side timings of the main pages at 1,000 and 100,000 clients (advisoros/bench.py).
-# The first run seeds the firms bench-1k and bench-100k (a minute or two); later runs
-# reuse them. BENCH_ARGS='--only client_list' picks scenarios.
+# Server-side timings of the main pages at 1,000 and 100,000 clients, each beside
+# Django's floor (bench/harness.py). The first run seeds the firms bench-1k and
+# bench-100k (a minute or two); later runs reuse them. BENCH_ARGS='--only client_list'
+# picks scenarios. BENCH=true installs the development-only bench app.
 bench: $(STAMP)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
+	BENCH=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
 	  '$(PY) manage.py migrate --no-input && $(PY) manage.py run_bench $(BENCH_ARGS)'
 
-# Full-text search at a million documents (documents/bench_seed.py): the first run
+# Full-text search at a million documents (bench/documents_seed.py): the first run
 # seeds them (about 20 minutes and 5 GB of disk), later runs only measure.
 bench-search: $(STAMP)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
+	BENCH=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) scripts/devdb.py exec -- sh -c \
 	  '$(PY) manage.py migrate --no-input && $(PY) manage.py seed_bench_documents && \
 	   $(PY) manage.py run_bench --no-pages --only document_search'
 

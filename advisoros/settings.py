@@ -80,6 +80,12 @@ INSTALLED_APPS = [
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
 ]
+# The benchmark (bench/, `make bench`): development only. Installed with DEBUG
+# on, or with BENCH=true to measure with production-like settings; never in
+# production, whose apps do not import it.
+BENCH = env.bool("BENCH", default=False)
+if DEBUG or BENCH:
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,3 +17,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("workflows.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Development only (settings.BENCH): the benchmark's own pages, Django's floor.
+if apps.is_installed("bench"):
+    urlpatterns.append(path("__bench__/", include("bench.urls")))

@@ -68,3 +68,14 @@ def test_it_refuses_to_start_in_production_without_encryption_keys():
 
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_leaves_the_benchmark_out_unless_bench_is_true():
+    # `help run_bench` knows the command only where the bench app is installed.
+    without = manage("help", "run_bench", **PRODUCTION, BENCH="false")
+    with_bench = manage("help", "run_bench", **PRODUCTION, BENCH="true")
+
+    assert without.returncode != 0
+    assert "Unknown command: 'run_bench'" in without.stderr
+    assert with_bench.returncode == 0, with_bench.stderr
+    assert "Django's floor" in with_bench.stdout

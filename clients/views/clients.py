@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import replace
-from html import escape as esc
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -19,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.audit.models import AuditAction
@@ -32,6 +30,7 @@ from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
 from clients.forms.clients import ClientBulkForm, ClientFilterForm, ClientForm
 from clients.models import Client, Tag
+from clients.rows import client_rows
 from clients.selectors import (
     CLIENT_SORTS,
     ClientFilters,
@@ -99,57 +98,6 @@ def _suggestions(request: OrgRequest, f: ClientFilters) -> QuerySet[Client]:
     )
 
 
-def _person(letter: str, title: str, user) -> str:
-    if user is None:
-        return ""
-    return (
-        f'<span><abbr title="{title}">{letter}</abbr>'
-        f" {esc(user.name or user.email)}</span>"
-    )
-
-
-def client_row_html(c: Client, *, url: str, can_edit: bool) -> SafeString:
-    """One row of the client list.
-
-    Written here rather than in the template, like the board's cards: the
-    engine's twenty-odd lookups a row cost about 0.1 ms, five milliseconds a
-    fifty-row page. Every value is escaped (`esc`, the standard library's
-    html.escape, quotes included)."""
-    name = esc(c.display_name)
-    check = (
-        f'<td class="check"><input type="checkbox" name="clients" value="{c.uuid}"'
-        f' aria-label="Select {name}"></td>'
-        if can_edit
-        else ""
-    )
-    legal = (
-        f'<small class="muted legal-name">{esc(c.legal_name)}</small>'
-        if c.legal_name and c.legal_name != c.display_name
-        else ""
-    )
-    tags = "".join(
-        '<span class="chip"><svg class="chip-dot" viewBox="0 0 8 8" width="8"'
-        ' height="8" aria-hidden="true"><circle cx="4" cy="4" r="4"'
-        f' fill="{esc(t.color)}"/></svg>{esc(t.name)}</span>'
-        for t in c.tag_list
-    )
-    team = (
-        _person("P", "Partner", c.partner)
-        + _person("M", "Manager", c.manager)
-        + _person("S", "Staff", c.staff)
-    )
-    return mark_safe(  # noqa: S308  (every value above is escaped)
-        f"<tr{' class="inactive"' if c.is_archived else ''}>{check}"
-        f'<td><a href="{esc(url)}">{name}</a>{legal}</td>'
-        f'<td class="mono">{esc(c.client_code)}</td>'
-        f"<td>{esc(c.entity_type_label)}</td>"
-        f'<td><span class="badge badge-status-{esc(c.status)}">'
-        f"{esc(c.status_label)}</span></td>"
-        f'<td class="team">{team}</td><td class="tags">{tags}</td>'
-        f'<td class="mono nowrap">{esc(c.tax_id_masked)}</td></tr>'
-    )
-
-
 @require_GET
 @require_role(Role.READONLY)
 def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -159,8 +107,7 @@ def client_list(request: OrgRequest, org_slug: str) -> HttpResponse:
         "clients:client_detail", "client_uuid", org_slug=request.organization.slug
     )
     can_edit = request.membership.has_role(Role.STAFF)
-    for c in page.rows:
-        c.row_html = client_row_html(c, url=detail_url(c.uuid), can_edit=can_edit)
+    client_rows(page.rows, url=detail_url, can_edit=can_edit)
     members = _active_members(request)
     tags = list(Tag.objects.filter(organization=request.organization))
     filters_query = _list_query(request.GET)

@@ -79,6 +79,19 @@ def test_a_rows_text_is_escaped(cast, login_as, make_client):
     assert ">B&amp;C<" in rows and "&lt;i&gt;Hot&lt;/i&gt;</span>" in rows
 
 
+def test_a_team_members_name_is_escaped_in_the_row(cast, login_as, make_client):
+    # Members name themselves: the team cell is as careful as the client's own.
+    cast.adam.name = '"><script>partner()</script>'
+    cast.adam.save(update_fields=["name"])
+    make_client(cast.alpha, "Plain Co", partner=cast.adam, staff=cast.adam)
+
+    html = login_as(cast.alice).get(URL).content.decode()
+    rows = html.split('data-testid="client-rows"')[1]
+
+    assert "<script>partner()" not in rows
+    assert rows.count("&quot;&gt;&lt;script&gt;partner()&lt;/script&gt;") == 2
+
+
 def test_the_page_works_without_javascript(cast, login_as, make_client):
     make_client(cast.alpha, "Acme Widgets")
 

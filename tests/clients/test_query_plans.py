@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from advisoros.tenancy.db import tenant_context
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
 from tests.factories import explain, index_scans
 
 pytestmark = pytest.mark.django_db

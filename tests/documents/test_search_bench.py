@@ -1,5 +1,5 @@
-"""The search benchmark's data (documents/bench_seed.py) and its measure
-(documents/bench_search.py), on small firms."""
+"""The search benchmark's data (bench/documents_seed.py) and its measure
+(bench/documents_search.py), on small firms."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.db import connection
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
-from documents.bench_search import QUERIES, measure_document_search
-from documents.bench_seed import LARGEST, SMALL, seed_document_firms
+from bench.documents_search import QUERIES, measure_document_search
+from bench.documents_seed import LARGEST, SMALL, seed_document_firms
 from documents.models import Document
 from tests.factories import make_document
 

@@ -372,3 +372,29 @@ def test_a_cards_text_is_escaped(cast, login_as, make_wf_client):
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+
+
+def test_every_field_people_type_is_escaped_in_the_page_and_in_a_moved_card(
+    cast, login_as, make_wf_client, make_member
+):
+    """The title, client, workflow and assignee's name are typed by people: each
+    comes out as text, in the board and in the card a move answers. The title
+    opens with a quote, to break out of the menu's aria-label if it could."""
+    eve = make_member(cast.alpha, "Eve <script>assignee()</script>", "staff")
+    client = make_wf_client(cast.alpha, "<script>client()</script>")
+    execution = make_execution(client, "<script>workflow()</script>")
+    task = make_task(
+        cast.alpha, '"><script>title()</script>', execution=execution, assignee=eve
+    )
+    http = login_as(eve)
+
+    page = http.get(URL).content.decode()
+    moved = _move(http, task, "in_progress", **JSON).json()["card"]
+
+    assert "Move to…" in page  # the menu (and its aria-label) is drawn
+    for html in (page, moved):
+        for field in ("title", "client", "workflow", "assignee"):
+            assert f"<script>{field}()" not in html
+            assert f"&lt;script&gt;{field}()&lt;/script&gt;" in html
+        assert '"><script>' not in html
+    assert "“&quot;&gt;&lt;script&gt;title()&lt;/script&gt;”" in page

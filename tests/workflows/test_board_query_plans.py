@@ -15,11 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from advisoros.tenancy.db import tenant_context
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
+from bench.workflows_seed import seed_tasks
 from clients.models import Client
 from tests.factories import explain, index_scans
 from tests.workflows.pages import make_tasks
-from workflows.bench_seed import seed_tasks
 from workflows.models import Notification, Task
 
 pytestmark = pytest.mark.django_db

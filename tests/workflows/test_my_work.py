@@ -257,3 +257,32 @@ def test_a_rows_text_is_escaped(cast, login_as, make_wf_client):
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=&quot;y&quot;&gt;" in html
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+
+
+def test_every_field_people_type_is_escaped_in_the_page_and_in_a_swapped_row(
+    cast, login_as, make_wf_client
+):
+    """The title, client and workflow are typed by people: each comes out as
+    text, in the list and in the row (with its "is now" line) an htmx action
+    answers. The title opens with a quote, to break out of an attribute."""
+    client = make_wf_client(cast.alpha, "<script>client()</script>")
+    execution = make_execution(client, "<script>workflow()</script>")
+    task = make_task(
+        cast.alpha, '"><script>title()</script>', execution=execution, assignee=cast.sam
+    )
+    http = login_as(cast.sam)
+
+    page = http.get(URL).content.decode()
+    row = http.post(
+        f"/o/alpha/tasks/{task.uuid}/move/",
+        {"status": "in_progress"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+
+    assert "is now in progress" in row
+    for html in (page, row):
+        for field in ("title", "client", "workflow"):
+            assert f"<script>{field}()" not in html
+            assert f"&lt;script&gt;{field}()&lt;/script&gt;" in html
+        assert '"><script>' not in html
+    assert "“&quot;&gt;&lt;script&gt;title()&lt;/script&gt;” is now" in row

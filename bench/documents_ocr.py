@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from advisoros.bench import register_measure
+from bench.harness import register_measure
 from documents import classify, ocr
 from documents.demo_scans import page_image, png_bytes, statement_page_lines
 from documents.services.ocr import page_timeout

@@ -1,7 +1,7 @@
-"""Full-text search at a million documents (registered from documents/bench.py).
+"""Full-text search at a million documents (a measure, bench/harness.py).
 
 `manage.py run_bench --no-pages --only document_search`, after
-`manage.py seed_bench_documents` (documents/bench_seed.py) on the same database.
+`manage.py seed_bench_documents` (bench/documents_seed.py) on the same database.
 
 It runs as the application's role, and first proves that this role is bound by
 row-level security (neither superuser nor BYPASSRLS; RLS enabled and forced on
@@ -32,10 +32,10 @@ from django.test import Client as HttpClient
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from advisoros.bench import MeasureSkipped, register_measure
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization, Role
-from documents.bench_seed import LARGEST, SMALL
+from bench.documents_seed import LARGEST, SMALL
+from bench.harness import MeasureSkipped, register_measure
 from documents.models import Document
 from documents.search import document_search
 

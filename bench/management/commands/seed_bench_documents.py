@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from documents.bench_seed import DOCUMENT_FIRMS, seed_document_firms
+from bench.documents_seed import DOCUMENT_FIRMS, seed_document_firms
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         "Create, or top up, the search benchmark's firms: bench-docs-100k (120,000"
         " documents), bench-docs-10k (10,000) and eight bench-docs-fill-N firms, one"
         " million documents in all, with their members, clients and engagements"
-        " (documents/bench_seed.py). A second run adds nothing. Takes minutes and"
+        " (bench/documents_seed.py). A second run adds nothing. Takes minutes and"
         " about 4 GB of disk the first time; run it on a database of its own."
     )
 

@@ -1,5 +1,9 @@
 """The benchmark suite behind `make bench`: big firms, real pages, server-side times.
 
+Development only: the `bench` app is installed when DEBUG is on or BENCH is
+true (advisoros/settings.py; the Makefile's bench targets set BENCH=true), and
+no production app imports it.
+
 `manage.py run_bench` makes sure two firms exist in the database it runs on,
 `bench-1k` and `bench-100k` (1,000 and 100,000 clients), filling them through
 the registered seeders when they are missing or short (the first run is slow,
@@ -14,12 +18,23 @@ of the p95, as a table and as `var/bench/results.json`: a list of
 metrics p50_ms, p95_ms, queries and p95_ratio (dataset_size of a ratio: the
 large firm's size).
 
-An app adds to it with a module `<app>/bench.py` (found automatically, like
-`admin.py`)::
+Django's floor (`django_floor`, bench/views.py): a bare page outside the firm
+frame (no firm, memberships or navigation: the tenancy middleware only clears
+the RLS settings around it) that renders a 50-row table from one query
+through the same template engine. It is requested with the
+same client right after each measured page request, so it shares the page's
+moment on a busy machine; the table prints beside each page the floor's p95
+measured alongside it ("floor ms") and the page's p95 in units of it
+("floor x", also `<scenario>.floor_ratio` in the JSON). The `django_floor`
+rows pool every floor request of the run. A page's milliseconds move with the
+machine's load; its floor ratio much less, which makes runs on a busy machine
+comparable.
+
+An app adds to it with a module `bench/<app>.py` named in MODULES below::
 
     from django.urls import reverse
 
-    from advisoros.bench import BenchFirm, copy_rows, register_bench_seeder, register_scenario
+    from bench.harness import BenchFirm, copy_rows, register_bench_seeder, register_scenario
 
 
     @register_bench_seeder
@@ -35,10 +50,10 @@ An app adds to it with a module `<app>/bench.py` (found automatically, like
         # (pick a document) or request pages with firm.http (follow a cursor).
         return reverse("documents:document_list", args=[firm.organization.slug])
 
-Seeders run in registration order (INSTALLED_APPS order, so clients first);
-scenarios are reported in registration order. The targets (issue 3): p95 under
-25 ms at 100,000 clients, a 100k/1k ratio under 1.3, the same query count at
-both sizes.
+Seeders run in registration order (MODULES order, so clients first);
+scenarios are reported in registration order, after the floor. The targets
+(issue 3): p95 under 25 ms at 100,000 clients, a 100k/1k ratio under 1.3, the
+same query count at both sizes.
 """
 
 from __future__ import annotations
@@ -50,6 +65,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +73,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import tenant_context
@@ -73,6 +89,16 @@ RUNS = 60
 RESULTS = Path(settings.BASE_DIR) / "var" / "bench" / "results.json"
 TARGET_P95_MS = 25.0
 TARGET_RATIO = 1.3
+# The modules that register seeders, scenarios and measures, in order.
+MODULES = (
+    "bench.clients",
+    "bench.documents_ocr",
+    "bench.documents_search",
+    "bench.documents_upload",
+    "bench.workflows_recurrence",
+    "bench.workflows",
+)
+FLOOR = "django_floor"
 
 
 @dataclass
@@ -133,8 +159,14 @@ def register_measure(name: str) -> Callable[[Measure], Measure]:
     return decorator
 
 
+def chosen_by(only: str, name: str) -> bool:
+    """`--only`: names containing it, or any of its comma-separated parts."""
+    return not only or any(part and part in name for part in only.split(","))
+
+
 def discover() -> None:
-    autodiscover_modules("bench")
+    for module in MODULES:
+        import_module(module)
 
 
 def bench_seeders() -> list[Seeder]:
@@ -305,12 +337,19 @@ def copy_rows(
 # Measuring ----------------------------------------------------------------------
 
 
+def _p95(times_ms: Sequence[float]) -> float:
+    ordered = sorted(times_ms)
+    return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+
+
 @dataclass
 class Measurement:
     scenario: str
     size: int
     times_ms: list[float] = field(default_factory=list)
     queries: int = 0
+    # Django's floor, requested after each of these requests with the same client.
+    floor_ms: list[float] = field(default_factory=list)
 
     @property
     def p50(self) -> float:
@@ -318,8 +357,25 @@ class Measurement:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+        return _p95(self.times_ms)
+
+    @property
+    def floor_p95(self) -> float | None:
+        return _p95(self.floor_ms) if self.floor_ms else None
+
+    @property
+    def floor_ratio(self) -> float | None:
+        """The page's p95 in units of the floor's p95 measured alongside it."""
+        floor = self.floor_p95
+        return self.p95 / floor if floor else None
+
+
+def _floor_path(firm: BenchFirm) -> str:
+    return reverse("bench:floor")
+
+
+# Django's floor (bench/views.py): measured with every page, never chosen by --only.
+FLOOR_SCENARIO = Scenario(FLOOR, _floor_path)
 
 
 def _get(http: HttpClient, path: str) -> float:
@@ -331,30 +387,57 @@ def _get(http: HttpClient, path: str) -> float:
     return elapsed
 
 
+def _count_queries(http: HttpClient, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        _get(http, path)
+    return len(queries)
+
+
 def measure(
     firms: list[BenchFirm],
     scenario: Scenario,
     *,
+    floor: Scenario | None = FLOOR_SCENARIO,
     warmup: int = WARMUP,
     runs: int = RUNS,
 ) -> list[Measurement]:
-    """The scenario in every firm: warm-ups, then measured requests taking turns."""
+    """The scenario in every firm: warm-ups, then measured requests taking turns,
+    each followed by a request of the floor (when given) with the same client."""
     paths = []
     for firm in firms:
         with tenant_context(firm.organization):
             paths.append(scenario.path_for(firm))
+    floor_path = floor.path_for(firms[0]) if floor else ""
     results = [Measurement(scenario.name, firm.size) for firm in firms]
     for firm, path in zip(firms, paths, strict=True):
         for _ in range(warmup):
             _get(firm.http, path)
+            if floor:
+                _get(firm.http, floor_path)
     for _ in range(runs):
         for firm, path, result in zip(firms, paths, results, strict=True):
             result.times_ms.append(_get(firm.http, path))
+            if floor:
+                result.floor_ms.append(_get(firm.http, floor_path))
     for firm, path, result in zip(firms, paths, results, strict=True):
-        with CaptureQueriesContext(connection) as queries:
-            _get(firm.http, path)
-        result.queries = len(queries)
+        result.queries = _count_queries(firm.http, path)
     return results
+
+
+def _floor_measurements(
+    firms: list[BenchFirm], pages: list[Measurement]
+) -> list[Measurement]:
+    """The floor's own rows: every floor request of the run, pooled by firm."""
+    path = _floor_path(firms[0])
+    return [
+        Measurement(
+            FLOOR,
+            firm.size,
+            times_ms=[t for m in pages if m.size == firm.size for t in m.floor_ms],
+            queries=_count_queries(firm.http, path),
+        )
+        for firm in firms
+    ]
 
 
 def run(
@@ -364,8 +447,9 @@ def run(
     only: str = "",
     runs: int = RUNS,
 ) -> list[Measurement]:
+    """Seed the firms, measure the chosen scenarios; the floor's rows come first."""
     discover()
-    chosen = [s for s in scenarios() if not only or only in s.name]
+    chosen = [s for s in scenarios() if chosen_by(only, s.name)]
     if not chosen:
         return []
     bench_firms = []
@@ -383,10 +467,10 @@ def run(
         for firm in bench_firms:
             firm.http = HttpClient()
             firm.http.force_login(firm.owner)
-        results: list[Measurement] = []
+        pages: list[Measurement] = []
         for scenario in chosen:
-            results.extend(measure(bench_firms, scenario, runs=runs))
-    return results
+            pages.extend(measure(bench_firms, scenario, runs=runs))
+        return _floor_measurements(bench_firms, pages) + pages
 
 
 def run_measures(*, stdout, only: str = "") -> list[dict]:
@@ -394,7 +478,7 @@ def run_measures(*, stdout, only: str = "") -> list[dict]:
     discover()
     records: list[dict] = []
     for name, fn in _measures.items():
-        if only and only not in name:
+        if not chosen_by(only, name):
             continue
         stdout.write(f"--- {name}")
         try:
@@ -426,7 +510,10 @@ def report(
     for m in results:
         by_scenario.setdefault(m.scenario, []).append(m)
     width = max([len("scenario"), *(len(name) for name in by_scenario)])
-    head = f"{'scenario':<{width}}  {'size':>7}  {'p50 ms':>7}  {'p95 ms':>7}  {'queries':>7}  {'ratio':>6}"
+    head = (
+        f"{'scenario':<{width}}  {'size':>7}  {'p50 ms':>7}  {'p95 ms':>7}"
+        f"  {'queries':>7}  {'ratio':>6}  {'floor ms':>8}  {'floor x':>7}"
+    )
     stdout.write(head)
     stdout.write("-" * len(head))
     for name, ms in by_scenario.items():
@@ -435,9 +522,11 @@ def report(
         ratio = large.p95 / small.p95 if small.p95 else 0.0
         for m in ms:
             shown_ratio = f"{ratio:6.2f}" if m is large and len(ms) > 1 else ""
+            floor_ms = f"{m.floor_p95:8.2f}" if m.floor_p95 else ""
+            floor_x = f"{m.floor_ratio:7.2f}" if m.floor_ratio else ""
             stdout.write(
                 f"{name:<{width}}  {m.size:>7}  {m.p50:7.2f}  {m.p95:7.2f}"
-                f"  {m.queries:>7}  {shown_ratio:>6}"
+                f"  {m.queries:>7}  {shown_ratio:>6}  {floor_ms:>8}  {floor_x:>7}"
             )
             records += [
                 {
@@ -459,6 +548,15 @@ def report(
                     "dataset_size": m.size,
                 },
             ]
+            if m.floor_ratio:
+                records.append(
+                    {
+                        "name": f"{name}.floor_ratio",
+                        "value": round(m.floor_ratio, 2),
+                        "unit": "ratio",
+                        "dataset_size": m.size,
+                    }
+                )
         if len(ms) > 1:
             records.append(
                 {
@@ -487,6 +585,7 @@ def misses(results: list[Measurement], extra: Sequence[dict] = ()) -> list[str]:
     by_scenario: dict[str, list[Measurement]] = {}
     for m in results:
         by_scenario.setdefault(m.scenario, []).append(m)
+    by_scenario.pop(FLOOR, None)  # the yardstick, not a page
     for name, ms in by_scenario.items():
         ms.sort(key=lambda m: m.size)
         small, large = ms[0], ms[-1]

@@ -1,7 +1,7 @@
-"""The workflows' part of `make bench` (see advisoros/bench.py): the data and the pages.
+"""The workflows' part of `make bench` (see bench/harness.py): the data and the pages.
 
 Tasks as many as the firm has clients: 1,000 in bench-1k, 100,000 in
-bench-100k (workflows/bench_seed.py says how they are spread). The pages:
+bench-100k (bench/workflows_seed.py says how they are spread). The pages:
 the owner's My work, the team board, and the workflow list. And a measure,
 `workflow_query_plans`: the index each page's task queries read in bench-100k.
 """
@@ -16,16 +16,15 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from advisoros.bench import (
+from advisoros.tenancy.db import tenant_context
+from bench.harness import (
     BenchFirm,
     bench_firm_ensure,
     register_bench_seeder,
     register_measure,
     register_scenario,
 )
-from advisoros.tenancy.db import tenant_context
-from workflows import bench_recurrence  # noqa: F401  (registers the recurrence measure)
-from workflows.bench_seed import seed_tasks
+from bench.workflows_seed import seed_tasks
 from workflows.models import Task
 from workflows.selectors import ACTIONABLE_STATUSES
 from workflows.views.my_work import PAGE_SIZE as MY_WORK_PAGE_SIZE

@@ -1,5 +1,5 @@
 """Benchmark: uploading a 100 MB file through the real stack (registered from
-documents/bench.py as the measure `document_upload`).
+bench/harness.py discover() as the measure `document_upload`).
 
 The server is the production one, gunicorn (one sync worker), started as a
 separate process on a loopback port with this database; the upload is a real
@@ -50,8 +50,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.test import Client as HttpClient
 
-from advisoros.bench import bench_firm_ensure, register_measure
 from advisoros.tenancy.db import tenant_context
+from bench.harness import bench_firm_ensure, register_measure
 from clients.models import Client
 from clients.services.clients import client_create
 from documents.models import Document

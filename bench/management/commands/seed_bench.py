@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from advisoros.bench import bench_firm_ensure
 from advisoros.tenancy.db import tenant_context
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
+from bench.harness import bench_firm_ensure
 
 
 class Command(BaseCommand):

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from advisoros import bench
+from bench import harness as bench
 
 
 class Command(BaseCommand):
     help = (
         "Make sure the firms bench-1k and bench-100k exist (seeding them the first"
         " time), then measure every registered scenario in both (server-side p50,"
-        " p95, query count, 100k/1k ratio). Prints a table and writes"
-        " var/bench/results.json. See advisoros/bench.py."
+        " p95, query count, 100k/1k ratio, ratio to Django's floor). Prints a table"
+        " and writes var/bench/results.json. See bench/harness.py."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--only", default="", help="Run the scenarios whose name contains this."
+            "--only",
+            default="",
+            help="Run the scenarios whose name contains this (or, comma-separated,"
+            " any of these).",
         )
         parser.add_argument(
             "--runs", type=int, default=bench.RUNS, help="Measured requests each."

@@ -1,8 +1,8 @@
 """Bulk clients for the benchmark: a big firm's clients, contacts, engagements and notes, fast.
 
-`manage.py seed_bench` and the clients' bench seeder (clients/bench.py) call
+`manage.py seed_bench` and the clients' bench seeder (bench/clients.py) call
 `seed_clients`. It runs inside the firm's tenant_context and inserts through
-`advisoros.bench.copy_rows` (COPY into a temporary table, then INSERT ...
+`bench.harness.copy_rows` (COPY into a temporary table, then INSERT ...
 SELECT), so row-level security checks every row. The audit log is skipped:
 these rows are nobody's changes. The content is varied but reproducible (a
 random generator seeded by the firm and the number of clients it had): people
@@ -28,9 +28,9 @@ from types import SimpleNamespace
 from django.db import connection, transaction
 from django.utils import timezone
 
-from advisoros.bench import copy_rows, reserve_ids
 from advisoros.crypto import encrypt
 from advisoros.tenancy.models import Membership, Organization, Role
+from bench.harness import copy_rows, reserve_ids
 from clients.fake import fake_tax_id
 from clients.models import (
     Client,

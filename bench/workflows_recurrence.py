@@ -27,10 +27,10 @@ from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
 
-from advisoros.bench import bench_firm_ensure, register_measure
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
+from bench.harness import bench_firm_ensure, register_measure
 from clients.models import Client, ClientStatus
 from workflows.models import (
     RecurringSchedule,

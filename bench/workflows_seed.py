@@ -14,7 +14,7 @@
 - assignees spread over the firm's working members, the owner leading a fifth
   of the workflows (the bench measures My work as the owner: OWNER_SHARE).
 
-Rows go in through `advisoros.bench.copy_rows` (COPY, then INSERT ... SELECT
+Rows go in through `bench.harness.copy_rows` (COPY, then INSERT ... SELECT
 under row-level security) in chunks of about CHUNK tasks, each in its own
 transaction, inside the firm's tenant_context. The audit log is skipped: these
 rows are nobody's changes. A seeded random generator makes every run build
@@ -31,9 +31,9 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from advisoros.bench import copy_rows, reserve_ids
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Organization, Role
+from bench.harness import copy_rows, reserve_ids
 from clients.models import Client
 from workflows.models import (
     ExecutionStatus,

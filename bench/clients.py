@@ -1,4 +1,4 @@
-"""The clients' part of `make bench` (see advisoros/bench.py): the data and the pages.
+"""The clients' part of `make bench` (see bench/harness.py): the data and the pages.
 
 Every client page of issue 3 at 1,000 and 100,000 clients: the list (first
 page, a deep keyset page, a surname search, a contact-email search, a filter),
@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from advisoros.bench import BenchFirm, register_bench_seeder, register_scenario
-from clients.bench_seed import seed_clients
+from bench.clients_seed import seed_clients
+from bench.harness import BenchFirm, register_bench_seeder, register_scenario
 from clients.models import Client, ClientStatus, Contact, EntityType
 
 DEEP_PAGES = 480  # 50 a page: depth 24,000

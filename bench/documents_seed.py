@@ -4,10 +4,10 @@ The firms (DOCUMENT_FIRMS): `bench-docs-100k` holds 120,000 documents (the
 largest firm, the one the target is about), `bench-docs-10k` 10,000 (the
 ratio's base), and eight `bench-docs-fill-N` firms hold the rest of the
 1,000,000, so the indexes are shared with other firms' rows as in production.
-Each firm gets its members (`advisoros.bench.bench_firm_ensure`) and clients
-with contacts and engagements (`clients.bench_seed.seed_clients`).
+Each firm gets its members (`bench.harness.bench_firm_ensure`) and clients
+with contacts and engagements (`bench.clients_seed.seed_clients`).
 
-Documents are inserted with `advisoros.bench.copy_rows` (COPY, then INSERT ...
+Documents are inserted with `bench.harness.copy_rows` (COPY, then INSERT ...
 SELECT through the row-level security policy), so the search trigger computes
 every vector, as for a real upload. The text is OCR-like: a few hundred words
 drawn with Zipf-like frequencies from tax and accounting vocabulary, the
@@ -32,10 +32,10 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from advisoros.bench import bench_firm_ensure, copy_rows, reserve_ids
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Organization
-from clients.bench_seed import FIRST_NAMES, LAST_NAMES, seed_clients
+from bench.clients_seed import FIRST_NAMES, LAST_NAMES, seed_clients
+from bench.harness import bench_firm_ensure, copy_rows, reserve_ids
 from clients.models import Client, Engagement
 from documents.models import AccessLevel, Document, DocumentCategory, OcrStatus
 
