@@ -16,6 +16,9 @@ from django.urls import reverse
 from bench.clients_seed import seed_clients
 from bench.harness import BenchFirm, register_bench_seeder, register_scenario
 from clients.models import Client, ClientStatus, Contact, EntityType
+from clients.selectors import PAGE_SIZE
+from clients.services.clients import client_update
+from clients.services.search import clients_matching
 
 DEEP_PAGES = 480  # 50 a page: depth 24,000
 _NEXT_LINK = re.compile(r"<a\b[^>]*\brel=\"next\"[^>]*>")
@@ -32,6 +35,41 @@ def seed(*, firm: BenchFirm, stdout) -> None:
             f"{firm.organization.slug}: {result.clients:,} clients seeded"
             f" in {result.seconds:.1f} s"
         )
+    renamed = surname_page_fill(firm)
+    if renamed:
+        stdout.write(
+            f"{firm.organization.slug}: {renamed} clients renamed Smith, so the"
+            f" surname search has a full page"
+        )
+
+
+SURNAME_QUERY = "smi"
+
+
+def surname_page_fill(firm: BenchFirm) -> int:
+    """Give the surname search a full page (and one more row, so it has a "Next"
+    link) in every bench firm, renaming individual clients Smith through the
+    client service (sort name and search tokens follow); return how many.
+
+    The 100k/1k ratio should compare the same page at two sizes of firm, as My
+    work's does (bench.workflows.owner_page_fill): "smi" found 17 clients in
+    bench-1k against a full page of 50 in bench-100k, so the ratio measured
+    rows, not scale."""
+    wanted = PAGE_SIZE + 1
+    clients = Client.objects.filter(organization=firm.organization)
+    found = clients_matching(clients, SURNAME_QUERY)
+    have = found.count()
+    if have >= wanted:
+        return 0
+    others = list(
+        clients.filter(entity_type=EntityType.INDIVIDUAL)
+        .exclude(pk__in=found.values("pk"))
+        .order_by("pk")[: wanted - have]
+    )
+    for client in others:
+        first = client.display_name.split()[0]
+        client_update(client=client, data={"display_name": f"{first} Smith"})
+    return len(others)
 
 
 def _client_list(firm: BenchFirm, query: str = "") -> str:
@@ -59,7 +97,7 @@ def client_list_deep_page(firm: BenchFirm) -> str:
 
 @register_scenario("client_search_surname")
 def client_search_surname(firm: BenchFirm) -> str:
-    return _client_list(firm, "q=smi")
+    return _client_list(firm, f"q={SURNAME_QUERY}")
 
 
 @register_scenario("client_search_email")

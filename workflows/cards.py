@@ -176,7 +176,7 @@ def card_html(
     overdue = task.overdue_on(today)
     values = (
         _card_classes(task.priority, overdue),
-        task.uuid,
+        SafeString(task.uuid),  # hex digits and hyphens: nothing to escape
         task.status,
         move_url,
         _DRAGGABLE if options else "",

@@ -29,6 +29,7 @@ from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -298,6 +299,7 @@ def decorate_cards(
     csrf = csrf_field(request) if can_act else ""
     allowed_moves = allowed_moves_memo(by=request.user, role=role)
     who = cache(assignee_html)  # a handful of assignees for a hundred cards
+    back = conditional_escape(back)  # the same on every card: escaped once
     for task in cards:
         moves = allowed_moves(task) if can_act else ()
         task.html = card_html(
