@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
+from advisoros.nav import current_entries, nav_html
 from advisoros.tenancy.models import Role
-from advisoros.tenancy.nav import current_entries, nav_html
 from advisoros.tenancy.selectors import user_memberships
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from advisoros.accounts.middleware import idle_timeout_refresh
 from advisoros.audit.models import AuditEvent
 from advisoros.forms import error_text, form_error_text
+from advisoros.nav import declared_dashboard_links
 from advisoros.tenancy import services
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.forms import InvitationForm, OrganizationSettingsForm, RoleForm
@@ -56,6 +57,8 @@ def dashboard(request: OrgRequest, org_slug: str) -> HttpResponse:
             else []
         ),
         "two_factor_on": request.user.is_verified(),
+        # Each app's buttons for the "Your work" panel (no query).
+        "work_links": declared_dashboard_links(),
     }
     return render(request, "tenancy/dashboard.html", ctx)
 

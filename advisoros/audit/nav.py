@@ -1,0 +1,17 @@
+"""The audit app's navigation entry (advisoros/nav.py collects it)."""
+
+from __future__ import annotations
+
+from advisoros.nav import NavEntry
+
+NAV = [
+    NavEntry(
+        "audit",
+        "Audit log",
+        "audit:log",
+        order=60,
+        section="settings",
+        admin_only=True,
+        current=lambda name: True,  # the log and its export
+    ),
+]
