@@ -24,6 +24,9 @@ from django.utils.safestring import SafeString, mark_safe
 from clients.models import choice_label
 from workflows.models import Priority, Task, TaskStatus
 
+_NOTHING = SafeString("")
+# Status codes are fixed identifiers ("in_progress"): nothing to escape.
+_STATUS_CODES = {status: SafeString(status) for status in TaskStatus.values}
 _UNASSIGNED = mark_safe('<span class="muted">Unassigned</span>')  # noqa: S308
 _NO_DATE = mark_safe('<span class="muted">—</span>')  # noqa: S308
 _FIRM_TASK = mark_safe('<span class="muted">Firm task</span>')  # noqa: S308
@@ -63,9 +66,9 @@ def _card_classes(priority: str, overdue: bool) -> SafeString:
 
 
 @lru_cache(maxsize=16)
-def _card_priority(priority: str) -> SafeString | str:
+def _card_priority(priority: str) -> SafeString:
     if priority == Priority.NORMAL:
-        return ""
+        return _NOTHING
     return format_html(
         '<span class="priority priority-{}">{}</span>',
         priority,
@@ -101,16 +104,16 @@ def _card_done(day: date) -> SafeString:
     return format_html('<span class="muted">Done {}</span>', _month_day(day))
 
 
-def _card_when(task: Task, *, overdue: bool, zone: tzinfo) -> SafeString | str:
+def _card_when(task: Task, *, overdue: bool, zone: tzinfo) -> SafeString:
     """When it was done (a completed card) or is due (red when overdue)."""
     if task.status == TaskStatus.COMPLETED and task.completed_at is not None:
         return _card_done(timezone.localtime(task.completed_at, zone).date())
     if task.due_date is None:
-        return ""
+        return _NOTHING
     return _card_due(task.due_date, overdue)
 
 
-def _card_meta(task: Task, *, client_url: str, execution_url: str) -> SafeString | str:
+def _card_meta(task: Task, *, client_url: str, execution_url: str) -> SafeString:
     """The card's client and workflow links (one call when it has both)."""
     if client_url and execution_url:
         return format_html(
@@ -133,7 +136,7 @@ def _card_meta(task: Task, *, client_url: str, execution_url: str) -> SafeString
             execution_url,
             task.execution.name,
         )
-    return ""
+    return _NOTHING
 
 
 # A card: {0} classes, {1} uuid, {2} status, {3} move URL, {4} draggable, {5} URL,
@@ -177,9 +180,9 @@ def card_html(
     values = (
         _card_classes(task.priority, overdue),
         SafeString(task.uuid),  # hex digits and hyphens: nothing to escape
-        task.status,
+        _STATUS_CODES.get(task.status, task.status),
         move_url,
-        _DRAGGABLE if options else "",
+        _DRAGGABLE if options else _NOTHING,
         url,
         task.title,
         _card_meta(task, client_url=client_url, execution_url=execution_url),

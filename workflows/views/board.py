@@ -31,6 +31,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.http import csrf_field, is_uuid, wants_json
@@ -369,14 +370,18 @@ def board(request: OrgRequest, org_slug: str) -> HttpResponse:
     else:
         cards = column_cards(request, qs)
         counts = column_counts(qs)
+        shown = {status: ts[:COLUMN_SIZE] for status, ts in cards.items()}
         decorate_cards(
-            request, [t for ts in cards.values() for t in ts], names, back=ctx["back"]
+            request, [t for ts in shown.values() for t in ts], names, back=ctx["back"]
         )
         ctx["columns"] = [
             {
                 "status": status,
                 "title": COLUMN_TITLES[status],
-                "cards": cards[status][:COLUMN_SIZE],
+                "cards": shown[status],
+                # One string a column: the engine's loop and lookup cost about
+                # 10 µs a card, a millisecond on a full board.
+                "cards_html": SafeString("".join(t.html for t in shown[status])),
                 "count": counts[status],
                 "capped": counts[status] > COUNT_CAP,
                 "more": len(cards[status]) > COLUMN_SIZE,
