@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "clients",
     "documents",
     "workflows",
+    "portal",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
 ]
@@ -102,6 +103,8 @@ MIDDLEWARE = [
     "advisoros.accounts.middleware.IdleTimeoutMiddleware",
     "advisoros.audit.middleware.AuditContextMiddleware",
     "advisoros.tenancy.middleware.TenancyMiddleware",
+    # /p/<org-slug>/: the client portal's own session, firm and grants.
+    "portal.middleware.PortalMiddleware",
     # Last: axes must see the response of the login view.
     "axes.middleware.AxesMiddleware",
 ]

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advisoros.accounts.views import home
+from advisoros.tenancy.branding import brand_css, brand_logo
 
 urlpatterns = [
     path("", home, name="home"),
@@ -15,6 +16,12 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("clients.urls")),
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
+    # A firm's look (public: the portal's sign-in page and emails show it).
+    path("brand/<slug:org_slug>/style.css", brand_css, name="brand_css"),
+    path("brand/<slug:org_slug>/logo", brand_logo, name="brand_logo"),
+    # The client portal: its own sign-in and session (portal.middleware).
+    path("p/<slug:org_slug>/", include("portal.urls")),
+    path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
     path("admin/", admin.site.urls),
 ]
 

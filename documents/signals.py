@@ -24,6 +24,11 @@ logger = logging.getLogger(__name__)
 # into the page that accepted the item: the acceptance stands.
 request_item_fulfilled = Signal()
 
+# Staff accepted or rejected what the client sent for an item (item.status says
+# which; a rejection has item.rejection_reason). The portal tells the client.
+# Sent after commit like request_item_fulfilled, with the same keyword arguments.
+request_item_reviewed = Signal()
+
 
 def send_after_commit(signal: Signal, **kwargs) -> None:
     """Send `signal` now (call it from transaction.on_commit); log receivers' errors."""

@@ -112,6 +112,35 @@ class AuditAction(models.TextChoices):
     DOCUMENT_PURGED = "document_purged", "Document purged"
     DOCUMENT_LEGAL_HOLD = "document_legal_hold", "Legal hold changed"
     DOCUMENTS_ARCHIVED = "documents_archived", "Documents archived (retention)"
+    # The client portal (portal/): what a client's contact did, and what staff
+    # changed about their access. Written by portal.activity.
+    PORTAL_SIGNED_IN = "portal_signed_in", "Portal: signed in"
+    PORTAL_SIGN_IN_FAILED = "portal_sign_in_failed", "Portal: failed sign-in"
+    PORTAL_LOCKED_OUT = "portal_locked_out", "Portal: locked out"
+    PORTAL_SIGNED_OUT = "portal_signed_out", "Portal: signed out"
+    PORTAL_CODE_SENT = "portal_code_sent", "Portal: sign-in code sent"
+    PORTAL_LINK_REDEEMED = "portal_link_redeemed", "Portal: request link opened"
+    PORTAL_LINK_REFUSED = "portal_link_refused", "Portal: request link refused"
+    PORTAL_REQUEST_VIEWED = "portal_request_viewed", "Portal: request viewed"
+    PORTAL_DOCUMENT_VIEWED = "portal_document_viewed", "Portal: document viewed"
+    PORTAL_DOCUMENT_DOWNLOADED = (
+        "portal_document_downloaded",
+        "Portal: document downloaded",
+    )
+    PORTAL_UPLOADED = "portal_uploaded", "Portal: file uploaded"
+    PORTAL_UPLOAD_REMOVED = "portal_upload_removed", "Portal: upload removed"
+    PORTAL_UPLOAD_REFUSED = "portal_upload_refused", "Portal: upload refused"
+    PORTAL_LETTER_VIEWED = "portal_letter_viewed", "Portal: letter read"
+    PORTAL_LETTER_SIGNED = "portal_letter_signed", "Portal: letter signed"
+    PORTAL_MESSAGE_SENT = "portal_message_sent", "Portal: message sent"
+    PORTAL_2FA_ENABLED = "portal_2fa_enabled", "Portal: two-factor enabled"
+    PORTAL_PASSWORD_SET = "portal_password_set", "Portal: password set"
+    PORTAL_DENIED = "portal_denied", "Portal: access refused"
+    PORTAL_ACCESS_GRANTED = "portal_access_granted", "Portal access granted"
+    PORTAL_ACCESS_REVOKED = "portal_access_revoked", "Portal access revoked"
+    PORTAL_INVITED = "portal_invited", "Invited to the portal"
+    PORTAL_LINK_CREATED = "portal_link_created", "Request link made"
+    PORTAL_LINK_REVOKED = "portal_link_revoked", "Request links revoked"
 
 
 def audit_action_choices() -> list[tuple[str, str]]:

@@ -40,7 +40,9 @@ class TenancyMiddleware:
         if request.path_info.startswith("/admin/") and user_id is not None:
             return self._admin_page(request, user_id)
         with user_context(user_id):
-            return _finish(self.get_response(request), lambda: user_context(user_id))
+            return finish_in_context(
+                self.get_response(request), lambda: user_context(user_id)
+            )
 
     def _firm_page(
         self, request: HttpRequest, slug: str, user_id: int | None
@@ -72,7 +74,7 @@ class TenancyMiddleware:
             if request.session.get(ACTIVE_ORG_SESSION_KEY) != organization.slug:
                 request.session[ACTIVE_ORG_SESSION_KEY] = organization.slug
             response = self.get_response(request)
-            return _finish(
+            return finish_in_context(
                 response, lambda: tenant_context(organization, user_id=user_id)
             )
 
@@ -83,7 +85,7 @@ class TenancyMiddleware:
             if not request.user.is_verified():
                 return redirect(reverse("accounts:two_factor_required"))
             with platform_bypass():
-                return _finish(self.get_response(request), platform_bypass)
+                return finish_in_context(self.get_response(request), platform_bypass)
         slug = request.session.get(ACTIVE_ORG_SESSION_KEY)
         organization = Organization.objects.filter(slug=slug).first() if slug else None
         if organization is None:
@@ -99,13 +101,13 @@ class TenancyMiddleware:
                 request.membership = membership
             if organization.require_two_factor and not request.user.is_verified():
                 request.membership = None
-            return _finish(
+            return finish_in_context(
                 self.get_response(request),
                 lambda: tenant_context(organization, user_id=user_id),
             )
 
 
-def _finish(response: HttpResponse, context_factory) -> HttpResponse:
+def finish_in_context(response: HttpResponse, context_factory) -> HttpResponse:
     """Render lazy responses while the context is still active; stream inside it too."""
     if (
         hasattr(response, "render")

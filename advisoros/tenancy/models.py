@@ -6,11 +6,21 @@ import uuid
 import zoneinfo
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_timezone
 from django_scopes import ScopedManager
+
+
+def logo_path(instance: Organization, filename: str) -> str:
+    # Never the uploader's name: a fresh one each time, so a cached old logo is not shown.
+    return f"private/{instance.pk}/branding/logo-{uuid.uuid4().hex[:12]}"
+
 
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -60,6 +70,29 @@ class Organization(models.Model):
     )
     document_retention_years = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    # The client portal (portal/): the firm's look on its pages and emails, and its rules.
+    brand_color = models.CharField(
+        "brand colour",
+        max_length=7,
+        default="#1d4ed8",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a colour as #RRGGBB.")],
+        help_text="Buttons and the header of the client portal and its emails.",
+    )
+    logo = models.FileField(
+        upload_to=logo_path, max_length=300, blank=True, verbose_name="logo"
+    )
+    portal_link_days = models.PositiveSmallIntegerField(
+        "request links valid for (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A link in a request or reminder email opens that request only, "
+        "without a password, for this many days.",
+    )
+    portal_require_two_factor = models.BooleanField(
+        "require two-factor for clients",
+        default=False,
+        help_text="Clients who sign in to the portal must add an authenticator app.",
     )
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
 

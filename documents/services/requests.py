@@ -23,7 +23,7 @@ from django.utils import timezone
 from advisoros.accounts.models import User
 from advisoros.overdue import overdue_q
 from advisoros.tenancy.models import Membership
-from clients.models import Client, Engagement
+from clients.models import Client, Contact, Engagement
 from documents.models import (
     OWED_STATUSES,
     Document,
@@ -32,7 +32,12 @@ from documents.models import (
     DocumentRequestItem,
 )
 from documents.selectors import client_visibility_q
-from documents.signals import request_item_fulfilled, send_after_commit
+from documents.signals import (
+    request_item_fulfilled,
+    request_item_reviewed,
+    send_after_commit,
+)
+from documents.storage import document_file_delete
 
 ItemStatus = DocumentRequestItem.Status
 RequestStatus = DocumentRequest.Status
@@ -242,6 +247,36 @@ def document_request_item_attach(
 
 
 @transaction.atomic
+def document_request_upload_withdraw(
+    *, document: Document, contact: Contact
+) -> DocumentRequestItem:
+    """The client takes back their own upload to an item the firm has not accepted:
+    the version and its file are deleted; an item left with nothing goes back to
+    what it was before (open, or rejected with the firm's reason)."""
+    item = document.request_item
+    if item is None:
+        raise ValidationError("This file was not sent for a request.")
+    request, locked = _locked_item(item)
+    _require_open(request)
+    if locked.status == ItemStatus.ACCEPTED:
+        raise ValidationError(
+            "The firm has already accepted this item: ask them if a file must change."
+        )
+    if document.uploaded_by_contact_id != contact.pk or document.source != "portal":
+        raise ValidationError("Only the person who uploaded a file can remove it.")
+    name = document.file.name
+    Document.objects.filter(pk=document.pk).delete()
+    transaction.on_commit(partial(document_file_delete, name))
+    if not Document.objects.filter(request_item=locked).exists():
+        locked.status = (
+            ItemStatus.REJECTED if locked.rejection_reason else ItemStatus.OPEN
+        )
+        locked.received_at = None
+        locked.save(update_fields=["status", "received_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
 def document_request_item_accept(
     *, item: DocumentRequestItem, by: User | None
 ) -> DocumentRequestItem:
@@ -275,6 +310,7 @@ def document_request_item_accept(
             organization=request.organization,
         )
     )
+    _send_reviewed(locked, request)
     return locked
 
 
@@ -305,7 +341,20 @@ def document_request_item_reject(
             "updated_at",
         ]
     )
+    _send_reviewed(locked, request)
     return locked
+
+
+def _send_reviewed(item: DocumentRequestItem, request: DocumentRequest) -> None:
+    transaction.on_commit(
+        partial(
+            send_after_commit,
+            request_item_reviewed,
+            sender=DocumentRequestItem,
+            item=item,
+            organization=request.organization,
+        )
+    )
 
 
 @transaction.atomic

@@ -7,34 +7,30 @@ another firm's document, or one the member may not see, is a 404.
 Uploads are read by `documents.upload.DocumentUploadHandler`, which must be on
 the request before anything reads the body; Django's CSRF check reads the body
 of a form, so the upload views are exempt from the middleware's check and run
-the same check themselves (`_csrf_rejection`) once the handler is in place.
+the same check themselves (`documents.receiving.csrf_rejection`) once the
+handler is in place.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from functools import partial
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import (
     HttpResponse,
-    JsonResponse,
-    QueryDict,
 )
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from advisoros.forms import error_text, form_error_text
-from advisoros.http import get_only, wants_json
+from advisoros.forms import form_error_text
+from advisoros.http import get_only
 from advisoros.row_urls import row_url
 from advisoros.tenancy.clock import firm_time
 from advisoros.tenancy.decorators import require_role
@@ -45,17 +41,22 @@ from clients.selectors import get_client_or_404
 from clients.tabs import client_tab_url
 from documents.forms import DocumentEditForm, UploadForm, VersionForm
 from documents.models import AccessLevel, Document, DocumentAccess, DocumentCategory
+from documents.receiving import (
+    Outcome,
+    answer,
+    csrf_rejection,
+    install_handler,
+    receive,
+    refused_unread,
+    store_each,
+    too_large_unread,
+)
 from documents.selectors import visible_documents
 from documents.services import documents as services
 from documents.storage import INLINE_TYPES, document_download_response
 from documents.upload import (
-    DocumentUploadHandler,
     IncomingFile,
     UploadRejected,
-    is_raw_upload,
-    raw_upload_name,
-    receive_raw_upload,
-    too_large_message,
 )
 
 # A form without JavaScript may send several files in one request; the body is
@@ -87,137 +88,6 @@ def _detail_url(request: OrgRequest, document: Document) -> str:
 # Uploads ------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    """What became of one file, for the page (flash message) or the script (JSON)."""
-
-    name: str
-    ok: bool
-    message: str
-    url: str = ""
-    duplicate: bool = False
-
-    def as_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "message": self.message,
-            "url": self.url,
-            "duplicate": self.duplicate,
-        }
-
-
-@dataclass
-class Received:
-    """The files of one upload request and the fields sent with them."""
-
-    files: list[IncomingFile]
-    fields: QueryDict
-    outcomes: list[Outcome] = field(default_factory=list)
-    raw: bool = False
-
-    def close(self) -> None:
-        for file in self.files:
-            file.close()
-
-
-def _install_handler(request: OrgRequest) -> DocumentUploadHandler:
-    handler = DocumentUploadHandler(
-        request, max_bytes=services.max_upload_bytes(request.organization.pk)
-    )
-    request.upload_handlers = [handler]
-    return handler
-
-
-def _too_large_unread(request: OrgRequest, handler: DocumentUploadHandler) -> bool:
-    """A body that cannot hold acceptable files: refused before reading it."""
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if is_raw_upload(request):
-        return length > handler.max_bytes
-    return length > handler.max_bytes * MAX_FILES_PER_REQUEST + 1024 * 1024
-
-
-_csrf = CsrfViewMiddleware(lambda request: None)
-
-
-def _csrf_rejection(request: OrgRequest) -> HttpResponse | None:
-    """Django's CSRF check (it parses a form's body, through the handler)."""
-    return _csrf.process_view(request, None, (), {})
-
-
-def _receive(request: OrgRequest, handler: DocumentUploadHandler) -> Received:
-    """Read the body; raw bodies carry the form's fields in X-Document-Fields."""
-    if is_raw_upload(request):
-        name = raw_upload_name(request)
-        file = receive_raw_upload(request, handler, name)
-        received = Received(
-            files=[file] if file is not None else [],
-            fields=QueryDict(request.headers.get("X-Document-Fields", "")),
-            raw=True,
-        )
-    else:
-        received = Received(files=request.FILES.getlist("files"), fields=request.POST)
-    received.outcomes = [
-        Outcome(name, False, f"{name} was not accepted: {message}")
-        for name, message in handler.rejected
-    ]
-    return received
-
-
-def _refused_unread(request: OrgRequest, handler: DocumentUploadHandler, back: str):
-    message = f"The upload was not accepted: {too_large_message(handler.max_bytes)}"
-    if wants_json(request) or is_raw_upload(request):
-        return JsonResponse(
-            {"files": [{"name": "", "ok": False, "message": message}]}, status=413
-        )
-    messages.error(request, message)
-    return redirect(back)
-
-
-def _first_time(request: OrgRequest, token: str, file: IncomingFile) -> bool:
-    """False when this form (token) has already sent these exact bytes."""
-    if not token:
-        return True
-    key = f"documents:upload:{request.organization.pk}:{token}:{file.sha256}"
-    return cache.add(key, True, UPLOAD_TOKEN_SECONDS)
-
-
-def _forget(request: OrgRequest, token: str, file: IncomingFile) -> None:
-    if token:
-        cache.delete(
-            f"documents:upload:{request.organization.pk}:{token}:{file.sha256}"
-        )
-
-
-def _store_each(
-    request: OrgRequest,
-    received: Received,
-    token: str,
-    store: Callable[[IncomingFile], Document],
-) -> None:
-    for file in received.files:
-        name = file.original_name
-        if not _first_time(request, token, file):
-            file.close()
-            received.outcomes.append(
-                Outcome(name, True, f"{name} had already been received from this form.")
-            )
-            continue
-        try:
-            document = store(file)
-        except UploadRejected as exc:
-            _forget(request, token, file)
-            received.outcomes.append(Outcome(name, False, exc.message))
-            continue
-        except ValidationError as exc:
-            _forget(request, token, file)
-            received.outcomes.append(
-                Outcome(name, False, f"{name}: " + error_text(exc))
-            )
-            continue
-        received.outcomes.append(_stored_outcome(request, name, document))
-
-
 def _stored_outcome(request: OrgRequest, name: str, document: Document) -> Outcome:
     what = (
         f"{name} uploaded."
@@ -242,29 +112,6 @@ def _stored_outcome(request: OrgRequest, name: str, document: Document) -> Outco
     return outcome
 
 
-def _answer(
-    request: OrgRequest, received: Received, *, done: str, back: str
-) -> HttpResponse:
-    """JSON for the page's script; flash messages and a redirect for a plain form."""
-    received.close()  # whatever was not stored
-    if not received.outcomes:
-        received.outcomes = [Outcome("", False, "Choose at least one file to upload.")]
-    ok = all(o.ok for o in received.outcomes)
-    if received.raw or wants_json(request):
-        return JsonResponse(
-            {"files": [o.as_dict() for o in received.outcomes]},
-            status=200 if ok else 400,
-        )
-    for outcome in received.outcomes:
-        if not outcome.ok:
-            messages.error(request, outcome.message)
-        elif outcome.duplicate:
-            messages.warning(request, outcome.message)
-        else:
-            messages.success(request, outcome.message)
-    return redirect(done if any(o.ok for o in received.outcomes) else back)
-
-
 @csrf_exempt  # checked in _receive, after the upload handler is installed
 @require_role(Role.STAFF)
 def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
@@ -280,12 +127,12 @@ def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
             "max_upload_bytes": services.max_upload_bytes(request.organization.pk),
         }
         return render(request, "documents/upload.html", ctx)
-    handler = _install_handler(request)
-    if _too_large_unread(request, handler):
-        return _refused_unread(request, handler, back)
-    if rejection := _csrf_rejection(request):
+    handler = install_handler(request, request.organization.pk)
+    if too_large_unread(request, handler):
+        return refused_unread(request, handler, back)
+    if rejection := csrf_rejection(request):
         return rejection
-    received = _receive(request, handler)
+    received = receive(request, handler)
     form = UploadForm(received.fields, client=client)
     if not form.is_valid():
         received.close()
@@ -294,7 +141,7 @@ def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
             Outcome(f.original_name, False, message) for f in received.files
         ]
         received.files = []
-        return _answer(request, received, done=back, back=back)
+        return answer(request, received, done=back, back=back)
     data = form.cleaned_data
 
     def store(file: IncomingFile) -> Document:
@@ -311,8 +158,14 @@ def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
             visible_to_client=data["visible_to_client"],
         )
 
-    _store_each(request, received, data["upload_token"], store)
-    return _answer(
+    store_each(
+        request.organization.pk,
+        received,
+        data["upload_token"],
+        store,
+        partial(_stored_outcome, request),
+    )
+    return answer(
         request,
         received,
         done=client_tab_url(request, client, "documents"),
@@ -338,12 +191,12 @@ def document_version_upload(
             "max_upload_bytes": services.max_upload_bytes(request.organization.pk),
         }
         return render(request, "documents/version_upload.html", ctx)
-    handler = _install_handler(request)
-    if _too_large_unread(request, handler):
-        return _refused_unread(request, handler, back)
-    if rejection := _csrf_rejection(request):
+    handler = install_handler(request, request.organization.pk)
+    if too_large_unread(request, handler):
+        return refused_unread(request, handler, back)
+    if rejection := csrf_rejection(request):
         return rejection
-    received = _receive(request, handler)
+    received = receive(request, handler)
     form = VersionForm(received.fields)
     token = form.cleaned_data["upload_token"] if form.is_valid() else ""
     newest: list[Document] = []
@@ -358,9 +211,15 @@ def document_version_upload(
         newest.append(version)
         return version
 
-    _store_each(request, received, token, store)
+    store_each(
+        request.organization.pk,
+        received,
+        token,
+        store,
+        partial(_stored_outcome, request),
+    )
     done = _detail_url(request, newest[-1]) if newest else back
-    return _answer(request, received, done=done, back=back)
+    return answer(request, received, done=done, back=back)
 
 
 # Detail, edit, restore ----------------------------------------------------------

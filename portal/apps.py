@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    label = "portal"
+    verbose_name = "Client portal"
+
+    def ready(self) -> None:
+        from portal import (  # noqa: F401  (registrations)
+            hooks,
+        )

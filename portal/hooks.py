@@ -1,0 +1,35 @@
+"""What the portal registers with the apps below it (PortalConfig.ready)."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from clients.timeline import TimelineItem, register_timeline_source
+from documents.signals import request_item_reviewed
+from portal.models import PortalActivity
+
+
+@register_timeline_source
+def portal_activity(client, *, viewer, limit):
+    """What the client's contacts did in the portal."""
+    rows = (
+        PortalActivity.objects.filter(client=client)
+        .select_related("contact")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for row in rows:
+        who = row.contact.full_name if row.contact else row.email
+        yield TimelineItem(
+            when=row.created_at,
+            kind="portal",
+            title=row.summary or row.get_action_display(),
+            detail=f"Client portal · {row.ip_address or 'unknown address'}",
+            actor=who,
+        )
+
+
+@receiver(request_item_reviewed, dispatch_uid="portal_item_reviewed_email")
+def _item_reviewed(sender, *, item, organization, **kwargs):
+    from portal.services.notify import request_item_review_email
+
+    request_item_review_email(item=item, organization=organization)

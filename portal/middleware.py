@@ -1,0 +1,54 @@
+"""The portal's wall: /p/<org-slug>/ runs in that firm's scope with `request.portal`.
+
+Staff pages (/o/...) never read the portal's session keys, and portal pages never
+read `request.user`: each side has its own sign-in (portal.session).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.middleware import finish_in_context
+from advisoros.tenancy.models import Organization
+from portal.session import load_portal_session
+
+PORTAL_PATH = re.compile(r"^/p/(?P<slug>[-\w]+)/")
+
+
+class PortalMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.portal = None
+        match = PORTAL_PATH.match(request.path_info)
+        if match is None:
+            return self.get_response(request)
+        organization = Organization.objects.filter(slug=match["slug"]).first()
+        if organization is None:
+            # No firm's look: the portal's 404 page (process_exception).
+            return self.get_response(request)
+        with tenant_context(organization):
+            request.portal = load_portal_session(request, organization)
+            response = self.get_response(request)
+            return finish_in_context(response, lambda: tenant_context(organization))
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """Not found and not allowed, in the portal's look (and the firm's)."""
+        if PORTAL_PATH.match(request.path_info) is None:
+            return None
+        if isinstance(exception, Http404):
+            return render(request, "portal/not_found.html", status=404)
+        if isinstance(exception, PermissionDenied):
+            return render(
+                request,
+                "portal/forbidden.html",
+                {"reason": str(exception)},
+                status=403,
+            )
+        return None

@@ -1,0 +1,83 @@
+"""What a contact sees: everything is read through the grants in `request.portal`.
+
+Each function takes the PortalSession and filters by the client ids its grants
+allow for one capability, so another client's rows (same firm or not) never
+come back; a view that finds nothing answers 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from advisoros.tenancy.clock import firm_today
+from clients.models import CLOSED_ENGAGEMENT_STATUSES, Engagement
+from documents.models import Document, DocumentRequest
+from documents.services.requests import with_progress
+from portal.models import Capability, Message
+from portal.session import PortalSession
+
+HOME_SHOWN = 20
+
+
+def open_requests(portal: PortalSession) -> QuerySet[DocumentRequest]:
+    """Open requests of the clients this contact answers requests for."""
+    ids = portal.client_ids(Capability.UPLOAD)
+    qs = DocumentRequest.objects.filter(
+        organization=portal.organization,
+        client_id__in=ids,
+        status=DocumentRequest.Status.OPEN,
+    )
+    return with_progress(qs, today=firm_today(portal.organization)).order_by(
+        "next_due", "-created_at", "id"
+    )
+
+
+def requests_reachable(portal: PortalSession) -> QuerySet[DocumentRequest]:
+    """Requests this session may open: a client's (upload grant) or a link's own."""
+    ids = portal.client_ids(Capability.UPLOAD)
+    linked = list(portal.links)
+    return DocumentRequest.objects.filter(organization=portal.organization).filter(
+        Q(client_id__in=ids) | Q(pk__in=linked)
+    )
+
+
+def shared_documents(portal: PortalSession) -> QuerySet[Document]:
+    """Versions the firm shared with the client, of clients this contact may see."""
+    ids = portal.client_ids(Capability.VIEW_DOCUMENTS)
+    return (
+        Document.objects.filter(
+            organization=portal.organization,
+            client_id__in=ids,
+            visible_to_client=True,
+            archived_at__isnull=True,
+        )
+        .select_related("client")
+        .order_by("-created_at", "-id")
+    )
+
+
+def unread_messages(portal: PortalSession) -> int:
+    ids = portal.client_ids(Capability.MESSAGE)
+    if not ids:
+        return 0
+    return Message.objects.filter(
+        organization=portal.organization,
+        client_id__in=ids,
+        from_client=False,
+        read_at__isnull=True,
+    ).count()
+
+
+def letters_to_sign(portal: PortalSession) -> QuerySet[Engagement]:
+    ids = portal.client_ids(Capability.SIGN)
+    return (
+        Engagement.objects.filter(
+            organization=portal.organization,
+            client_id__in=ids,
+            letter_accepted_at__isnull=True,
+        )
+        .exclude(letter="")
+        .exclude(status__in=CLOSED_ENGAGEMENT_STATUSES)
+        .select_related("client")
+        .order_by("due_date", "id")
+    )
