@@ -125,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "advisoros.tenancy.context_processors.tenancy",
+                "portal.context_processors.portal",
             ],
         },
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.timeline import TimelineItem, register_timeline_source
 from documents.signals import request_item_reviewed
 from portal.models import PortalActivity
@@ -30,6 +31,7 @@ def portal_activity(client, *, viewer, limit):
 
 @receiver(request_item_reviewed, dispatch_uid="portal_item_reviewed_email")
 def _item_reviewed(sender, *, item, organization, **kwargs):
-    from portal.services.notify import request_item_review_email
-
-    request_item_review_email(item=item, organization=organization)
+    """The email goes out from a job in the firm's context, with retries."""
+    enqueue_for_organization(
+        "portal.tasks.request_item_review_email_job", organization, item_id=item.pk
+    )

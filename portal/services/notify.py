@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from advisoros.email import absolute_url, branded_email
 from advisoros.tenancy.models import Organization
-from documents.models import Document, DocumentRequestItem, DocumentSource
+from documents.models import (
+    Document,
+    DocumentRequest,
+    DocumentRequestItem,
+    DocumentSource,
+)
 from portal.models import PortalGrant
+from portal.services.links import request_link_create, request_link_url
 
 
 def request_item_review_email(
@@ -31,7 +37,7 @@ def request_item_review_email(
         ).values_list("contact_id", flat=True)
     )
     accepted = item.status == DocumentRequestItem.Status.ACCEPTED
-    url = absolute_url(
+    page = absolute_url(
         reverse(
             "portal:request_detail",
             kwargs={"org_slug": organization.slug, "request_uuid": request.uuid},
@@ -41,6 +47,13 @@ def request_item_review_email(
     for contact in sorted(contacts, key=lambda c: c.pk):
         if contact.pk in revoked:
             continue
+        url = page
+        if request.status == DocumentRequest.Status.OPEN:
+            # A fresh link: the client answers from the email, no password.
+            _, token = request_link_create(
+                request=request, contact=contact, created_by=None
+            )
+            url = request_link_url(organization, token)
         subject = (
             f"{organization.name} accepted “{item.title}”"
             if accepted

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.test import Client as HttpClient
 
 from clients.models import Client, Contact
@@ -40,6 +41,23 @@ class PortalCast:
     bruno_client: Client  # Beta's client
     bruno: Contact
     beta_request: DocumentRequest
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Lockout counters and rate limits live in the cache (per process in tests)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Each test's own file store (uploads are real files)."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
 
 
 @pytest.fixture
