@@ -10,5 +10,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import (  # noqa: F401  (registrations)
+            demo,
             hooks,
         )
