@@ -144,3 +144,20 @@ def test_the_token_is_stored_hashed(pcast):
     assert token not in link.token_hash
     with tenant_context(pcast.jane.organization):
         assert not RequestLink.objects.filter(token_hash=token).exists()
+
+
+def test_portal_access_shows_on_the_clients_timeline(pcast, client, cast):
+    from django.test import Client as HttpClient
+
+    _, token = make_link(pcast.jane_request, pcast.joan)
+    client.post(_url(token), HTTP_USER_AGENT="JoansPhone/1.0")
+    staff = HttpClient()
+    staff.force_login(cast.alice)
+    page = staff.get(f"/o/alpha/clients/{pcast.jane.uuid}/?tab=timeline")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Opened the request link for “2026 tax documents”" in text
+    assert "Joan Doe" in text
+    # Not on another client's timeline.
+    other = staff.get(f"/o/alpha/clients/{pcast.acme.uuid}/?tab=timeline").content
+    assert "Opened the request link".encode() not in other
