@@ -43,8 +43,10 @@ class PortalMiddleware:
         if PORTAL_PATH.match(request.path_info) is None:
             return None
         if isinstance(exception, Http404):
+            _record_denied(request, "not found")
             return render(request, "portal/not_found.html", status=404)
         if isinstance(exception, PermissionDenied):
+            _record_denied(request, "not allowed")
             return render(
                 request,
                 "portal/forbidden.html",
@@ -52,3 +54,25 @@ class PortalMiddleware:
                 status=403,
             )
         return None
+
+
+def _record_denied(request: HttpRequest, what: str) -> None:
+    """Someone with a way in reached for what it does not open (another client's
+    document, another request): an audit event. Anonymous misses are not logged."""
+    portal = request.portal
+    if portal is None or not portal.has_any_access:
+        return
+    from portal.activity import portal_activity_record
+    from portal.models import Activity
+
+    contact = portal.contact if portal.signed_in else None
+    link = next(iter(portal.links.values()), None) if contact is None else None
+    portal_activity_record(
+        organization_id=portal.organization.pk,
+        action=Activity.DENIED,
+        request=request,
+        contact=contact or (link.contact if link else None),
+        link=link,
+        summary=f"Refused ({what}): {request.path[:200]}",
+        detail={"path": request.path[:500], "method": request.method},
+    )

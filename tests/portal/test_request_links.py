@@ -161,3 +161,15 @@ def test_portal_access_shows_on_the_clients_timeline(pcast, client, cast):
     # Not on another client's timeline.
     other = staff.get(f"/o/alpha/clients/{pcast.acme.uuid}/?tab=timeline").content
     assert "Opened the request link".encode() not in other
+
+
+def test_reaching_for_another_request_with_a_link_is_refused_and_audited(
+    pcast, client, cast
+):
+    _, token = make_link(pcast.jane_request, pcast.joan)
+    client.post(_url(token))
+    assert client.get(_request_url(pcast.acme_request)).status_code == 404
+    with tenant_context(cast.alpha):
+        denied = PortalActivity.objects.get(action=Activity.DENIED)
+    assert str(pcast.acme_request.uuid) in denied.detail["path"]
+    assert denied.contact_id == pcast.joan.pk
