@@ -4,8 +4,10 @@ The portal keeps its own keys in the session, apart from Django's login: a staff
 sign-in never opens the portal, and a portal sign-in is never a staff login, even
 for one person who is both. Two ways in, which may coexist in one session:
 
-- an account sign-in (`PORTAL_KEY`): the contact of this firm with the account's
-  email sees the clients its active grants name, with their capabilities;
+- an account sign-in (`PORTAL_KEY`): in every firm, the contact with the
+  account's email sees the clients its active grants name, with their
+  capabilities (one sign-in, several firms: the firms page switches between
+  them; each firm's own rules apply: its idle timeout, its two-factor demand);
 - redeemed request links (`LINKS_KEY`, per firm): each opens its own request's
   items, nothing else.
 
@@ -139,9 +141,10 @@ def _load_account(request: HttpRequest, portal: PortalSession, data: dict) -> No
         .select_related("contact", "client")
         .order_by("client__sort_name", "client_id")
     )
-    if grants:
-        portal.contact = grants[0].contact
-        portal.grants = {g.client_id: g for g in grants}
+    if not grants:
+        return  # signed in, but this firm gave the email no access
+    portal.contact = grants[0].contact
+    portal.grants = {g.client_id: g for g in grants}
     needs = organization.portal_require_two_factor or account.has_two_factor
     portal.needs_second_factor = needs and not data.get("verified", False)
 

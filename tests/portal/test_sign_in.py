@@ -190,11 +190,28 @@ def test_one_email_across_two_firms_switches_between_them(pcast, cast, client):
     bruno_side = make_contact(pcast.bruno_client, "Joan", "Doe", "joan@client.test")
     make_grant(bruno_side, pcast.bruno_client)
     _sign_in(client, "joan@client.test", PASSWORD)
-    # Signed in to Alpha's portal only: Beta asks for its own sign-in.
-    assert client.get("/p/beta/home/")["Location"] == "/p/beta/"
+    firms = client.get("/p/alpha/firms/").content.decode()
+    assert "Alpha Accounting" in firms and "Beta Bookkeeping" in firms
+    beta_home = client.get("/p/beta/home/")
+    assert beta_home.status_code == 200
+    assert "Beta request" in beta_home.content.decode()
+    assert "2026 tax documents" not in beta_home.content.decode()
+    # Beta's own rule applies there: it asks for an authenticator app.
+    cast.beta.portal_require_two_factor = True
+    cast.beta.save()
     assert (
-        _sign_in(client, "joan@client.test", PASSWORD, slug="beta").status_code == 302
+        client.get("/p/beta/home/")["Location"] == "/p/beta/sign-in/two-factor/setup/"
     )
+    assert client.get("/p/alpha/home/").status_code == 200
+
+
+def test_an_account_without_access_here_is_asked_to_sign_in(pcast, client):
+    make_portal_account("stranger@x.test", PASSWORD)
+    assert _sign_in(client, "stranger@x.test", PASSWORD).status_code == 400
+    _sign_in(client, "joan@client.test", PASSWORD)
+    # Joan has no grant in Beta: Beta's sign-in page, no loop.
+    assert client.get("/p/beta/home/")["Location"] == "/p/beta/"
+    assert client.get("/p/beta/").status_code == 200
 
 
 def test_an_unknown_firm_is_a_portal_404(client, db):
