@@ -160,7 +160,7 @@ def test_portal_access_shows_on_the_clients_timeline(pcast, client, cast):
     assert "Joan Doe" in text
     # Not on another client's timeline.
     other = staff.get(f"/o/alpha/clients/{pcast.acme.uuid}/?tab=timeline").content
-    assert "Opened the request link".encode() not in other
+    assert b"Opened the request link" not in other
 
 
 def test_reaching_for_another_request_with_a_link_is_refused_and_audited(
