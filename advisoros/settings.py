@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "advisoros.tenancy.context_processors.tenancy",
             ],
+            # The core is no installed app: its tag libraries are named here.
+            "libraries": {"panels": "advisoros.templatetags.panels"},
         },
     }
 ]
