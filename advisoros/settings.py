@@ -127,6 +127,8 @@ TEMPLATES = [
                 "advisoros.tenancy.context_processors.tenancy",
                 "portal.context_processors.portal",
             ],
+            # The core is no installed app: its tag libraries are named here.
+            "libraries": {"panels": "advisoros.templatetags.panels"},
         },
     }
 ]

@@ -60,13 +60,21 @@ def document_open(document: Document) -> IO[bytes]:
 
 
 def document_download_response(
-    request: HttpRequest, document: Document, *, inline: bool = False
+    request: HttpRequest,
+    document: Document,
+    *,
+    inline: bool = False,
+    audit: bool = True,
 ) -> HttpResponse:
     """The file of one version, to a member whose access the caller has checked.
 
     Writes DOCUMENT_VIEWED (inline) or DOCUMENT_DOWNLOADED with the version and
     checksum, and the request's address. Inline only for types a browser shows
     safely (PDF, common images); anything else is offered as an attachment.
+
+    `audit=False` is for a caller that is not a member and records the access
+    itself (the client portal): the event here names `request.user`, which on a
+    portal page is at best nobody and at worst a staff sign-in in the same browser.
     """
     inline = inline and document.mime_type in INLINE_TYPES
     filename = download_filename(document.original_filename, document.mime_type)
@@ -93,6 +101,8 @@ def document_download_response(
         response = HttpResponseRedirect(url)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    if not audit:
+        return response
     audit_event_record(
         action=AuditAction.DOCUMENT_VIEWED
         if inline

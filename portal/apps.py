@@ -12,4 +12,5 @@ class PortalConfig(AppConfig):
         from portal import (  # noqa: F401  (registrations)
             demo,
             hooks,
+            hooks_letters,
         )

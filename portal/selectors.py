@@ -81,3 +81,23 @@ def letters_to_sign(portal: PortalSession) -> QuerySet[Engagement]:
         .select_related("client")
         .order_by("due_date", "id")
     )
+
+
+def letter_engagements(portal: PortalSession) -> QuerySet[Engagement]:
+    """Engagements with a letter, of the clients this contact signs for: the
+    letters they may read (to sign, signed, or of a closed engagement)."""
+    ids = portal.client_ids(Capability.SIGN)
+    return (
+        Engagement.objects.filter(organization=portal.organization, client_id__in=ids)
+        .exclude(letter="")
+        .select_related("client")
+    )
+
+
+def signed_letters(portal: PortalSession) -> QuerySet[Engagement]:
+    """Accepted letters (signed here or on paper), the latest first."""
+    return (
+        letter_engagements(portal)
+        .filter(letter_accepted_at__isnull=False)
+        .order_by("-letter_accepted_at", "-id")
+    )
