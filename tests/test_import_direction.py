@@ -75,11 +75,14 @@ def _named_strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
 def _templates(app: str) -> Iterator[tuple[str, str]]:
     base = ROOT / "templates"
     if app == "advisoros":
-        paths = [*base.glob("*.html")]
+        # base_<app>.html at the top is that app's frame (base_portal.html).
+        paths = [
+            p for p in base.glob("*.html") if p.stem.removeprefix("base_") not in LAYERS
+        ]
         for folder in CORE_TEMPLATE_DIRS:
             paths.extend((base / folder).rglob("*.html"))
     else:
-        paths = [*(base / app).rglob("*.html")]
+        paths = [*(base / app).rglob("*.html"), *base.glob(f"base_{app}.html")]
     paths.extend((ROOT / app).rglob("*.html"))  # an app's own templates/ folder
     for path in sorted(paths):
         yield path.relative_to(ROOT).as_posix(), path.read_text()
