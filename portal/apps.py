@@ -11,4 +11,5 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from portal import (  # noqa: F401  (registrations)
             hooks,
+            hooks_messages,
         )
