@@ -13,4 +13,5 @@ class PortalConfig(AppConfig):
             demo,
             hooks,
             hooks_letters,
+            hooks_messages,
         )

@@ -7,14 +7,16 @@ from django.dispatch import receiver
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.timeline import TimelineItem, register_timeline_source
 from documents.signals import request_item_reviewed
-from portal.models import PortalActivity
+from portal.models import Activity, PortalActivity
 
 
 @register_timeline_source
 def portal_activity(client, *, viewer, limit):
     """What the client's contacts did in the portal."""
     rows = (
+        # Messages have their own source (hooks_messages): not twice.
         PortalActivity.objects.filter(client=client)
+        .exclude(action=Activity.MESSAGE_SENT)
         .select_related("contact")
         .order_by("-created_at", "-id")[:limit]
     )

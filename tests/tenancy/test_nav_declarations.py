@@ -30,6 +30,7 @@ def test_each_app_declares_its_own_entries():
         "clients",
         "documents",
         "workflows",
+        "portal_staff",
     }
     assert len({e.key for e in entries}) == len(entries)
 
@@ -51,6 +52,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Workload",
         "Recurring",
         "Templates",
+        "Messages",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
         "Members",
