@@ -149,14 +149,17 @@ def _load_account(request: HttpRequest, portal: PortalSession, data: dict) -> No
     portal.needs_second_factor = needs and not data.get("verified", False)
 
 
-def portal_sign_in(
-    request: HttpRequest, account: PortalAccount, *, verified: bool
-) -> None:
-    """Start an account session (a new session key: no fixation)."""
+def portal_sign_in(request: HttpRequest, account: PortalAccount) -> None:
+    """Start an account session (a new session key: no fixation).
+
+    "verified" records that an authenticator code was given in this session: a
+    firm that asks for one, or an account that has one, opens only after
+    `portal_mark_verified` (a firm that asks for none opens at once).
+    """
     request.session.cycle_key()
     request.session[PORTAL_KEY] = {
         "account": account.pk,
-        "verified": verified,
+        "verified": False,
         "seen": time.time(),
     }
 

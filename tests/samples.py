@@ -67,6 +67,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         )
         _document_samples(organization, user, client=one, engagement=engagement)
         _workflow_samples(organization, user, client=one, engagement=engagement)
+        _portal_samples(organization, user, client=one, contact=contact)
         from advisoros.tenancy.models import JobFailure
 
         JobFailure.objects.create(
@@ -189,4 +190,66 @@ def _workflow_samples(organization, user, *, client, engagement) -> None:
     )
     Notification.objects.create(
         organization=organization, user=user, kind="assigned", task=gather, title="Hi"
+    )
+
+
+def _portal_samples(organization, user, *, client, contact) -> None:
+    from documents.models import Document, DocumentRequest
+    from portal.models import (
+        LetterSignature,
+        Message,
+        MessageAttachment,
+        PortalActivity,
+        PortalGrant,
+        PortalInvitation,
+        RequestLink,
+    )
+
+    request = DocumentRequest.objects.filter(client=client).first()
+    document = Document.objects.filter(client=client).first()
+    engagement = client.engagements.first()
+    PortalGrant.objects.create(
+        organization=organization, contact=contact, client=client
+    )
+    PortalInvitation.objects.create(
+        organization=organization,
+        contact=contact,
+        token_hash=f"{organization.pk:064d}",
+        expires_at=timezone.now() + timedelta(days=14),
+        invited_by=user,
+    )
+    link = RequestLink.objects.create(
+        organization=organization,
+        request=request,
+        contact=contact,
+        token_hash=f"{organization.pk + 10**6:064d}",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    PortalActivity.objects.create(
+        organization=organization,
+        contact=contact,
+        client=client,
+        action="link_redeemed",
+        via_link=link,
+    )
+    message = Message.objects.create(
+        organization=organization,
+        client=client,
+        sender_contact=contact,
+        from_client=True,
+        body="Hello",
+    )
+    MessageAttachment.objects.create(
+        organization=organization, message=message, document=document
+    )
+    LetterSignature.objects.create(
+        organization=organization,
+        engagement=engagement,
+        contact=contact,
+        signed_name="Pat",
+        consent_text="I agree.",
+        signed_at=timezone.now(),
+        letter_sha256="2" * 64,
+        letter_filename="letter.pdf",
+        letter_name="private/letters/x.pdf",
     )

@@ -279,6 +279,9 @@ def test_a_firm_admin_edits_their_firm_with_an_audit_event(cast, adam_in_alpha):
             "timezone": "America/Chicago",
             "session_timeout_minutes": 30,
             "document_retention_years": 7,
+            # Unchanged: the form sends every field it shows.
+            "brand_color": cast.alpha.brand_color,
+            "portal_link_days": cast.alpha.portal_link_days,
         },
     )
 

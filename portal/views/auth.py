@@ -55,7 +55,7 @@ def _finish_sign_in(
 ) -> HttpResponse:
     organization = request.portal.organization
     second = account.has_two_factor or organization.portal_require_two_factor
-    portal_sign_in(request, account, verified=not second)
+    portal_sign_in(request, account)
     signin.clear_failures(account.email, client_ip(request))
     signin.account_signed_in(account)
     portal_activity_record(

@@ -68,7 +68,7 @@ def portal_login(http: HttpClient, slug: str, account: PortalAccount) -> HttpCli
     session = http.session
     request = RequestFactory().get("/")
     request.session = session
-    portal_sign_in(request, account, verified=True)
+    portal_sign_in(request, account)
     session.save()
     http.cookies["sessionid"] = session.session_key
     return http

@@ -4,8 +4,6 @@ member's."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.core.files.base import ContentFile
 
@@ -20,13 +18,6 @@ from tests.portal.builders import make_grant
 
 PDF = text_layer_pdf(["Form 1040 2025", "Prepared for Jane Doe"])
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    """Files go to a fresh file store per test (the real FileSystemStorage)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
 
 
 def shared_pdf(client, title: str = "2025 Form 1040", **fields) -> Document:

@@ -5,7 +5,6 @@ the signatures on the staff engagement page."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -29,13 +28,6 @@ from workflows.models import Task, TaskStatus
 LETTER = text_layer_pdf(["Engagement letter 2025", "Terms: we prepare your 1040."])
 NEW_LETTER = text_layer_pdf(["Engagement letter 2025", "Terms: revised fee."])
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    """Files go to a fresh file store per test (the real FileSystemStorage)."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
 
 
 def make_engagement(client, name: str = "2025 tax return", **fields) -> Engagement:

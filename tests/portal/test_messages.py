@@ -6,25 +6,20 @@ of this firm or another, is a 404."""
 from __future__ import annotations
 
 import re
-import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
 from django.test import Client as HttpClient
-from django.urls import NoReverseMatch, include, path, reverse
+from django.urls import reverse
 
-from advisoros import urls as site_urls
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
 from clients.models import Client
 from documents.models import Document, DocumentCategory, DocumentSource
-from portal import urls as portal_urls
 from portal.models import (
     Activity,
     Message,
@@ -39,45 +34,6 @@ from tests.documents.scans import text_layer_pdf
 from tests.factories import make_client
 from tests.portal.builders import make_contact, make_grant
 
-# The portal's pages of other slices that base_portal.html links to (its menu):
-# until they are merged, this module's URLconf gives each missing one a
-# placeholder. Once they are, it is the site's own URLconf.
-
-
-def _placeholder(request, **kwargs) -> HttpResponse:
-    return HttpResponse("placeholder")
-
-
-def _site_with_placeholders() -> list:
-    needed = {
-        "documents": ("documents/", {}),
-        "document_detail": (
-            "documents/<uuid:document_uuid>/",
-            {"document_uuid": uuid.UUID(int=0)},
-        ),
-        "letters": ("letters/", {}),
-    }
-    missing = []
-    for name, (route, kwargs) in needed.items():
-        try:
-            reverse(f"portal:{name}", kwargs={"org_slug": "x", **kwargs})
-        except NoReverseMatch:
-            missing.append(path(f"placeholder/{route}", _placeholder, name=name))
-    if not missing:
-        return site_urls.urlpatterns
-    portal = path(
-        "p/<slug:org_slug>/",
-        include(([*portal_urls.urlpatterns, *missing], "portal")),
-    )
-    return [
-        portal if getattr(p, "namespace", None) == "portal" else p
-        for p in site_urls.urlpatterns
-    ]
-
-
-urlpatterns = _site_with_placeholders()
-pytestmark = pytest.mark.urls(__name__)
-
 SECRET = "My SSN is 123-45-6789 and the password is hunter2"
 INBOX = "/o/alpha/portal/messages/"
 # A Windows program's first bytes (DOS stub and PE signature), named x.pdf.
@@ -88,15 +44,6 @@ WINDOWS_PROGRAM = (
     + b"\x00" * 200
 )
 LEDGER = b"date,amount\n2026-01-02,10.00\n"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    """The attachments go to a file store of the test's own."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
 
 
 def thread_url(client: Client) -> str:
