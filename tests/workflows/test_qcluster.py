@@ -247,6 +247,8 @@ def test_an_ocr_job_waits_in_the_ocr_queue_and_the_ocr_cluster_runs_it(
     # A default job queued from the OCR worker goes to the default queue, where
     # the OCR cluster leaves it.
     assert _wait_for(_stored_task(QUEUE_A_REPORT), log).result == "queued"
+    # The worker saves a result before the broker deletes the package it ran.
+    _wait_for(lambda: not OrmQ.objects.filter(key="ocr").exists(), log)
     [package] = OrmQ.objects.all()
     assert package.key == "advisoros"
     assert package.task["args"][0] == REPORT
