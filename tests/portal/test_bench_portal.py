@@ -22,6 +22,7 @@ from bench.portal_seed import (
 from documents.models import Document, DocumentRequest, DocumentRequestItem
 from portal.models import Capability, Message, PortalAccount, PortalGrant
 from portal.session import PORTAL_KEY
+from tests.portal.builders import needs_portal_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +30,19 @@ SMALL, LARGER = ("bench-a", 40), ("bench-b", 120)
 
 
 @pytest.fixture
-def measured():
-    """A small bench firm seeded and the portal pages measured in it (a page that
-    does not answer 200 fails the run)."""
-    return bench.run(stdout=StringIO(), firms=(SMALL,), only="portal", runs=1)
+def seeded() -> bench.BenchFirm:
+    """A small bench firm through every bench seeder (clients first), as a run
+    seeds it."""
+    firm = bench.bench_firm_ensure(SMALL[0])
+    firm.size = SMALL[1]
+    bench.discover()
+    with tenant_context(firm.organization):
+        for seeder in bench.bench_seeders():
+            seeder(firm=firm, stdout=StringIO())
+    return firm
 
 
+@needs_portal_pages
 def test_it_measures_the_portal_pages_in_both_firms_with_the_same_queries():
     both = bench.run(stdout=StringIO(), firms=(SMALL, LARGER), only="portal", runs=1)
     by_page = {}
@@ -46,8 +54,8 @@ def test_it_measures_the_portal_pages_in_both_firms_with_the_same_queries():
         assert ms[0].queries == ms[1].queries > 0
 
 
-def test_it_seeds_the_bench_contacts_portal(measured):
-    firm = bench.bench_firm_ensure(SMALL[0])
+def test_it_seeds_the_bench_contacts_portal(seeded):
+    firm = seeded
     account = PortalAccount.objects.get(email=CONTACT_EMAIL)
     assert account.is_active and not account.has_two_factor
     with tenant_context(firm.organization):
@@ -98,8 +106,8 @@ def test_it_seeds_the_bench_contacts_portal(measured):
         assert Message.objects.exclude(client_id__in=ids).count() == 4
 
 
-def test_a_second_seeding_adds_nothing(measured):
-    firm = bench.bench_firm_ensure(SMALL[0])
+def test_a_second_seeding_adds_nothing(seeded):
+    firm = seeded
     with tenant_context(firm.organization):
         before = _counts()
         again = seed_portal(
@@ -121,8 +129,9 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_the_pages_answer_the_bench_contact_through_a_portal_session(measured):
-    firm = bench.bench_firm_ensure(SMALL[0])
+@needs_portal_pages
+def test_the_pages_answer_the_bench_contact_through_a_portal_session(seeded):
+    firm = seeded
     http = bench_portal.portal_http(firm)
     session = http.session
     assert session[PORTAL_KEY]["verified"] is True
@@ -151,7 +160,8 @@ def test_the_pages_answer_the_bench_contact_through_a_portal_session(measured):
     assert page.content.decode().count('data-testid="item"') == ITEMS
 
 
-def test_the_plans_measure_reads_the_pages_queries(measured, monkeypatch):
+@needs_portal_pages
+def test_the_plans_measure_reads_the_pages_queries(seeded, monkeypatch):
     monkeypatch.setattr(bench_portal, "PLANS_FIRM", SMALL)
     out = StringIO()
     records = bench_portal.portal_query_plans(stdout=out)
