@@ -21,8 +21,8 @@ large firm's size).
 Django's floor (`django_floor`, bench/views.py): a bare page outside the firm
 frame (no firm, memberships or navigation: the tenancy middleware only clears
 the RLS settings around it) that renders a 50-row table from one query
-through the same template engine. It is requested with the
-same client right after each measured page request, so it shares the page's
+through the same template engine. It is requested as the firm's owner
+right after each measured page request, so it shares the page's
 moment on a busy machine; the table prints beside each page the floor's p95
 measured alongside it ("floor ms") and the page's p95 in units of it
 ("floor x", also `<scenario>.floor_ratio` in the JSON). The `django_floor`
@@ -50,7 +50,13 @@ An app adds to it with a module `bench/<app>.py` named in MODULES below::
         # (pick a document) or request pages with firm.http (follow a cursor).
         return reverse("documents:document_list", args=[firm.organization.slug])
 
-Seeders run in registration order (MODULES order, so clients first);
+A page the owner's staff login does not open (the client portal, which has its
+own sign-in) names the client to request it with:
+`@register_scenario("portal_home", http_for=portal_http)`, where
+`portal_http(firm)` returns a test client signed in as it should be
+(bench/portal.py).
+
+Seeders run in MODULES order (so clients first);
 scenarios are reported in registration order, after the floor. The targets
 (issue 3): p95 under 25 ms at 100,000 clients, a 100k/1k ratio under 1.3, the
 same query count at both sizes.
@@ -97,6 +103,7 @@ MODULES = (
     "bench.documents_upload",
     "bench.workflows_recurrence",
     "bench.workflows",
+    "bench.portal",
 )
 FLOOR = "django_floor"
 
@@ -111,12 +118,19 @@ class BenchFirm:
 
 Seeder = Callable[..., None]
 PathFor = Callable[[BenchFirm], str]
+# A scenario's own signed-in test client, for pages the owner's staff login does
+# not open (the client portal: its own sign-in, portal.session).
+HttpFor = Callable[[BenchFirm], HttpClient]
 
 
 @dataclass
 class Scenario:
     name: str
     path_for: PathFor
+    http_for: HttpFor | None = None  # None: the firm's owner (BenchFirm.http)
+
+    def http(self, firm: BenchFirm) -> HttpClient:
+        return self.http_for(firm) if self.http_for else firm.http
 
 
 _seeders: list[Seeder] = []
@@ -141,9 +155,14 @@ def register_bench_seeder(seeder: Seeder) -> Seeder:
     return seeder
 
 
-def register_scenario(name: str) -> Callable[[PathFor], PathFor]:
+def register_scenario(
+    name: str, *, http_for: HttpFor | None = None
+) -> Callable[[PathFor], PathFor]:
+    """`path_for(firm) -> path`, requested as the firm's owner, or with the client
+    `http_for(firm)` returns (called once a firm at the start of the scenario)."""
+
     def decorator(path_for: PathFor) -> PathFor:
-        _scenarios[name] = Scenario(name, path_for)
+        _scenarios[name] = Scenario(name, path_for, http_for)
         return path_for
 
     return decorator
@@ -170,7 +189,10 @@ def discover() -> None:
 
 
 def bench_seeders() -> list[Seeder]:
-    return list(_seeders)
+    """In MODULES order, whichever module was imported first (a test may import
+    bench.portal before discover() imports bench.clients, whose clients it needs)."""
+    order = {module: i for i, module in enumerate(MODULES)}
+    return sorted(_seeders, key=lambda s: order.get(s.__module__, len(order)))
 
 
 def scenarios() -> list[Scenario]:
@@ -337,6 +359,22 @@ def copy_rows(
 # Measuring ----------------------------------------------------------------------
 
 
+def query_plan(sql: str) -> tuple[set[str], float]:
+    """EXPLAIN ANALYZE `sql` (run it inside the firm's tenant_context: row-level
+    security applies): the indexes its plan reads and its execution time in ms."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    used, todo = set(), [plan[0]["Plan"]]
+    while todo:
+        node = todo.pop()
+        if "Index Name" in node:
+            used.add(node["Index Name"])
+        todo.extend(node.get("Plans", []))
+    return used, plan[0]["Execution Time"]
+
+
 def _p95(times_ms: Sequence[float]) -> float:
     ordered = sorted(times_ms)
     return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
@@ -348,7 +386,7 @@ class Measurement:
     size: int
     times_ms: list[float] = field(default_factory=list)
     queries: int = 0
-    # Django's floor, requested after each of these requests with the same client.
+    # Django's floor, requested (as the owner) after each of these requests.
     floor_ms: list[float] = field(default_factory=list)
 
     @property
@@ -402,25 +440,27 @@ def measure(
     runs: int = RUNS,
 ) -> list[Measurement]:
     """The scenario in every firm: warm-ups, then measured requests taking turns,
-    each followed by a request of the floor (when given) with the same client."""
-    paths = []
+    each followed by a request of the floor (when given) as the firm's owner, the
+    same yardstick whichever client the scenario requests its page with."""
+    paths, https = [], []
     for firm in firms:
         with tenant_context(firm.organization):
             paths.append(scenario.path_for(firm))
+        https.append(scenario.http(firm))
     floor_path = floor.path_for(firms[0]) if floor else ""
     results = [Measurement(scenario.name, firm.size) for firm in firms]
-    for firm, path in zip(firms, paths, strict=True):
+    for firm, http, path in zip(firms, https, paths, strict=True):
         for _ in range(warmup):
-            _get(firm.http, path)
+            _get(http, path)
             if floor:
                 _get(firm.http, floor_path)
     for _ in range(runs):
-        for firm, path, result in zip(firms, paths, results, strict=True):
-            result.times_ms.append(_get(firm.http, path))
+        for firm, http, path, result in zip(firms, https, paths, results, strict=True):
+            result.times_ms.append(_get(http, path))
             if floor:
                 result.floor_ms.append(_get(firm.http, floor_path))
-    for firm, path, result in zip(firms, paths, results, strict=True):
-        result.queries = _count_queries(firm.http, path)
+    for http, path, result in zip(https, paths, results, strict=True):
+        result.queries = _count_queries(http, path)
     return results
 
 

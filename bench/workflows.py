@@ -8,8 +8,6 @@ the owner's My work, the team board, and the workflow list. And a measure,
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.db import connection
 from django.test import Client as HttpClient
@@ -20,6 +18,7 @@ from advisoros.tenancy.db import tenant_context
 from bench.harness import (
     BenchFirm,
     bench_firm_ensure,
+    query_plan,
     register_bench_seeder,
     register_measure,
     register_scenario,
@@ -125,7 +124,7 @@ def workflow_query_plans(*, stdout) -> list[dict]:
             ]
             for i, (sql, indexes) in enumerate(zip(sqls, expected, strict=False)):
                 with tenant_context(firm.organization):
-                    used, ms = _plan(sql)
+                    used, ms = query_plan(sql)
                 missing = [name for name in indexes if name not in used]
                 stdout.write(
                     f"  {name} query {i + 1}: {ms:.2f} ms,"
@@ -141,17 +140,3 @@ def workflow_query_plans(*, stdout) -> list[dict]:
                     record["missed"] = f"does not read {', '.join(missing)}"
                 records.append(record)
     return records
-
-
-def _plan(sql: str) -> tuple[set[str], float]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-        (plan,) = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    used, todo = set(), [plan[0]["Plan"]]
-    while todo:
-        node = todo.pop()
-        if "Index Name" in node:
-            used.add(node["Index Name"])
-        todo.extend(node.get("Plans", []))
-    return used, plan[0]["Execution Time"]

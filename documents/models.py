@@ -340,6 +340,14 @@ class Document(TenantModel):
             models.Index(
                 fields=["client", "checksum"], name="document_client_checksum"
             ),
+            # What the firm shared with a client, newest first (the portal's
+            # shared documents, portal.selectors.shared_documents): a client's
+            # shared rows only, in order, however many files it has unshared.
+            models.Index(
+                fields=["client", "created_at"],
+                name="document_client_shared",
+                condition=models.Q(visible_to_client=True, archived_at__isnull=True),
+            ),
             models.Index(
                 fields=["organization", "retention_until"],
                 name="document_org_retention",
