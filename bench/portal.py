@@ -61,7 +61,7 @@ def portal_http(firm: BenchFirm) -> HttpClient:
     session = http.session
     request = RequestFactory().get("/")
     request.session = session
-    portal_sign_in(request, account, verified=True)
+    portal_sign_in(request, account)
     session.save()
     http.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
     return http

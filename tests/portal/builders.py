@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client as HttpClient
-from django.urls import NoReverseMatch, reverse
 
 from advisoros.tenancy.db import tenant_context
 from clients.models import Client, ClientContact, Contact
@@ -74,19 +72,3 @@ def portal_login(http: HttpClient, slug: str, account: PortalAccount) -> HttpCli
     session.save()
     http.cookies["sessionid"] = session.session_key
     return http
-
-
-def _portal_pages_merged() -> bool:
-    try:
-        reverse("portal:documents", kwargs={"org_slug": "alpha"})
-    except NoReverseMatch:
-        return False
-    return True
-
-
-# A signed-in portal page links to the documents, letters and messages pages
-# (base_portal.html, portal/home.html): until those are merged it cannot render.
-needs_portal_pages = pytest.mark.skipif(
-    not _portal_pages_merged(),
-    reason="portal:documents, portal:letters and portal:messages are not merged yet",
-)

@@ -4,7 +4,7 @@ taken from the session's grants (PortalSession.with_clients), not joined again."
 from __future__ import annotations
 
 from tests.factories import make_document
-from tests.portal.builders import make_grant, make_request, needs_portal_pages
+from tests.portal.builders import make_grant, make_request
 
 
 def _home(client) -> str:
@@ -13,7 +13,6 @@ def _home(client) -> str:
     return response.content.decode()
 
 
-@needs_portal_pages
 def test_the_home_page_reads_the_same_queries_however_many_rows(
     pcast, joan_portal, django_assert_num_queries
 ):
