@@ -12,9 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.db import firm_context, tenant_context
 from advisoros.tenancy.middleware import finish_in_context
-from advisoros.tenancy.models import Organization
 from portal.session import load_portal_session
 
 PORTAL_PATH = re.compile(r"^/p/(?P<slug>[-\w]+)/")
@@ -29,11 +28,11 @@ class PortalMiddleware:
         match = PORTAL_PATH.match(request.path_info)
         if match is None:
             return self.get_response(request)
-        organization = Organization.objects.filter(slug=match["slug"]).first()
-        if organization is None:
-            # No firm's look: the portal's 404 page (process_exception).
-            return self.get_response(request)
-        with tenant_context(organization):
+        # The firm and its database settings in one round trip, as for staff pages.
+        with firm_context(match["slug"], user_id=None) as organization:
+            if organization is None:
+                # No firm's look: the portal's 404 page (process_exception).
+                return self.get_response(request)
             request.portal = load_portal_session(request, organization)
             response = self.get_response(request)
             return finish_in_context(response, lambda: tenant_context(organization))

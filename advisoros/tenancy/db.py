@@ -93,12 +93,13 @@ def tenant_context(
 
 
 @contextmanager
-def firm_context(slug: str, *, user_id: int) -> Iterator[Organization | None]:
+def firm_context(slug: str, *, user_id: int | None) -> Iterator[Organization | None]:
     """Find the firm named `slug` and enter it as `tenant_context` does, in one
     round trip: the row and its settings come back from the same statement.
 
     Yields None, with nothing set, when no firm has that slug. Every request to
-    a firm page starts here (the tenancy middleware), so the saved query counts.
+    a firm page starts here (the tenancy middleware), and every portal page
+    (the portal middleware, with no user), so the saved query counts.
     """
     from advisoros.tenancy.models import Organization
 
@@ -111,7 +112,7 @@ def firm_context(slug: str, *, user_id: int) -> Iterator[Organization | None]:
             " set_config('app.user_id', %s, false) AS _rls_user,"
             " set_config('app.rls_bypass', '', false) AS _rls_bypass"
             f" FROM {table} o WHERE o.slug = %s",
-            [str(user_id), slug],
+            ["" if user_id is None else str(user_id), slug],
         )
     )
     if not found:

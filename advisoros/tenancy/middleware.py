@@ -39,6 +39,10 @@ class TenancyMiddleware:
             return self._firm_page(request, match["slug"], user_id)
         if request.path_info.startswith("/admin/") and user_id is not None:
             return self._admin_page(request, user_id)
+        if request.path_info.startswith("/p/"):
+            # The client portal sets its own firm context (portal.middleware) and
+            # never reads the staff user: no user context to set and reset.
+            return self.get_response(request)
         with user_context(user_id):
             return finish_in_context(
                 self.get_response(request), lambda: user_context(user_id)

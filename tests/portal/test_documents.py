@@ -125,11 +125,10 @@ def test_the_list_makes_the_same_queries_for_3_or_30_documents(
     for count in (3, 27):
         for _ in range(count):
             make_document(pcast.jane, visible_to_client=True)
-        # 1 the session, 2 no firm's RLS context (not a staff page), 3 the firm,
-        # 4 its RLS context entered, 5 the portal account, 6 its grants with
-        # contacts and clients, 7 the page of shared documents with their
-        # clients, 8-9 the RLS context reset (the portal's, then the staff side's).
-        with django_assert_num_queries(9):
+        # 1 the session, 2 the firm with its RLS context entered (one round
+        # trip), 3 the portal account, 4 its grants with contacts and clients,
+        # 5 the page of shared documents with their clients, 6 the RLS reset.
+        with django_assert_num_queries(6):
             response = joan_portal.get("/p/alpha/documents/")
         assert response.status_code == 200
     assert len(response.context["page"].rows) == 30
