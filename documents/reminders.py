@@ -9,6 +9,10 @@ each (a contact linked twice, say as primary and billing, gets one email). One
 email per contact per request lists all its overdue items, then what else is still
 owed, so a client with five late items gets one email, not five.
 
+Each email is in the firm's look (advisoros.email.branded_email) and carries the
+contact's own link to the request when an app above provides one
+(documents.links: the portal's opens it without a password).
+
 How often: at most once per `DocumentSettings.reminder_every_days` per request.
 The claim is one conditional UPDATE of `last_reminded_at` (`... WHERE
 last_reminded_at IS NULL OR last_reminded_at < now - cadence`): PostgreSQL's row
@@ -24,16 +28,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from advisoros.email import branded_email
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Organization
 from clients.models import Contact
+from documents.links import request_link_for
 from documents.models import OWED_STATUSES, DocumentRequest, DocumentRequestItem
 from documents.services.requests import has_overdue_items
 from documents.services.settings import document_settings_for
@@ -189,23 +193,27 @@ def _email(
     later: list[DocumentRequestItem],
     reply_to: list[str],
 ) -> EmailMessage:
-    ctx = {
-        "organization": organization,
-        "request": request,
-        "client": request.client,
-        "contact": contact,
-        "overdue": overdue,
-        "later": later,
-    }
+    # A fresh link of the contact's own when an app provides one (the portal's
+    # opens this request without a password); the text says what to do without.
+    url = request_link_for(request=request, contact=contact)
     count = len(overdue)
     subject = (
         f"{organization.name}: {count} document{'' if count == 1 else 's'} "
         f"still needed for {request.client.display_name}"
     )
-    return EmailMessage(
+    return branded_email(
+        organization,
         subject=subject,
-        body=render_to_string("documents/email/request_reminder.txt", ctx),
-        from_email=settings.DEFAULT_FROM_EMAIL,
         to=[contact.email],
+        text_template="documents/email/request_reminder.txt",
+        context={
+            "request": request,
+            "client": request.client,
+            "contact": contact,
+            "overdue": overdue,
+            "later": later,
+            "url": url,
+        },
         reply_to=reply_to,
+        button=("Upload your documents", url) if url else None,
     )

@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         from portal import (  # noqa: F401  (registrations)
             demo,
             hooks,
+            hooks_access,
             hooks_letters,
             hooks_messages,
         )

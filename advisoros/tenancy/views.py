@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +16,7 @@ from advisoros.audit.models import AuditEvent
 from advisoros.forms import error_text, form_error_text
 from advisoros.nav import declared_dashboard_links
 from advisoros.tenancy import services
+from advisoros.tenancy.branding import brand_palette, logo_version
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.forms import InvitationForm, OrganizationSettingsForm, RoleForm
 from advisoros.tenancy.models import Invitation, Membership, Role
@@ -171,16 +173,49 @@ def member_active(request: OrgRequest, org_slug: str, member_uuid) -> HttpRespon
 @require_role(Role.ADMIN)
 def firm_settings(request: OrgRequest, org_slug: str) -> HttpResponse:
     org = request.organization
-    form = OrganizationSettingsForm(request.POST or None, instance=org)
+    previous_logo = org.logo.name
+    saved_colour = org.brand_color  # before the form writes its own to the instance
+    form = OrganizationSettingsForm(
+        request.POST or None, request.FILES or None, instance=org
+    )
     if request.method == "POST" and form.is_valid():
-        if form.changed_data:
-            services.organization_update_settings(
-                organization=form.instance,
-                changed=form.changed_data,
-                actor=request.user,
-                request=request,
-            )
+        changed = _logo_apply(form)
+        if changed:
+            with transaction.atomic():
+                services.organization_update_settings(
+                    organization=form.instance,
+                    changed=changed,
+                    actor=request.user,
+                    request=request,
+                )
+                if previous_logo and previous_logo != form.instance.logo.name:
+                    # The old file goes once the new name is committed (a rollback
+                    # keeps the row pointing at a file that still exists).
+                    storage = form.instance.logo.storage
+                    transaction.on_commit(lambda: storage.delete(previous_logo))
             idle_timeout_refresh(request, list(user_memberships(request.user.pk)))
         messages.success(request, "Settings saved.")
         return redirect("tenancy:settings", org_slug=org.slug)
-    return render(request, "tenancy/settings.html", {"form": form})
+    ctx = {
+        "form": form,
+        # The saved colour as the portal shows it (an unsaved one may be invalid).
+        "palette": brand_palette(saved_colour),
+        "logo_version": logo_version(org) if previous_logo else "",
+    }
+    return render(request, "tenancy/settings.html", ctx)
+
+
+def _logo_apply(form: OrganizationSettingsForm) -> list[str]:
+    """Put a new logo (checked by the form) on the firm, or take it off; returns
+    the changed fields for the audit log. A new file is written to the store
+    here, with a fresh name; the row points at it once the settings are saved."""
+    changed = [f for f in form.changed_data if f not in ("logo", "remove_logo")]
+    org = form.instance
+    logo = form.cleaned_data.get("logo")
+    if logo:
+        org.logo.save("logo", logo, save=False)
+        changed.append("logo")
+    elif form.cleaned_data.get("remove_logo") and org.logo:
+        org.logo = ""
+        changed.append("logo")
+    return changed

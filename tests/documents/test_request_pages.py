@@ -421,9 +421,10 @@ def test_the_request_page_makes_the_same_number_of_queries_for_1_or_12_items(
         # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
         # firms (the membership and the switcher), 5 the request with its client,
         # engagement and author, 6 the items with reviewers, 7 their attached documents
-        # the member may see, 8 the client's documents for the attach selects, 9 reset
+        # the member may see, 8 the client's documents for the attach selects, 9-10
+        # the portal's panel (the client's contacts, the request's links), 11 reset
         # the RLS context.
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(11):
             response = client.get(_detail_url(doc_request))
         assert response.status_code == 200
     assert len(response.context["items"]) == 12
