@@ -41,6 +41,30 @@ def requests_reachable(portal: PortalSession) -> QuerySet[DocumentRequest]:
     )
 
 
+# What a list of shared documents shows: never the OCR text or search vector
+# (kilobytes a row) nor the client's encrypted columns (the session's grants
+# hold the clients: `PortalSession.with_clients`).
+LISTED_DOCUMENT_FIELDS = (
+    "id",
+    "uuid",
+    "organization_id",
+    "client_id",
+    "title",
+    "original_filename",
+    "size",
+    "mime_type",
+    "category",
+    "tax_year",
+    "version",
+    "created_at",
+)
+
+
+def shared_documents_listed(portal: PortalSession) -> QuerySet[Document]:
+    """`shared_documents` for a list: its rows' own columns only, no client join."""
+    return shared_documents(portal).select_related(None).only(*LISTED_DOCUMENT_FIELDS)
+
+
 def shared_documents(portal: PortalSession) -> QuerySet[Document]:
     """Versions the firm shared with the client, of clients this contact may see."""
     ids = portal.client_ids(Capability.VIEW_DOCUMENTS)
@@ -79,6 +103,7 @@ def letters_to_sign(portal: PortalSession) -> QuerySet[Engagement]:
         .exclude(letter="")
         .exclude(status__in=CLOSED_ENGAGEMENT_STATUSES)
         .select_related("client")
+        .defer("client__tax_id")
         .order_by("due_date", "id")
     )
 

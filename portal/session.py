@@ -153,6 +153,8 @@ def _load_account(request: HttpRequest, portal: PortalSession, data: dict) -> No
             client__archived_at__isnull=True,
         )
         .select_related("contact", "client")
+        # Never shown in the portal: not decrypted on every page.
+        .defer("client__tax_id")
         .order_by("client__sort_name", "client_id")
     )
     if not grants:

@@ -25,7 +25,7 @@ from documents.upload import KIND
 from portal.activity import portal_activity_record
 from portal.decorators import portal_login_required
 from portal.models import Activity, Capability
-from portal.selectors import shared_documents
+from portal.selectors import shared_documents, shared_documents_listed
 from portal.session import PortalSession
 
 logger = logging.getLogger(__name__)
@@ -53,10 +53,10 @@ def document_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     client = next(
         (c for c in clients if is_uuid(wanted) and str(c.uuid) == wanted), None
     )
-    documents = shared_documents(portal).defer("ocr_text", "search_vector")
+    documents = shared_documents_listed(portal)
     if client is not None:
         documents = documents.filter(client=client)
-    # Query: one page of shared versions with their clients.
+    # Query: one page of shared versions (their clients come from the grants).
     page = keyset_page(
         documents,
         keys=("created_at", "id"),
@@ -64,7 +64,7 @@ def document_list(request: HttpRequest, org_slug: str) -> HttpResponse:
         cursor=request.GET.get("cursor"),
         size=PAGE_SIZE,
     )
-    for document in page.rows:
+    for document in portal.with_clients(page.rows):
         document.type_label = _type_label(document.mime_type)
     ctx = {
         "portal": portal,

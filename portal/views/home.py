@@ -13,7 +13,7 @@ from portal.selectors import (
     HOME_SHOWN,
     letters_to_sign,
     open_requests,
-    shared_documents,
+    shared_documents_listed,
     unread_messages,
 )
 
@@ -23,7 +23,7 @@ def home(request: HttpRequest, org_slug: str) -> HttpResponse:
     portal = request.portal
     # Their clients are the grants' (loaded with the session): no join.
     requests = portal.with_clients(open_requests(portal)[: HOME_SHOWN + 1])
-    documents = portal.with_clients(shared_documents(portal).select_related(None)[:5])
+    documents = portal.with_clients(shared_documents_listed(portal)[:5])
     letters = list(letters_to_sign(portal)[:HOME_SHOWN])
     ctx = {
         "portal_section": "home",
