@@ -55,6 +55,7 @@ def main() -> int:
         "  Demo logins (password demo-pass-2026):\n"
         "    owner@demo.test, admin@demo.test, manager@demo.test, staff@demo.test, readonly@demo.test\n"
         "    owner@other.test (a second firm)\n"
+        f"  Client portal: http://127.0.0.1:{port}/p/demo/  as client@demo.test\n"
         "  Press Ctrl-C to stop the web server, the workers and the database.\n",
         flush=True,
     )
