@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.demo import PORTAL_EMAIL, PORTAL_PASSWORD
+from tests.browser.axe import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,9 @@ def _fits(page) -> None:
         "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )
     assert scroll <= inner, f"sideways scroll on {page.url}: {scroll} > {inner}"
+    # WCAG 2.1 AA (axe-core) on every page the contact sees.
+    found = axe_violations(page)
+    assert found == [], (page.url, found)
 
 
 def test_the_portal_fits_a_phone(demo, phone, console_errors):
@@ -63,6 +67,18 @@ def test_the_portal_fits_a_phone(demo, phone, console_errors):
     phone.wait_for_load_state()
     _fits(phone)
     phone.goto("/p/demo/account/")
+    _fits(phone)
+    phone.goto("/p/demo/letters/")
+    phone.get_by_role("link", name="Read and sign").first.click()
+    phone.wait_for_load_state()
+    _fits(phone)
+    phone.goto("/p/demo/messages/")
+    phone.get_by_role("link").filter(has_text="David Chen").first.click()
+    phone.wait_for_load_state()
+    _fits(phone)
+    phone.goto("/p/demo/documents/")
+    phone.locator("main a[href*='/documents/']").first.click()
+    phone.wait_for_load_state()
     _fits(phone)
     assert console_errors == [], console_errors
     assert len(set(visited)) == 4

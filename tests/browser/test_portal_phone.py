@@ -22,6 +22,7 @@ from documents.services.requests import (
     document_request_item_accept,
 )
 from portal.models import PortalAccount
+from tests.browser.axe import axe_violations
 from tests.factories import make_client, make_template, start_workflow
 from tests.portal.conftest import media_root  # noqa: F401 (autouse: own file store)
 from workflows.models import TaskStatus
@@ -57,6 +58,8 @@ def _fits(page) -> None:
         "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )
     assert width[0] <= width[1], f"sideways scroll on {page.url}: {width}"
+    found = axe_violations(page)  # WCAG 2.1 AA
+    assert found == [], (page.url, found)
 
 
 def test_from_the_reminder_to_received_in_three_steps(
