@@ -92,8 +92,13 @@ def request_links_panel(request: HttpRequest, doc_request: DocumentRequest) -> d
         .order_by("-created_at", "-id")[: LINKS_SHOWN + 1]
     )
     now = timezone.now()
+    closed = doc_request.status != DocumentRequest.Status.OPEN
     for link in links:
         link.state_now = link.state(now)
+        if closed and link.state_now == "active":
+            link.state_now = (
+                "closed"  # the request needs nothing more: it opens nothing
+            )
     kwargs = {"org_slug": request.organization.slug, "request_uuid": doc_request.uuid}
     return {
         "doc_request": doc_request,

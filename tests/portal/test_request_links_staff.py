@@ -334,3 +334,11 @@ def test_on_a_phone_the_panel_and_the_access_page_fit_and_copy_works(
     _fits(phone)
     context.close()
     assert console_errors == []
+
+
+def test_a_closed_requests_unexpired_links_say_so(cast, pcast):
+    make_link(pcast.jane_request, pcast.joan)
+    with tenant_context(cast.alpha):
+        document_request_cancel(request=pcast.jane_request)
+    panel = _panel(_staff(cast.sam).get(_page(pcast.jane_request)))
+    assert "Request closed" in panel and ">Active<" not in panel
