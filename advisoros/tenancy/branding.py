@@ -9,7 +9,6 @@ signed in sees the firm's look on the sign-in page), never the rest of the store
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -93,7 +92,14 @@ def brand_logo(request: HttpRequest, org_slug: str) -> HttpResponse:
         handle = organization.logo.open("rb")
     except FileNotFoundError as exc:
         raise Http404("The logo file is missing.") from exc
-    kind = mimetypes.guess_type(organization.logo.name)[0] or "image/png"
+    # The stored name has no extension: the type is what the bytes are (only
+    # PNG and JPEG are accepted on upload, by their first bytes too).
+    head = handle.read(4)
+    handle.seek(0)
+    kind = next((t for t, magic in LOGO_TYPES.items() if head.startswith(magic)), None)
+    if kind is None:
+        handle.close()
+        raise Http404("The logo is not an image.")
     response = FileResponse(handle, content_type=kind)
     response["Cache-Control"] = "public, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"

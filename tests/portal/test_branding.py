@@ -148,6 +148,7 @@ def test_a_png_or_jpeg_logo_is_stored_and_served(
     assert [p.read_bytes() for p in _files(media_root)] == [content]
     served = client.get("/brand/alpha/logo")
     assert served.status_code == 200
+    assert served["Content-Type"] == content_type  # what the bytes are
     assert b"".join(served.streaming_content) == content
     assert served["X-Content-Type-Options"] == "nosniff"
     assert served["Content-Security-Policy"] == "default-src 'none'"
