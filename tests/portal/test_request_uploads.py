@@ -226,3 +226,18 @@ def test_the_firms_answer_shows_on_the_item_and_is_emailed(
     assert "This is the 2024 W-2" in rejected.body
     page = linked.get(f"/p/alpha/requests/{pcast.jane_request.uuid}/").content.decode()
     assert "This is the 2024 W-2" in page and "Please send again" in page
+
+
+def test_a_staff_login_in_the_same_browser_is_not_the_uploads_actor(
+    pcast, linked, cast
+):
+    from advisoros.audit.models import LogEntry
+
+    linked.force_login(cast.alice)  # Alice is signed in to the staff side too
+    w2, _ = _items(pcast)
+    assert _upload(linked, pcast, w2).status_code == 200
+    with tenant_context(cast.alpha):
+        document = Document.objects.get(request_item=w2)
+        entries = LogEntry.objects.filter(object_pk=str(document.pk))
+        assert entries.exists()
+        assert not entries.filter(actor=cast.alice).exists()
