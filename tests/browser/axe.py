@@ -54,3 +54,13 @@ def axe_violations(page) -> list[str]:
         f"{v['id']}: {', '.join(node['target'][0] for node in v['nodes'])}"
         for v in result["violations"]
     ]
+
+
+def assert_fits_and_accessible(page) -> None:
+    """Nothing scrolls sideways, and axe finds nothing (WCAG 2.1 AA)."""
+    scroll, inner = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll <= inner, f"sideways scroll on {page.url}: {scroll} > {inner}"
+    found = axe_violations(page)
+    assert found == [], (page.url, found)

@@ -66,6 +66,28 @@ def page(browser, live_server, console_errors):
 
 
 @pytest.fixture
+def phone(browser, live_server, console_errors):
+    """A tab on a phone (390 x 844, touch, a phone's user agent), its console
+    errors collected like `page`'s."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile",
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on(
+        "console",
+        lambda msg: console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def demo(transactional_db, settings):
     """The `make run` demo data (Demo CPA, its people, clients and work)."""
     from io import StringIO

@@ -22,44 +22,13 @@ from documents.services.requests import (
     document_request_item_accept,
 )
 from portal.models import PortalAccount
-from tests.browser.axe import axe_violations
+from tests.browser.axe import assert_fits_and_accessible
 from tests.factories import make_client, make_template, start_workflow
 from tests.portal.conftest import media_root  # noqa: F401 (autouse: own file store)
 from workflows.models import TaskStatus
 from workflows.services.automation import task_link_request
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser, live_server, console_errors):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile",
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on(
-        "console",
-        lambda m: console_errors.append(m.text) if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-    yield page
-    context.close()
-
-
-def _fits(page) -> None:
-    width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert width[0] <= width[1], f"sideways scroll on {page.url}: {width}"
-    found = axe_violations(page)  # WCAG 2.1 AA
-    assert found == [], (page.url, found)
 
 
 def test_from_the_reminder_to_received_in_three_steps(
@@ -112,12 +81,12 @@ def test_from_the_reminder_to_received_in_three_steps(
     # 1. Open the link from the email.
     phone.goto(path)
     steps.append("open the link")
-    _fits(phone)
+    assert_fits_and_accessible(phone)
     # 2. Continue.
     phone.get_by_role("button", name="Continue").click()
     steps.append("continue")
     expect(phone.get_by_role("heading", name="2026 tax documents")).to_be_visible()
-    _fits(phone)
+    assert_fits_and_accessible(phone)
     # 3. Take a photo (the file chooser offers the camera): the upload starts at once.
     photo = tmp_path / "w2.png"
     photo.write_bytes(photo_png())
@@ -127,7 +96,7 @@ def test_from_the_reminder_to_received_in_three_steps(
     steps.append("take the photo")
     expect(phone.get_by_test_id("item-status")).to_have_text("Received")
     expect(phone.locator(".portal-files li").first).to_contain_text("w2.png")
-    _fits(phone)
+    assert_fits_and_accessible(phone)
 
     assert len(steps) <= 3, steps
     assert not PortalAccount.objects.filter(email="joan@client.test").exists()
