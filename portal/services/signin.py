@@ -12,9 +12,11 @@ AXES_COOLOFF_TIME. Codes are six digits, valid CODE_MINUTES, five tries each.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -225,9 +227,6 @@ def totp_verify(account: PortalAccount, code: str) -> bool:
 
 
 def totp_uri(account: PortalAccount, organization: Organization) -> str:
-    import base64
-    from urllib.parse import quote
-
     secret = base64.b32encode(bytes.fromhex(account.totp_secret)).decode().rstrip("=")
     label = quote(f"{organization.name} portal:{account.email}")
     issuer = quote(f"{organization.name} portal")

@@ -3,6 +3,7 @@ and a request link (GET shows "Continue"; only the POST redeems it)."""
 
 from __future__ import annotations
 
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -279,8 +280,6 @@ def two_factor_setup(request: HttpRequest, org_slug: str) -> HttpResponse:
     elif not account.totp_secret or request.method == "GET":
         signin.totp_begin(account)
     uri = signin.totp_uri(account, organization)
-    import segno
-
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return render(
         request,
