@@ -144,6 +144,16 @@ except ImproperlyConfigured as exc:
     ) from exc
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("AdvisorOS runs on PostgreSQL only.")
+# The owner role: migrations only (advisoros.tenancy.dbroles). The application's
+# own role (DATABASE_URL) owns nothing and holds row grants only.
+DATABASE_OWNER = (
+    env.db("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else {}
+)
+# The key behind the tenant proof (advisoros.tenancy.rls); derived from
+# SECRET_KEY unless given. Rotating it takes a migrate (which stores it).
+TENANT_PROOF_KEY = env.str("TENANT_PROOF_KEY", default="")
+# The role the owner's migrate grants rows to (the tests swap credentials).
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

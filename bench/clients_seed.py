@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from advisoros.crypto import encrypt
+from advisoros.tenancy.dbroles import statistics_refresh
 from advisoros.tenancy.models import Membership, Organization, Role
 from bench.harness import copy_rows, reserve_ids
 from clients.fake import fake_tax_id
@@ -902,10 +903,7 @@ _SEEDED = (
 def _refresh_statistics() -> None:
     """Fresh planner statistics (the firm just grew), and outside a transaction a
     VACUUM too, so index-only scans need not visit the new heap pages."""
-    verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-    with connection.cursor() as cursor:
-        for model in _SEEDED:
-            cursor.execute(f"{verb} {connection.ops.quote_name(model._meta.db_table)}")
+    statistics_refresh([model._meta.db_table for model in _SEEDED], vacuum=True)
 
 
 def seed_clients(

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.dbroles import statistics_refresh
 from advisoros.tenancy.models import Membership, Organization
 from bench.clients_seed import FIRST_NAMES, LAST_NAMES, seed_clients
 from bench.harness import bench_firm_ensure, copy_rows, reserve_ids
@@ -425,8 +426,5 @@ def seed_document_firms(*, stdout=None, firms=DOCUMENT_FIRMS) -> int:
             )
     if added:
         # Outside a transaction also VACUUM: it merges the GIN pending lists.
-        verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-        with connection.cursor() as cursor:
-            cursor.execute(f"{verb} documents_document")
-            cursor.execute(f"{verb} documents_searchword")
+        statistics_refresh(["documents_document", "documents_searchword"], vacuum=True)
     return added

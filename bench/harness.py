@@ -104,6 +104,7 @@ MODULES = (
     "bench.workflows_recurrence",
     "bench.workflows",
     "bench.portal",
+    "bench.tenancy",
 )
 FLOOR = "django_floor"
 

@@ -28,12 +28,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.clock import firm_today
+from advisoros.tenancy.dbroles import statistics_refresh
 from advisoros.tenancy.models import Organization
 from bench.documents_seed import seed_documents
 from bench.harness import copy_rows, reserve_ids
@@ -234,9 +235,12 @@ def seed_portal(
         result.background_requests = _background_requests(f, clients)
         result.background_messages = _background_messages(f, clients)
     if result.added:
-        with connection.cursor() as cursor:
-            for model in (Document, DocumentRequest, DocumentRequestItem, Message):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+        statistics_refresh(
+            [
+                model._meta.db_table
+                for model in (Document, DocumentRequest, DocumentRequestItem, Message)
+            ]
+        )
     result.seconds = time.perf_counter() - started
     return result
 

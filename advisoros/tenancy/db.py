@@ -14,6 +14,11 @@ sets those variables:
 Settings are session-level and always restored in `finally`, so a pooled or
 persistent connection never carries one firm's setting into the next request.
 With nothing set a tenant query sees no rows: the policies fail closed.
+
+Each set of values travels with `app.tenant_proof`, an HMAC of the values and
+the connection's backend pid under a key the database cannot reveal to this
+role (`advisoros.tenancy.rls`): SQL injected into this connection may set any
+firm, user or bypass, but the policies honour only what carries its proof.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django_scopes import scope, scopes_disabled
+
+from advisoros.tenancy.rls import tenant_proof
 
 if TYPE_CHECKING:
     from advisoros.tenancy.models import Organization
@@ -44,20 +51,30 @@ _current: ContextVar[DbContext] = ContextVar("advisoros_db_context", default=_EM
 _SET_SQL = (
     "SELECT set_config('app.organization_id', %s, false),"
     " set_config('app.user_id', %s, false),"
-    " set_config('app.rls_bypass', %s, false)"
+    " set_config('app.rls_bypass', %s, false),"
+    " set_config('app.tenant_proof', %s, false)"
 )
 
 
+def _backend_pid() -> int:
+    """The server process of this connection: the proof is good for it alone."""
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
+def _settings(ctx: DbContext) -> list[str]:
+    values = [
+        "" if ctx.organization_id is None else str(ctx.organization_id),
+        "" if ctx.user_id is None else str(ctx.user_id),
+        "on" if ctx.bypass else "",
+    ]
+    return [*values, tenant_proof(*values, _backend_pid())]
+
+
 def _apply(ctx: DbContext) -> None:
+    values = _settings(ctx)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SET_SQL,
-            [
-                "" if ctx.organization_id is None else str(ctx.organization_id),
-                "" if ctx.user_id is None else str(ctx.user_id),
-                "on" if ctx.bypass else "",
-            ],
-        )
+        cursor.execute(_SET_SQL, values)
 
 
 @contextmanager
@@ -92,6 +109,17 @@ def tenant_context(
         yield
 
 
+# Firm ids by slug, learnt once per process: the proof covers the id, which
+# must be known before the statement that fetches the firm and sets it. A slug
+# that changed hands is caught by the same statement (it checks both).
+_firm_ids: dict[str, int] = {}
+
+
+def remember_firm(sender, instance, **kwargs) -> None:
+    """post_save of Organization: a firm made or renamed here is known at once."""
+    _firm_ids[instance.slug] = instance.pk
+
+
 @contextmanager
 def firm_context(slug: str, *, user_id: int | None) -> Iterator[Organization | None]:
     """Find the firm named `slug` and enter it as `tenant_context` does, in one
@@ -105,25 +133,35 @@ def firm_context(slug: str, *, user_id: int | None) -> Iterator[Organization | N
 
     previous = _current.get()
     table = connection.ops.quote_name(Organization._meta.db_table)
-    found = list(
-        Organization.objects.raw(
-            "SELECT o.*,"  # noqa: S608 (the table name is the model's)
-            " set_config('app.organization_id', o.id::text, false) AS _rls_org,"
-            " set_config('app.user_id', %s, false) AS _rls_user,"
-            " set_config('app.rls_bypass', '', false) AS _rls_bypass"
-            f" FROM {table} o WHERE o.slug = %s",
-            ["" if user_id is None else str(user_id), slug],
+    organization = None
+    org_id = _firm_ids.get(slug)
+    if org_id is not None:
+        ctx = replace(previous, organization_id=org_id, user_id=user_id, bypass=False)
+        found = list(
+            Organization.objects.raw(
+                "SELECT o.*,"  # noqa: S608 (the table name is the model's)
+                " set_config('app.organization_id', %s, false) AS _rls_org,"
+                " set_config('app.user_id', %s, false) AS _rls_user,"
+                " set_config('app.rls_bypass', %s, false) AS _rls_bypass,"
+                " set_config('app.tenant_proof', %s, false) AS _rls_proof"
+                f" FROM {table} o WHERE o.id = %s AND o.slug = %s",
+                [*_settings(ctx), org_id, slug],
+            )
         )
-    )
-    if not found:
-        yield None
-        return
-    (organization,) = found
-    token = _current.set(
-        replace(
+        organization = found[0] if found else None
+        if organization is None:
+            _firm_ids.pop(slug, None)
+    if organization is None:
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            yield None
+            return
+        _firm_ids[slug] = organization.pk
+        ctx = replace(
             previous, organization_id=organization.pk, user_id=user_id, bypass=False
         )
-    )
+        _apply(ctx)
+    token = _current.set(ctx)
     try:
         with scope(organization=organization):
             yield organization

@@ -500,14 +500,12 @@ def test_the_uploaded_file_is_encrypted_at_rest_and_kept_out_of_the_change_log(
     _upload(login_as(cast.alice), "alpha", _csv(GOOD).encode())
     [client_import] = _imports(cast.alpha)
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.rls_bypass', 'on', false)")
+    with platform_bypass(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT content FROM clients_clientimport WHERE id = %s",
             [client_import.pk],
         )
         [raw] = cursor.fetchone()
-        cursor.execute("SELECT set_config('app.rls_bypass', '', false)")
     assert "Bright Smile" not in raw
     assert "123-45-6789" not in raw
     with platform_bypass():

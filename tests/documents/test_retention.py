@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import connection
 from django_q.models import Schedule
 from django_q.models import Task as QTask
 
@@ -394,21 +393,30 @@ def test_a_purge_needs_a_reason(cast, jane):
     assert _fresh(old) is not None
 
 
-def test_a_purge_that_fails_midway_loses_nothing(cast, jane):
+@pytest.fixture
+def refusing_trigger(owner_cursor):
+    """Made by the owner role (the app's may not): dropped again afterwards."""
+    yield owner_cursor
+    owner_cursor.execute(
+        "DROP TRIGGER IF EXISTS test_refuse_delete ON documents_document;"
+        " DROP FUNCTION IF EXISTS test_refuse_delete();"
+    )
+
+
+def test_a_purge_that_fails_midway_loses_nothing(cast, jane, refusing_trigger):
     first = _past(jane, "First")
     second = _past(jane, "Second")
     # A real failure in the middle of the purge: the database refuses to delete
     # the second document's row, after the tombstones and audit events are written.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            CREATE FUNCTION test_refuse_delete() RETURNS trigger AS $$
-            BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql;
-            CREATE TRIGGER test_refuse_delete BEFORE DELETE ON documents_document
-            FOR EACH ROW WHEN (OLD.title = 'Second')
-            EXECUTE FUNCTION test_refuse_delete();
-            """
-        )
+    refusing_trigger.execute(
+        """
+        CREATE FUNCTION test_refuse_delete() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER test_refuse_delete BEFORE DELETE ON documents_document
+        FOR EACH ROW WHEN (OLD.title = 'Second')
+        EXECUTE FUNCTION test_refuse_delete();
+        """
+    )
 
     with pytest.raises(Exception, match="disk on fire"):
         _purge([first, second], cast.alice)

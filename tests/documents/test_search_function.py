@@ -1,15 +1,17 @@
 """The SECURITY DEFINER search function: it uses its indexes, and it cannot leak.
 
-`document_search_ids` is owned by `advisoros_search`, a NOLOGIN role whose one
-extra right is a SELECT-only policy on documents_document; the function names
-the firm itself, from the same setting the policies read.
+`document_search_ids` is owned by the database owner role, which the tenant
+policies do not bind (`platform_owner`) and which the application can never
+become; the function names the firm itself, the one the session has proven
+(advisoros.tenancy.rls), and a bare setting of another firm's id opens nothing.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import json
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import DatabaseError, connection, transaction
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
@@ -35,16 +37,6 @@ def fetch(sql: str, params=()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-@contextmanager
-def as_role(role: str):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET ROLE {role}")
-        try:
-            yield
-        finally:
-            cursor.execute("RESET ROLE")
 
 
 @pytest.fixture
@@ -107,39 +99,45 @@ def test_no_setting_is_left_behind_by_a_call(cast, firms):
     assert after[0][1] in ("", None)
 
 
-def test_the_function_is_owned_by_a_role_the_app_does_not_inherit(db):
+def test_the_function_is_owned_by_the_owner_role_the_app_cannot_become(db):
     (row,) = fetch(
         "SELECT pg_get_userbyid(p.proowner), p.prosecdef, p.provolatile, p.proconfig,"
-        " r.rolcanlogin, r.rolsuper, r.rolbypassrls,"
-        " pg_has_role(current_user, r.oid, 'USAGE'),"
-        " has_function_privilege('public', p.oid, 'EXECUTE')"
+        " r.rolsuper, r.rolbypassrls,"
+        " pg_has_role(current_user, r.oid, 'MEMBER'),"
+        " has_function_privilege('public', p.oid, 'EXECUTE'),"
+        " has_function_privilege(current_user, p.oid, 'EXECUTE')"
         " FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner"
         f" WHERE p.oid = 'document_search_ids({FUNCTION_ARGS})'::regprocedure"
     )
-    owner, definer, volatility, config, login, superuser, bypass, inherited, public = (
-        row
-    )
+    owner, definer, volatility, config, superuser, bypass, member, public, app = row
     # VOLATILE only to ask the planner for an estimate (EXPLAIN); it writes nothing.
-    assert (owner, definer, volatility) == ("advisoros_search", True, "v")
-    assert "search_path=pg_catalog, public, pg_temp" in config
-    assert not (login or superuser or bypass)
-    assert not inherited  # the reader policy never applies to the app's queries
-    assert not public
-
-
-def test_the_search_role_may_only_read_documents(cast, firms):
-    (policy,) = fetch(
-        "SELECT cmd, roles::text[], qual FROM pg_policies"
-        " WHERE tablename = 'documents_document' AND policyname <> 'tenant_isolation'"
+    assert (owner, definer, volatility) == (
+        django_settings.DATABASE_OWNER["USER"],
+        True,
+        "v",
     )
-    assert policy == ("SELECT", ["advisoros_search"], "true")
-    with tenant_context(cast.alpha), as_role("advisoros_search"):
-        with pytest.raises(DatabaseError, match="permission denied"):
+    assert "search_path=pg_catalog, public, pg_temp" in config
+    assert not (superuser or bypass)
+    assert not member  # the app role can never act as the owner
+    assert not public
+    assert app
+
+
+def test_a_forged_firm_setting_finds_nothing(cast, firms):
+    with tenant_context(cast.alpha), connection.cursor() as cursor:
+        # Injected SQL sets Beta's id, keeping Alpha's proof: no firm at all.
+        cursor.execute(
+            "SELECT set_config('app.organization_id', %s, false)", [str(cast.beta.pk)]
+        )
+        assert call("payroll", user_id=cast.oscar.pk) == []
+        assert fetch("SELECT count(*) FROM documents_document") == [(0,)]
+
+
+def test_the_app_role_is_no_member_of_a_wider_role(cast, firms):
+    for role in (django_settings.DATABASE_OWNER["USER"], "advisoros_search"):
+        with pytest.raises(DatabaseError, match="permission denied|does not exist"):
             with transaction.atomic():
-                fetch("UPDATE documents_document SET title = 'x' RETURNING id")
-        # Other tables keep the tenant policy for it: only Alpha's clients.
-        names = {r[0] for r in fetch("SELECT display_name FROM clients_client")}
-    assert names == {"Jane Doe"}
+                fetch(f"SET ROLE {role}")
 
 
 def test_the_app_role_still_cannot_read_another_firms_documents(cast, firms):
@@ -184,7 +182,9 @@ def _fill(client, count: int) -> None:
 
 
 @pytest.fixture
-def big_firms(cast):
+def big_firms(cast, owner_cursor):
+    """Committed (transactional_db, through owner_cursor), so that the owner's
+    connection can do what autovacuum would."""
     alpha_client = make_client(cast.alpha, "Jane Doe")
     beta_client = make_client(cast.beta, "Bob Beta")
     _fill(alpha_client, 1000)
@@ -199,15 +199,14 @@ def big_firms(cast):
             " SELECT %s, md5(g::text) FROM generate_series(1, 30000) g",
             [cast.alpha.pk],
         )
-    with connection.cursor() as cursor:
-        # What autovacuum does: move new entries out of the GIN pending lists
-        # (which the planner, rightly, prices high), then fresh statistics.
-        cursor.execute(
-            "SELECT gin_clean_pending_list('document_search_vector_gin'),"
-            " gin_clean_pending_list('documents_searchword_trgm')"
-        )
-        cursor.execute("ANALYZE documents_searchword")
-        cursor.execute("ANALYZE documents_document")
+    # What autovacuum does: move new entries out of the GIN pending lists
+    # (which the planner, rightly, prices high), then fresh statistics.
+    owner_cursor.execute(
+        "SELECT gin_clean_pending_list('document_search_vector_gin'),"
+        " gin_clean_pending_list('documents_searchword_trgm')"
+    )
+    owner_cursor.execute("ANALYZE documents_searchword")
+    owner_cursor.execute("ANALYZE documents_document")
     return rare
 
 
@@ -224,9 +223,9 @@ def test_under_the_tenant_policy_the_gin_index_cannot_be_used(cast, big_firms):
     assert "document_search_vector_gin" not in plan  # the trap: a scan of the firm
 
 
-def test_as_the_search_role_the_gin_index_is_used(cast, big_firms):
-    with tenant_context(cast.alpha), as_role("advisoros_search"):
-        plan = index_scans(explain(MATCH, [cast.alpha.pk, "zeppelin"]))
+def test_as_the_owner_role_the_gin_index_is_used(cast, big_firms, owner_cursor):
+    owner_cursor.execute("EXPLAIN (FORMAT JSON) " + MATCH, [cast.alpha.pk, "zeppelin"])
+    plan = json.dumps(owner_cursor.fetchone()[0])
     assert "document_search_vector_gin" in plan
 
 

@@ -99,9 +99,12 @@ def test_an_update_cannot_move_a_row_into_another_firm(sampled, table):
                     f'UPDATE "{table}" SET organization_id = %s',  # noqa: S608
                     [cast.beta.pk],
                 )
-        # Audit tables refuse any rewrite earlier, in their append-only trigger.
+        # Audit tables refuse any rewrite earlier: the app role may not UPDATE
+        # them at all (and their append-only trigger stands behind that).
         message = str(excinfo.value)
-        assert "row-level security" in message or "append-only" in message
+        assert "row-level security" in message or (
+            table.startswith("audit_") and "permission denied" in message
+        )
 
 
 def test_a_person_sees_their_own_memberships_in_every_firm_and_no_one_elses(cast):

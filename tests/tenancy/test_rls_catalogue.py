@@ -6,6 +6,7 @@ EnableRowLevelSecurity migration operation fails the suite.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 
 
@@ -53,7 +54,7 @@ def test_every_table_with_an_organization_column_has_rls_forced_and_a_policy(db)
     )
 
 
-def test_the_policies_compare_against_the_organization_setting(db):
+def test_the_policies_compare_against_the_proven_firm(db):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tablename, qual, with_check FROM pg_policies "
@@ -62,5 +63,22 @@ def test_the_policies_compare_against_the_organization_setting(db):
         rows = cursor.fetchall()
     assert rows
     for table, using, check in rows:
-        assert "app.organization_id" in using, table
-        assert "app.organization_id" in check, table
+        # Never the bare setting: only what carries the session's proof.
+        assert "current_setting" not in using + check, table
+        assert "organization_id = ( SELECT app_tenant_org()" in using, table
+        assert "organization_id = ( SELECT app_tenant_org()" in check, table
+
+
+def test_only_the_owner_role_passes_every_policy(db):
+    tables = _tables_with_organization_column()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, roles::text[], qual, with_check FROM pg_policies"
+            " WHERE schemaname = current_schema() AND policyname <> 'tenant_isolation'"
+        )
+        others = {row[0]: row[1:] for row in cursor.fetchall()}
+    owner = settings.DATABASE_OWNER["USER"]
+    assert {t: others.get(t) for t in tables} == {
+        t: ([owner], "true", "true") for t in tables
+    }
+    assert set(others) <= set(tables)

@@ -102,9 +102,27 @@ def check_postgresql() -> Finding:
             f"{version} as {user}, a superuser or BYPASSRLS role: row-level security "
             "would not apply. Connect as an ordinary role (scripts/devdb.py makes one).",
         )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_roles r"
+            " ON r.oid = c.relowner WHERE r.rolname = current_user"
+            " AND c.relnamespace = 'public'::regnamespace),"
+            " EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r"
+            " ON r.oid = m.member WHERE r.rolname = current_user)"
+        )
+        owns, member = cursor.fetchone()
+    if owns or member:
+        return Finding(
+            "PostgreSQL",
+            FAIL,
+            f"{version} as {user}, which "
+            + ("owns tables" if owns else "is a member of another role")
+            + ": it could switch the walls off. The app's role must own nothing"
+            " (docs/security.md, Database roles; scripts/devdb.py sets this up).",
+        )
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    detail = f"{version} as {user} (row-level security applies)"
+    detail = f"{version} as {user} (row-level security applies; owns nothing)"
     if pending:
         return Finding(
             "PostgreSQL",
