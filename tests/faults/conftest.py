@@ -36,3 +36,13 @@ def small_disk() -> Iterator[Path]:
     finally:
         subprocess.run([umount, "-l", str(folder)], check=False)  # noqa: S603
         folder.rmdir()
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A PostgreSQL server of this module's own (tests/faults/servers.py), with
+    the app's database `advisoros` made and migrated; yields (server, app URL)."""
+    from tests.faults.servers import own_postgres
+
+    with own_postgres() as server:
+        yield server, server.app_database("advisoros")
