@@ -38,9 +38,9 @@ def small_disk() -> Iterator[Path]:
         folder.rmdir()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL server of this module's own (tests/faults/servers.py), with
+    """A PostgreSQL server of the fault tests' own (tests/faults/servers.py), with
     the app's database `advisoros` made and migrated; yields (server, app URL)."""
     from tests.faults.servers import own_postgres
 

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -214,9 +213,9 @@ def gunicorn(database_url: str, log: Path, **env: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=5)  # noqa: S310
+                urllib.request.urlopen(base + "/accounts/login/", timeout=30)  # noqa: S310
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused until it listens (URLError is one too)
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         "gunicorn did not start:\n" + log.read_text(errors="replace")
