@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A view's database outage: 503; a full disk during an upload: 507.
+    "advisoros.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -155,7 +157,14 @@ TENANT_PROOF_KEY = env.str("TENANT_PROOF_KEY", default="")
 # The role the owner's migrate grants rows to (the tests swap credentials).
 DATABASE_APP_USER = DATABASES["default"].get("USER", "")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+# A connection that died (the server restarted) is noticed at the start of the
+# next request and replaced, instead of failing that request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# While the server is unreachable a request fails within this many seconds with
+# the "try again in a moment" page (advisoros.outage), never hangs.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -329,8 +338,11 @@ Q_CLUSTER = {
     "name": "advisoros",
     "orm": "default",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 120,
-    "retry": 180,
+    # A task whose worker vanished (killed, out of memory) is handed out again
+    # `retry` seconds after it was taken; keep it above `timeout`. The fault
+    # tests (tests/faults) lower both through the environment.
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=180),
     "max_attempts": 3,
     "catch_up": False,
     "ack_failures": True,
@@ -343,7 +355,7 @@ Q_CLUSTER = {
         "ocr": {
             "workers": env.int("Q_OCR_WORKERS", default=1),
             "timeout": Q_OCR_TIMEOUT,
-            "retry": Q_OCR_TIMEOUT + 60,
+            "retry": env.int("Q_OCR_RETRY", default=Q_OCR_TIMEOUT + 60),
         },
     },
 }

@@ -7,6 +7,9 @@ from django.urls import include, path
 from advisoros.accounts.views import home
 from advisoros.tenancy.branding import brand_css, brand_logo
 
+# Errors raised by middleware too: a database outage answers 503 (advisoros.outage).
+handler500 = "advisoros.outage.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("advisoros.accounts.urls")),

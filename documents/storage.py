@@ -11,6 +11,7 @@ file itself (local folder) or with a redirect to a presigned link valid for
 
 from __future__ import annotations
 
+import contextlib
 from typing import IO
 
 from django.core.files.storage import FileSystemStorage, Storage
@@ -43,7 +44,23 @@ def document_store(*, document: Document, upload: CheckedUpload) -> str:
     storage = document_storage()
     field = document.file.field
     upload.file.content_type = upload.mime_type  # S3's Content-Type
-    name = storage.save(field.generate_filename(document, upload.filename), upload.file)
+    name = field.generate_filename(document, upload.filename)
+    if not storage_is_local(storage):
+        # An S3 upload that fails is aborted whole: nothing is left to remove.
+        name = storage.save(name, upload.file, max_length=field.max_length)
+        document.file.name = name
+        return name
+    # Locally a rename, unless the temporary file is on another file system: then
+    # a copy, which a full disk stops half way, leaving the part behind. The name
+    # is taken first (the document's own uuid, so nobody else's file) so that
+    # such a part can be removed.
+    name = storage.get_available_name(name, max_length=field.max_length)
+    try:
+        name = storage.save(name, upload.file, max_length=field.max_length)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise
     document.file.name = name
     return name
 
