@@ -102,9 +102,16 @@ class PostgresServer:
                 os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
 
     def app_database(self, name: str) -> str:
-        """A database with the app role (as `make` makes them), migrated; its app URL."""
-        app_url = _devdb().ensure_app_role(self.url(), name)
-        manage(app_url, "migrate", "--no-input", timeout=300)
+        """A database with the owner and app roles (as `make` makes them),
+        migrated by the owner; its app URL."""
+        app_url, owner_url = _devdb().ensure_roles(self.url(), name)
+        manage(
+            app_url,
+            "migrate",
+            "--no-input",
+            timeout=300,
+            DATABASE_OWNER_URL=owner_url,
+        )
         return app_url
 
 
