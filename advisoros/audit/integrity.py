@@ -313,8 +313,10 @@ def seals_verify(
 # --- Checkpoints ------------------------------------------------------------
 
 
-def _folder(organization_id: int | None) -> str:
-    return f"{CHECKPOINT_DIR}/{organization_id or 'platform'}"
+def _folder(organization: Organization | None) -> str:
+    """The firm's checkpoint folder, by its uuid: unlike the id, it names the same
+    firm in every database (a test database's firm 1 is not the dev one's)."""
+    return f"{CHECKPOINT_DIR}/{organization.uuid if organization else 'platform'}"
 
 
 def checkpoint_sign(body: dict) -> str:
@@ -383,7 +385,7 @@ def checkpoint_create(
     signature = checkpoint_sign(body)
     content = json.dumps({**body, "signature": signature}, indent=2, sort_keys=True)
     name = default_storage.save(
-        f"{_folder(org_id)}/{now:%Y-%m}/{now:%Y%m%dT%H%M%S.%fZ}.json",
+        f"{_folder(organization)}/{now:%Y-%m}/{now:%Y%m%dT%H%M%S.%fZ}.json",
         ContentFile(content.encode()),
     )
     checkpoint = AuditCheckpoint.objects.create(
@@ -442,12 +444,12 @@ class CheckpointReport:
     body: dict = field(default_factory=dict)
 
 
-def latest_checkpoint_name(organization_id: int | None) -> str | None:
+def latest_checkpoint_name(organization: Organization | None) -> str | None:
     """The newest checkpoint file of the firm in the store (names sort by time).
 
     Files are grouped by month, so finding the newest lists the month folders
     and one month, not years of hourly files."""
-    folder = _folder(organization_id)
+    folder = _folder(organization)
     try:
         months, _ = default_storage.listdir(folder)
     except FileNotFoundError:
@@ -533,7 +535,7 @@ def integrity_verify(
     watch_events: list[int] = []
     watch_seals: list[int] = []
     problems: list[str] = []
-    latest = latest_checkpoint_name(org_id)
+    latest = latest_checkpoint_name(organization)
     indexed = AuditCheckpoint.objects.filter(organization_id=org_id).first()
     if indexed is not None and not default_storage.exists(indexed.name):
         problems.append(

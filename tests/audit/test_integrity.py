@@ -86,8 +86,8 @@ def test_an_untouched_trail_is_intact_and_matches_its_checkpoint(trail, capsys):
 
 
 def test_the_checkpoint_file_is_signed_json_in_the_file_store(trail):
-    name = latest_checkpoint_name(trail.alpha.pk)
-    assert name.startswith(f"audit-checkpoints/{trail.alpha.pk}/")
+    name = latest_checkpoint_name(trail.alpha)
+    assert name.startswith(f"audit-checkpoints/{trail.alpha.uuid}/")
     with default_storage.open(name) as fh:
         data = json.load(fh)
     assert data["organization"]["slug"] == "alpha"
@@ -278,7 +278,7 @@ def test_a_truncated_change_log_and_its_seals_are_reported_by_the_checkpoint(
 
 
 def test_a_tampered_checkpoint_file_is_reported(trail, media_root):
-    name = latest_checkpoint_name(trail.alpha.pk)
+    name = latest_checkpoint_name(trail.alpha)
     path = media_root / name
     data = json.loads(path.read_text())
     data["events"]["count"] = 2  # to make a truncation look fine
@@ -292,13 +292,22 @@ def test_a_tampered_checkpoint_file_is_reported(trail, media_root):
 
 
 def test_a_checkpoint_file_removed_from_the_store_is_reported(trail, media_root):
-    name = latest_checkpoint_name(trail.alpha.pk)
+    name = latest_checkpoint_name(trail.alpha)
     (media_root / name).unlink()
 
     report = _verify(trail.alpha)
 
     assert report.checkpoint is None
     assert "missing from the file store" in report.problems[0]
+
+
+def test_a_verifier_holding_another_key_says_so(trail, settings):
+    settings.AUDIT_CHAIN_KEY = "another-key-" * 4
+
+    report = _verify(trail.alpha)
+
+    assert "signed with another key" in report.problems[0]
+    assert "content does not match its hash" in report.problems[1]
 
 
 def test_audit_verify_exits_non_zero_and_names_the_firm(trail, tamper, capsys):
@@ -362,8 +371,8 @@ def test_the_schedules_seal_and_checkpoint_every_firm(cast, run_schedule):
     assert run_schedule(changelog_seal_run) == 0  # nothing new
 
     assert run_schedule(audit_checkpoint_run) == 2
-    assert latest_checkpoint_name(cast.alpha.pk) is not None
-    assert latest_checkpoint_name(cast.beta.pk) is not None
+    assert latest_checkpoint_name(cast.alpha) is not None
+    assert latest_checkpoint_name(cast.beta) is not None
     assert run_schedule(audit_checkpoint_run) == 0  # nothing changed since
     assert _verify(cast.alpha).problems == []
 

@@ -19,7 +19,7 @@ def test_it_is_for_owners_only(cast, login_as, who):
 
     assert client.get(URL).status_code == 403
     assert client.post(CHECKPOINT_URL).status_code == 403
-    assert latest_checkpoint_name(cast.alpha.pk) is None
+    assert latest_checkpoint_name(cast.alpha) is None
 
 
 def test_another_firms_owner_gets_404(cast, login_as):
@@ -44,7 +44,7 @@ def test_the_button_writes_a_checkpoint_and_records_who_did(cast, login_as):
     response = client.post(CHECKPOINT_URL, follow=True)
 
     assert response.redirect_chain == [(URL, 302)]
-    name = latest_checkpoint_name(cast.alpha.pk)
+    name = latest_checkpoint_name(cast.alpha)
     assert name is not None
     assert "the database matches it" in response.content.decode()
     assert name in response.content.decode()
