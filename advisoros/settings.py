@@ -21,13 +21,18 @@ for env_file in (BASE_DIR / ".env", VAR_DIR / "db.env"):
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off."
         )
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production-0123456789abcdef"  # noqa: S105
+    SECRET_KEY = DEV_SECRET_KEY
+elif SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is the development key: set a secret one in production."
+    )
 
 # Fernet keys for encrypted fields (tax ids, tokens): the first encrypts, all
 # decrypt. Development derives one from the secret key; production must set it.
@@ -43,6 +48,28 @@ if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = [
         base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
     ]
+
+# The audit trail's key (advisoros.audit.keys): the HMACs of each firm's event
+# chain, of the change-log seals and of the signed checkpoints in the file store.
+# It lives outside the database, so that someone who can rewrite the audit
+# tables cannot recompute what the key signs. Unset, it is derived from the
+# secret key with a fixed label; production should set its own, so that
+# rotating DJANGO_SECRET_KEY does not make every chain look rewritten.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+if not AUDIT_CHAIN_KEY:
+    import hmac
+
+    AUDIT_CHAIN_KEY = hmac.new(
+        SECRET_KEY.encode(), b"advisoros.audit.chain", "sha256"
+    ).hexdigest()
+elif len(AUDIT_CHAIN_KEY) < 32:
+    raise ImproperlyConfigured(
+        "AUDIT_CHAIN_KEY is too short: use at least 32 random characters "
+        "(python -c 'import secrets; print(secrets.token_hex(32))')."
+    )
+# Change-log seals wait for the transactions that may still add entries below
+# the batch's last id for at most so many seconds (advisoros.audit.integrity).
+AUDIT_SEAL_WAIT_SECONDS = env.float("AUDIT_SEAL_WAIT_SECONDS", default=5.0)
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []

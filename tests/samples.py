@@ -73,6 +73,25 @@ def firm_samples(organization: Organization, user: User) -> None:
         JobFailure.objects.create(
             organization=organization, func="clients.tasks.x", error="Boom"
         )
+        _audit_samples(organization)
+
+
+def _audit_samples(organization) -> None:
+    from advisoros.audit.integrity import changelog_seal
+    from advisoros.audit.models import AuditCheckpoint
+
+    # The change log so far (the rows above wrote entries), in one seal.
+    changelog_seal(organization_id=organization.pk)
+    AuditCheckpoint.objects.create(
+        organization=organization,
+        name=f"audit-checkpoints/{organization.pk}/sample.json",
+        events=1,
+        events_head_digest="1" * 64,
+        seals=1,
+        seals_head_digest="2" * 64,
+        sealed_entries=1,
+        signature="3" * 64,
+    )
 
 
 def _document_samples(organization, user, *, client, engagement) -> None:

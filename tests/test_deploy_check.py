@@ -79,3 +79,19 @@ def test_production_leaves_the_benchmark_out_unless_bench_is_true():
     assert "Unknown command: 'run_bench'" in without.stderr
     assert with_bench.returncode == 0, with_bench.stderr
     assert "Django's floor" in with_bench.stdout
+
+
+def test_it_refuses_to_start_in_production_with_the_development_secret_key():
+    result = manage(
+        "check", **{**PRODUCTION, "DJANGO_SECRET_KEY": settings.DEV_SECRET_KEY}
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is the development key" in result.stderr
+
+
+def test_it_refuses_a_short_audit_chain_key():
+    result = manage("check", **{**PRODUCTION, "AUDIT_CHAIN_KEY": "short"})
+
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEY is too short" in result.stderr

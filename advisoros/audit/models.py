@@ -71,7 +71,11 @@ class LogEntry(AbstractLogEntry):
 
     class Meta(AbstractLogEntry.Meta):
         indexes = [
-            models.Index(fields=["organization", "timestamp"], name="logentry_org_time")
+            models.Index(
+                fields=["organization", "timestamp"], name="logentry_org_time"
+            ),
+            # The change-log seals read each firm's entries in id order.
+            models.Index(fields=["organization", "id"], name="logentry_org_id"),
         ]
 
 
@@ -97,6 +101,8 @@ class AuditAction(models.TextChoices):
     FIRM_CREATED = "firm_created", "Firm created"
     FIRM_SETTINGS_CHANGED = "firm_settings_changed", "Firm settings changed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
+    AUDIT_CHAIN_KEYED = "audit_chain_keyed", "Audit chain put under the key"
+    AUDIT_CHECKPOINT_CREATED = "audit_checkpoint_created", "Audit checkpoint created"
     CLIENTS_EXPORTED = "clients_exported", "Clients exported"
     CLIENTS_IMPORTED = "clients_imported", "Clients imported"
     ENGAGEMENT_LETTER_DOWNLOADED = (
@@ -182,6 +188,8 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(null=True, editable=False)
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     hash = models.CharField(max_length=64, blank=True, editable=False)
+    # How `hash` was made (audit.chain: 1 plain SHA-256, 2 HMAC with the audit key).
+    chain_version = models.PositiveSmallIntegerField(default=1, editable=False)
 
     objects = ScopedManager(organization="organization")
 
@@ -212,3 +220,73 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor_email or 'unknown'}"
+
+
+class ChangeLogSeal(models.Model):
+    """One sealed batch of a firm's change log (audit.integrity).
+
+    The change log is written by every audited save, so it is not chained entry
+    by entry (that would put every save in the firm behind one lock). A job
+    seals the entries written since the last batch instead, in id order: the
+    batch's digest is an HMAC over the previous batch's digest and every entry's
+    content. Append-only, like the entries it covers.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    sequence = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    count = models.PositiveIntegerField()
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["organization", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sequence"],
+                nulls_distinct=False,
+                name="changelogseal_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Seal #{self.sequence}: entries {self.first_id}-{self.last_id}"
+
+
+class AuditCheckpoint(models.Model):
+    """The index of a signed checkpoint file in the file store (audit.integrity).
+
+    The file is the truth: verification reads the newest file it finds in the
+    store, and uses this row only to notice a file that has gone missing.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    name = models.CharField(max_length=300)  # its path in the default storage
+    events = models.PositiveBigIntegerField()
+    events_head_digest = models.CharField(max_length=64)
+    seals = models.PositiveBigIntegerField()
+    seals_head_digest = models.CharField(max_length=64)
+    sealed_entries = models.PositiveBigIntegerField()
+    signature = models.CharField(max_length=64)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="auditcheckpoint_org_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,6 +12,15 @@ NAV = [
         order=60,
         section="settings",
         admin_only=True,
-        current=lambda name: True,  # the log and its export
+        current=lambda name: name in ("log", "export"),
+    ),
+    NavEntry(
+        "audit_integrity",
+        "Audit integrity",
+        "audit:integrity",
+        order=61,
+        section="settings",
+        owner_only=True,
+        current=lambda name: name in ("integrity", "checkpoint"),
     ),
 ]

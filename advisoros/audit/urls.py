@@ -9,4 +9,6 @@ app_name = "audit"
 urlpatterns = [
     path("", views.audit_log, name="log"),
     path("export.csv", views.audit_export, name="export"),
+    path("integrity/", views.audit_integrity, name="integrity"),
+    path("integrity/checkpoint", views.audit_checkpoint, name="checkpoint"),
 ]

@@ -7,14 +7,18 @@ from datetime import datetime, time, timedelta
 from itertools import batched
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from advisoros.audit.forms import AuditFilterForm
-from advisoros.audit.models import AuditAction, AuditEvent, LogEntry
+from advisoros.audit.integrity import checkpoint_create, integrity_verify
+from advisoros.audit.models import AuditAction, AuditCheckpoint, AuditEvent, LogEntry
 from advisoros.audit.privacy import redact_private_changes
 from advisoros.audit.services import audit_event_record
 from advisoros.csv_safe import csv_safe
@@ -145,3 +149,44 @@ def audit_export(request: OrgRequest, org_slug: str) -> HttpResponse:
         },
     )
     return response
+
+
+@require_role(Role.OWNER)
+def audit_integrity(request: OrgRequest, org_slug: str) -> HttpResponse:
+    """The firm's audit trail checked now: event chain, change-log seals, and both
+    against the newest signed checkpoint in the file store."""
+    org = request.organization
+    ctx = {
+        # the newest checkpoint's index row (1), every event (2), every seal (3)
+        # and every change-log entry (4), each read in one pass; the file itself
+        # comes from the store
+        "report": integrity_verify(organization=org),
+        # the last few checkpoints (5)
+        "checkpoints": list(AuditCheckpoint.objects.filter(organization=org)[:10]),
+    }
+    return render(request, "audit/integrity.html", ctx)
+
+
+@require_role(Role.OWNER)
+@require_POST
+def audit_checkpoint(request: OrgRequest, org_slug: str) -> HttpResponse:
+    org = request.organization
+    with transaction.atomic():
+        checkpoint = checkpoint_create(organization=org, force=True)
+        audit_event_record(
+            action=AuditAction.AUDIT_CHECKPOINT_CREATED,
+            organizations=[org],
+            actor=request.user,
+            request=request,
+            detail={
+                "checkpoint": checkpoint.name,
+                "events": checkpoint.events,
+                "seals": checkpoint.seals,
+            },
+        )
+    messages.success(
+        request,
+        f"Checkpoint written: {checkpoint.events} events and "
+        f"{checkpoint.sealed_entries} change-log entries.",
+    )
+    return redirect("audit:integrity", org_slug=org.slug)

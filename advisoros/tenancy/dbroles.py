@@ -78,12 +78,13 @@ def as_owner(alias: str = "default") -> Iterator[None]:
 
 
 def _append_only_tables(cursor) -> list[str]:
-    """Tables guarded by the audit append-only trigger, read from the catalogue."""
+    """Tables guarded by an audit append-only trigger, read from the catalogue."""
     cursor.execute(
         "SELECT DISTINCT c.relname FROM pg_trigger t"
         " JOIN pg_class c ON c.oid = t.tgrelid"
         " JOIN pg_proc p ON p.oid = t.tgfoid"
-        " WHERE p.proname = 'audit_append_only' AND NOT t.tgisinternal"
+        " WHERE p.proname IN ('audit_append_only', 'audit_strictly_append_only')"
+        "   AND NOT t.tgisinternal"
         "   AND c.relnamespace = current_schema()::regnamespace"
     )
     return sorted(row[0] for row in cursor.fetchall())

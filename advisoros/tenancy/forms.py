@@ -47,6 +47,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "brand_color",
             "portal_link_days",
             "portal_require_two_factor",
+            "audit_checkpoint_email",
         ]
         labels = {
             "session_timeout_minutes": "Sign out after (minutes idle)",

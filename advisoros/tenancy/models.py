@@ -94,6 +94,12 @@ class Organization(models.Model):
         default=False,
         help_text="Clients who sign in to the portal must add an authenticator app.",
     )
+    audit_checkpoint_email = models.BooleanField(
+        "email audit checkpoints to the owners",
+        default=False,
+        help_text="Once a day the owners receive the signed checkpoint of the audit "
+        "trail: a copy outside AdvisorOS that shows it was not rewritten.",
+    )
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
 
     class Meta:

@@ -51,6 +51,7 @@ PAGES = [
     ("members/", True),
     ("settings/", False),
     ("audit/", True),
+    ("audit/integrity/", False),
 ]
 CLIENT_TABS = ["overview", "contacts", "engagements", "notes", "documents", "timeline"]
 

@@ -64,6 +64,16 @@ def test_the_entries_keep_their_order_across_apps():
     ]
 
 
+def test_owners_also_see_the_audit_integrity_page():
+    html = nav_html("alpha", True, frozenset(), is_owner=True)
+    settings = html.split('<div class="nav-section">Settings</div>')[1]
+
+    assert re.findall(r">([^<]+)</a>", settings)[-2:] == [
+        "Audit log",
+        "Audit integrity",
+    ]
+
+
 def test_each_entry_is_current_on_its_own_page():
     for entry in declared_nav():
         match = resolve(reverse(entry.url_name, kwargs={"org_slug": "alpha"}))

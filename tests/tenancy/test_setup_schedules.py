@@ -31,8 +31,8 @@ def test_it_creates_the_schedules_each_app_declares(db):
         job.func: (job.name, Schedule.MINUTES, job.minutes, -1)
         for job in declared_schedules()
     }
-    apps = {func.split(".")[0] for func in installed}
-    assert apps == {"clients", "documents", "workflows"}
+    apps = {func.rsplit(".", 2)[0] for func in installed}
+    assert apps == {"clients", "documents", "workflows", "advisoros.audit"}
     assert output.count("Created schedule") == len(installed)
 
 
