@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import queue
 import re
@@ -45,6 +46,10 @@ from django.core.files.uploadhandler import (
     StopFutureHandlers,
 )
 from django.http import HttpRequest
+
+from documents import content_checks, scanning
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024  # read and write 1 MiB at a time
 SNIFF_BYTES = 64 * 1024  # libmagic looks at the start (Office files need a few KB)
@@ -152,6 +157,8 @@ CANONICAL_EXTENSION = {
     "text/plain": ".txt",
 }
 
+OOXML_TYPES = frozenset(mime for _, mime in OOXML.values())
+
 _SEPARATORS = re.compile(r"[\\/]")
 _SPACES = re.compile(r"\s+")
 
@@ -162,6 +169,24 @@ class UploadRejected(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class UploadQuarantined(UploadRejected):
+    """The virus scanner found something: the file is kept in quarantine (never
+    served). `message` is for anyone (no signature name: the client portal
+    shows it); `staff_message` names what was found, for the firm's members."""
+
+    def __init__(self, name: str, signature: str) -> None:
+        super().__init__(
+            f"We could not accept {name}: it did not pass our security check."
+            " Please check the file with your antivirus, or send it another way."
+        )
+        self.signature = signature
+        self.staff_message = (
+            f"{name} was quarantined: the virus scanner found {signature}. It will"
+            " never be shown or downloaded; the firm's owners and admins have been"
+            " alerted."
+        )
 
 
 # File names ---------------------------------------------------------------------
@@ -508,6 +533,8 @@ class CheckedUpload:
     size: int
     checksum: str
     mime_type: str
+    scan: scanning.ScanVerdict
+    has_scripts: bool = False  # a PDF with JavaScript or automatic actions
 
     def close(self) -> None:
         self.file.close()
@@ -580,6 +607,16 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
             )
         if extension == ".csv":
             mime = "text/csv"  # libmagic reads short or simple CSV as plain text
+        verdict = _scan(incoming, path, name)
+        has_scripts = False
+        if verdict.status != scanning.ScanStatus.INFECTED:
+            # An infected file is quarantined whatever else it is.
+            try:
+                has_scripts = content_checks.inspect(
+                    path, mime, ooxml=mime in OOXML_TYPES
+                )
+            except content_checks.ContentRefused as exc:
+                raise UploadRejected(f"{name} was not accepted: {exc.reason}") from exc
     except BaseException:
         incoming.close()
         raise
@@ -590,4 +627,27 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
         size=incoming.size,
         checksum=incoming.sha256,
         mime_type=mime,
+        scan=verdict,
+        has_scripts=has_scripts,
     )
+
+
+SCANNER_DOWN = (
+    "{name} was not accepted: the virus scanner is not answering, so no file can"
+    " be accepted just now. Please try again in a few minutes."
+)
+
+
+def _scan(incoming: IncomingFile, path: str, name: str) -> scanning.ScanVerdict:
+    """The scanner's verdict, once per received file (a message's attachments
+    are checked, then stored: scanned once). Refuses the upload when the
+    scanner is configured but gives no verdict (fail closed)."""
+    verdict = getattr(incoming, "scan_verdict", None)
+    if verdict is None:
+        try:
+            verdict = scanning.scan_path(path)
+        except scanning.ScannerUnavailable as exc:
+            logger.error("Upload refused, virus scanner unavailable: %s", exc.reason)
+            raise UploadRejected(SCANNER_DOWN.format(name=name)) from exc
+        incoming.scan_verdict = verdict
+    return verdict
