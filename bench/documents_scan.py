@@ -31,7 +31,6 @@ from bench.documents_upload import (
     _post,
     _remove_uploads,
     _setup,
-    _source_file,
 )
 from bench.harness import MeasureSkipped, register_measure
 from documents.clamd_local import clamd_installed, local_clamd
@@ -43,10 +42,32 @@ TARGET_ADDED = 0.10
 
 
 def _ten_megabytes() -> Path:
-    path = WORKDIR / "upload-10mb.pdf"
-    if not (path.exists() and path.stat().st_size == SIZE):
-        with _source_file().open("rb") as src, path.open("wb") as out:
-            out.write(src.read(SIZE))
+    """A well-formed 10 MB PDF (one page, one incompressible stream of about
+    10 MB, a cross-reference table), so the upload's content checks cost what a
+    real statement's do."""
+    path = WORKDIR / "upload-10mb-v2.pdf"
+    if path.exists():
+        return path
+    payload = os.urandom(SIZE - 1024)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(payload) + payload + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
     return path
 
 

@@ -24,6 +24,7 @@ budget; a PDF that cannot be walked in time is taken as scripted.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 import zipfile
@@ -144,7 +145,16 @@ def _image_too_large(width: int = 0, height: int = 0) -> str:
 
 def check_pdf(path: str) -> bool:
     """Refuse a PDF past the page limit; True when it carries scripts or
-    automatic actions (then it is never shown in the browser)."""
+    automatic actions (then it is never shown in the browser).
+
+    A PDF without a cross-reference table at its end is damaged: readers then
+    rebuild it by scanning the whole file (pdfium: most of a second for 10 MB),
+    which an upload request must not pay. It is kept as it is (OCR, in a job,
+    says whether it can be read) and never shown in the browser."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, os.path.getsize(path) - 1024))
+        if b"startxref" not in handle.read():
+            return True
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError:
