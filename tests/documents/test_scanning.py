@@ -16,9 +16,17 @@ from django.core.files.base import ContentFile
 
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import tenant_context
+from documents.clamd_local import eicar
 from documents.models import Document, OcrStatus, ScanStatus
 from documents.services.documents import document_add_version, document_create
-from documents.upload import UploadQuarantined, UploadRejected
+from documents.upload import (
+    CHUNK,
+    DocumentUploadHandler,
+    IncomingFile,
+    UploadQuarantined,
+    UploadRejected,
+    validate_upload,
+)
 from tests.attack_files import clean_pdf, eicar_txt
 from tests.documents.conftest import stored_files
 from tests.documents.test_upload import answer, documents_of, send_raw
@@ -177,3 +185,100 @@ def test_the_service_scans_every_upload_path(cast, jane, scanner):
             client=jane, file=ContentFile(clean_pdf()[1]), filename="a.pdf"
         )
     assert document.scan_status == ScanStatus.CLEAN
+
+
+# Scanning while the file arrives --------------------------------------------------
+#
+# The upload handler sends each chunk to clamd as it arrives (documents.scanning
+# StreamingScan); the check then reads clamd's verdict on those bytes instead of
+# scanning the stored file again.
+
+MB = 1024 * 1024
+
+
+def _received(chunks: list[bytes], name: str = "notes.txt") -> IncomingFile:
+    """What the upload handler makes of a file that arrives in `chunks` (each is
+    sent to clamd as one INSTREAM chunk, so their boundaries are clamd's)."""
+    handler = DocumentUploadHandler(max_bytes=10 * MB)
+    handler.new_raw_file(name, "text/plain")
+    received = 0
+    for chunk in chunks:
+        handler.receive_data_chunk(chunk, received)
+        received += len(chunk)
+    return handler.file_complete(received)
+
+
+BEFORE = b"Call notes, March.\n" * 500
+AFTER = b"\nFollow up next week.\n" * 50
+
+
+def _overwrite(incoming: IncomingFile, content: bytes) -> None:
+    with open(incoming.temporary_file_path(), "r+b") as handle:
+        handle.write(content)
+
+
+def test_eicar_split_across_chunks_is_found_by_the_streamed_scan(media_root, scanner):
+    signature = eicar()
+    # Cut inside the signature, down to single bytes.
+    chunks = [
+        BEFORE + signature[:10],
+        signature[10:11],
+        signature[11:12],
+        signature[12:40],
+        signature[40:] + AFTER,
+    ]
+    incoming = _received(chunks)
+    # The file on disk no longer holds it: a verdict of INFECTED can only be
+    # clamd's verdict on the bytes that were streamed while they arrived.
+    _overwrite(incoming, b"x" * incoming.size)
+
+    checked = validate_upload(file=incoming, filename="notes.txt", max_bytes=10 * MB)
+
+    assert checked.scan.status == ScanStatus.INFECTED
+    assert checked.scan.signature.startswith("Eicar-Test-Signature")
+    checked.close()
+
+
+def test_a_streamed_upload_is_not_scanned_a_second_time(media_root, scanner):
+    clean = BEFORE + AFTER
+    incoming = _received([clean[: len(clean) // 2], clean[len(clean) // 2 :]])
+    # Were the stored file scanned again, this would be found.
+    _overwrite(incoming, eicar())
+
+    checked = validate_upload(file=incoming, filename="notes.txt", max_bytes=10 * MB)
+
+    assert checked.scan.status == ScanStatus.CLEAN
+    checked.close()
+
+
+def test_eicar_across_a_request_chunk_boundary_is_quarantined(
+    cast, jane, login_as, scanner
+):
+    """The script's raw body is read 1 MiB at a time (documents.upload.CHUNK)."""
+    web = login_as(cast.sam)
+    line = b"Ledger line 0001: opening balance carried forward.\n"
+    filler = line * (CHUNK // len(line) + 1)
+    content = filler[: CHUNK - 30] + eicar() + filler[:4096]
+
+    response = send_raw(web, jane, content, "ledger.txt")
+
+    result = answer(response)
+    assert result["ok"] is False
+    assert "quarantined" in result["message"]
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.INFECTED
+
+
+def test_an_upload_whose_stream_to_the_scanner_broke_is_scanned_from_disk(
+    media_root, settings, tmp_path, clamd
+):
+    # clamd is not answering while the file arrives (restarting, say) ...
+    settings.CLAMD_SOCKET = str(tmp_path / "nobody-listens.sock")
+    incoming = _received([BEFORE, eicar(), AFTER])
+    # ... and is back when the upload is checked: the file is scanned whole.
+    settings.CLAMD_SOCKET = clamd
+
+    checked = validate_upload(file=incoming, filename="notes.txt", max_bytes=10 * MB)
+
+    assert checked.scan.status == ScanStatus.INFECTED
+    checked.close()
