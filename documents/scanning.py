@@ -112,6 +112,11 @@ def scanner_configured() -> bool:
     return bool(settings.CLAMD_SOCKET)
 
 
+def streaming_enabled() -> bool:
+    """Uploads are scanned while they arrive (see the module; `CLAMD_STREAM`)."""
+    return scanner_configured() and settings.CLAMD_STREAM
+
+
 def _client() -> _ClamdSocket:
     return _ClamdSocket(settings.CLAMD_SOCKET, timeout=settings.CLAMD_TIMEOUT)
 

@@ -405,7 +405,7 @@ class IncomingFile(TemporaryUploadedFile):
         self._writer: _HashingWriter | None = None
         self.scan_stream: scanning.StreamingScan | None = (
             scanning.StreamingScan()
-            if stream_scan and scanning.scanner_configured()
+            if stream_scan and scanning.streaming_enabled()
             else None
         )
         self.scan_verdict: scanning.ScanVerdict | None = None
