@@ -29,6 +29,10 @@ from pathlib import Path
 CLAMD = "/usr/sbin/clamd"
 SIGNATURE_NAME = "Eicar-Test-Signature"
 START_TIMEOUT = 30.0
+# clamd's StreamMaxLength, MaxFileSize and MaxScanSize here: ClamAV scans no file
+# over 2 GB, so this is as far as a firm's upload limit can go with scanning on
+# (larger files are refused as too large to check: documents.upload).
+MAX_MEGABYTES = 2000
 
 
 def eicar() -> bytes:
@@ -46,7 +50,7 @@ def clamd_installed() -> bool:
     return os.access(CLAMD, os.X_OK)
 
 
-def write_config(folder: Path, *, max_megabytes: int = 512) -> Path:
+def write_config(folder: Path, *, max_megabytes: int = MAX_MEGABYTES) -> Path:
     """A clamd.conf in `folder` (socket, database, log all inside it) and a
     database holding the EICAR body signature only. Returns the config's path."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -77,11 +81,11 @@ def write_config(folder: Path, *, max_megabytes: int = 512) -> Path:
 
 
 @contextlib.contextmanager
-def local_clamd(folder: Path) -> Iterator[str]:
+def local_clamd(folder: Path, *, max_megabytes: int = MAX_MEGABYTES) -> Iterator[str]:
     """Start clamd with the EICAR-only database in `folder`; yields its socket's
     path once clamd answers, and stops it afterwards."""
     folder = Path(folder)
-    config = write_config(folder)
+    config = write_config(folder, max_megabytes=max_megabytes)
     socket_path = folder / "clamd.sock"
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()

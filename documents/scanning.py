@@ -8,10 +8,12 @@ file's verdict exists before it can be seen or downloaded:
   pages say so;
 - clamd answers OK: CLEAN; FOUND: INFECTED with the signature's name (the
   upload is then quarantined: documents.services.documents);
-- clamd configured but not answering, or refusing the stream (too long for its
-  StreamMaxLength): `ScannerUnavailable`, and the upload is refused. Failing
-  closed: while the scanner is down nothing new comes in, rather than files
-  nobody checked being taken as if they had been.
+- clamd configured but not answering: `ScannerUnavailable`, and the upload is
+  refused. Failing closed: while the scanner is down nothing new comes in,
+  rather than files nobody checked being taken as if they had been;
+- a file longer than clamd's StreamMaxLength: `FileTooLongToScan` (clamd says
+  so, then closes the connection; the refusal says the file is too large to
+  check, not that the scanner is down).
 
 Two ways to scan, one verdict:
 
@@ -68,6 +70,10 @@ class ScannerUnavailable(Exception):
         self.reason = reason
 
 
+class FileTooLongToScan(ScannerUnavailable):
+    """clamd refused the stream: longer than its StreamMaxLength."""
+
+
 @dataclass(frozen=True)
 class ScanVerdict:
     status: ScanStatus
@@ -81,11 +87,28 @@ class _ClamdSocket(ClamdUnixSocket):
         self._send_command("INSTREAM")
 
     def send_chunk(self, chunk: bytes) -> None:
-        self.clamd_socket.sendall(struct.pack("!L", len(chunk)))
-        self.clamd_socket.sendall(chunk)
+        try:
+            self.clamd_socket.sendall(struct.pack("!L", len(chunk)))
+            self.clamd_socket.sendall(chunk)
+        except OSError as exc:
+            self._raise_why(exc)
 
     def end_stream(self) -> None:
-        self.clamd_socket.sendall(struct.pack("!L", 0))
+        try:
+            self.clamd_socket.sendall(struct.pack("!L", 0))
+        except OSError as exc:
+            self._raise_why(exc)
+
+    def _raise_why(self, exc: OSError) -> None:
+        """A send failed: clamd closes a stream past its StreamMaxLength after
+        saying so; raise that (BufferTooLongError) when it did, else `exc`."""
+        try:
+            answer = self._recv_response()
+        except ClamdError:
+            answer = ""
+        if answer == "INSTREAM size limit exceeded. ERROR":
+            raise BufferTooLongError(answer) from exc
+        raise exc
 
     def stream_result(self) -> ScanResults:
         result = self._recv_response()
@@ -123,7 +146,7 @@ def _client() -> _ClamdSocket:
 
 def _unavailable(exc: BaseException) -> ScannerUnavailable:
     if isinstance(exc, BufferTooLongError):
-        return ScannerUnavailable("the file is longer than clamd's StreamMaxLength")
+        return FileTooLongToScan("the file is longer than clamd's StreamMaxLength")
     return ScannerUnavailable(str(exc) or exc.__class__.__name__)
 
 
@@ -153,51 +176,54 @@ class StreamingScan:
     """One upload's INSTREAM session, fed chunk by chunk while the file arrives
     (see the module). `send` and `end` run in the upload's scan worker and never
     raise: a failure is kept (`failure`), the rest of the upload goes on
-    unaffected, and `verdict` then raises ScannerUnavailable so that the caller
-    scans the received file instead. `verdict` is asked once, in the request
-    thread after the worker has finished; `close` abandons the session (clamd
-    drops what it had received)."""
+    unaffected, and `verdict` then raises it (ScannerUnavailable) so that the
+    caller scans the received file instead. `verdict` is asked once, in the
+    request thread after the worker has finished; `abandon` and `close` give the
+    session up (clamd drops what it had received)."""
 
     def __init__(self) -> None:
         self._client = _client()
         self._open = False
         self._ended = False
-        self.failure = ""
-        self.sent = 0  # bytes
+        self._failure: ScannerUnavailable | None = None
+
+    @property
+    def failure(self) -> str:
+        """Why no verdict will come; empty while all is well."""
+        return self._failure.reason if self._failure else ""
 
     def send(self, chunk: bytes) -> None:
-        if self.failure:
+        if self._failure:
             return
         try:
             if not self._open:
                 self._client.open_stream()
                 self._open = True
             self._client.send_chunk(chunk)
-            self.sent += len(chunk)
         except (ClamdError, OSError) as exc:
-            self._fail(exc)
+            self._fail(_unavailable(exc))
 
     def end(self) -> None:
         """The last chunk has been sent: clamd starts scanning."""
-        if self.failure or self._ended:
+        if self._failure or self._ended:
             return
         if not self._open:
-            self.failure = "nothing was streamed"
+            self._fail(ScannerUnavailable("nothing was streamed"))
             return
         try:
             self._client.end_stream()
             self._ended = True
         except (ClamdError, OSError) as exc:
-            self._fail(exc)
+            self._fail(_unavailable(exc))
 
     def verdict(self) -> ScanVerdict:
         """clamd's verdict on the bytes streamed (waits for the scan to end).
-        Raises ScannerUnavailable when the stream gave none."""
+        Raises ScannerUnavailable (FileTooLongToScan) when the stream gave none."""
         try:
-            if not self.failure and not self._ended:
-                self.failure = "the stream was not ended"
-            if self.failure:
-                raise ScannerUnavailable(self.failure)
+            if not self._failure and not self._ended:
+                self._failure = ScannerUnavailable("the stream was not ended")
+            if self._failure:
+                raise self._failure
             try:
                 results = self._client.stream_result()
             except (ClamdError, OSError) as exc:
@@ -208,7 +234,7 @@ class StreamingScan:
 
     def abandon(self) -> None:
         """No verdict is wanted: the chunks still queued are not sent, nor the end."""
-        self.failure = self.failure or "abandoned"
+        self._failure = self._failure or ScannerUnavailable("abandoned")
 
     def close(self) -> None:
         if self._open:
@@ -216,6 +242,6 @@ class StreamingScan:
             with contextlib.suppress(OSError):
                 self._client._close_socket()
 
-    def _fail(self, exc: BaseException) -> None:
-        self.failure = _unavailable(exc).reason
+    def _fail(self, failure: ScannerUnavailable) -> None:
+        self._failure = failure
         self.close()

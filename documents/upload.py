@@ -33,6 +33,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import unquote
 
 import magic
@@ -657,6 +658,10 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
     )
 
 
+TOO_LONG_TO_SCAN = (
+    "{name} was not accepted: it is too large for the virus scanner to check."
+    " Please send it in smaller parts."
+)
 SCANNER_DOWN = (
     "{name} was not accepted: the virus scanner is not answering, so no file can"
     " be accepted just now. Please try again in a few minutes."
@@ -674,6 +679,8 @@ def _scan(incoming: IncomingFile, path: str, name: str) -> scanning.ScanVerdict:
     if verdict is None and stream is not None:
         try:
             verdict = stream.verdict()
+        except scanning.FileTooLongToScan as exc:
+            _refuse_too_long(exc, name)
         except scanning.ScannerUnavailable as exc:
             logger.warning(
                 "The streamed scan of an upload gave no verdict (%s);"
@@ -683,8 +690,19 @@ def _scan(incoming: IncomingFile, path: str, name: str) -> scanning.ScanVerdict:
     if verdict is None:
         try:
             verdict = scanning.scan_path(path)
+        except scanning.FileTooLongToScan as exc:
+            _refuse_too_long(exc, name)
         except scanning.ScannerUnavailable as exc:
             logger.error("Upload refused, virus scanner unavailable: %s", exc.reason)
             raise UploadRejected(SCANNER_DOWN.format(name=name)) from exc
     incoming.scan_verdict = verdict
     return verdict
+
+
+def _refuse_too_long(exc: scanning.FileTooLongToScan, name: str) -> NoReturn:
+    logger.error(
+        "Upload refused: %s. clamd's StreamMaxLength, MaxFileSize and MaxScanSize"
+        " must be at least the largest firm upload limit (docs/decisions.md).",
+        exc.reason,
+    )
+    raise UploadRejected(TOO_LONG_TO_SCAN.format(name=name)) from exc

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import tenant_context
-from documents.clamd_local import eicar
+from documents.clamd_local import eicar, local_clamd
 from documents.models import Document, OcrStatus, ScanStatus
 from documents.services.documents import document_add_version, document_create
 from documents.upload import (
@@ -282,3 +282,28 @@ def test_an_upload_whose_stream_to_the_scanner_broke_is_scanned_from_disk(
 
     assert checked.scan.status == ScanStatus.INFECTED
     checked.close()
+
+
+@pytest.fixture
+def small_scanner(settings, tmp_path):
+    """A clamd that takes streams of at most 1 MB (StreamMaxLength 1M)."""
+    with local_clamd(tmp_path / "clamd", max_megabytes=1) as socket_path:
+        settings.CLAMD_SOCKET = socket_path
+        yield socket_path
+
+
+def test_a_file_longer_than_the_scanner_takes_is_refused_as_too_large_to_check(
+    cast, jane, login_as, small_scanner, media_root
+):
+    web = login_as(cast.sam)
+    content = b"Ledger line: opening balance carried forward.\n" * (2 * MB // 47)
+
+    response = send_raw(web, jane, content, "ledger.txt")
+
+    result = answer(response)
+    assert result["ok"] is False
+    assert "too large for the virus scanner to check" in result["message"]
+    with tenant_context(cast.alpha), pytest.raises(UploadRejected, match="too large"):
+        document_create(client=jane, file=ContentFile(content), filename="l.txt")
+    assert documents_of(jane) == []
+    assert stored_files(media_root) == []
