@@ -102,6 +102,8 @@ class _ClamdSocket(ClamdUnixSocket):
     def _raise_why(self, exc: OSError) -> None:
         """A send failed: clamd closes a stream past its StreamMaxLength after
         saying so; raise that (BufferTooLongError) when it did, else `exc`."""
+        if not isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            raise exc  # a timeout: clamd is stuck, not waiting to be read
         try:
             answer = self._recv_response()
         except ClamdError:
