@@ -344,6 +344,15 @@ DEFAULT_FROM_EMAIL = env.str(
 # a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
+# Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
+# no scanner, every new file is recorded and shown as "not scanned". Set but not
+# answering: uploads are refused (fail closed) until it answers again.
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
+# Uploads through the upload handler are streamed to clamd while they arrive;
+# false: each file is sent to clamd once it has arrived (the bench compares them).
+CLAMD_STREAM = env.bool("CLAMD_STREAM", default=True)
+
 # OCR runs in a django-q2 cluster of its own ("ocr" below; `make run` starts a
 # `qcluster` with Q_CLUSTER_NAME=ocr), so a long scan never holds the queue that
 # sends reminders and runs imports. A job reads pages for OCR_JOB_BUDGET seconds,

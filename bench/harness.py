@@ -101,6 +101,7 @@ MODULES = (
     "bench.documents_ocr",
     "bench.documents_search",
     "bench.documents_upload",
+    "bench.documents_scan",
     "bench.workflows_recurrence",
     "bench.workflows",
     "bench.portal",

@@ -57,6 +57,15 @@ class OcrStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", "Needs review"
 
 
+class ScanStatus(models.TextChoices):
+    """The virus scanner's verdict on a version (documents.scanning), decided in
+    the upload's request, before the version can be seen or downloaded."""
+
+    CLEAN = "clean", "Clean"
+    INFECTED = "infected", "Quarantined"  # never served, hidden from the client
+    NOT_SCANNED = "not_scanned", "Not scanned"  # no scanner was configured
+
+
 class AccessLevel(models.TextChoices):
     STANDARD = "standard", "Standard"  # anyone who may see the client
     RESTRICTED = "restricted", "Restricted"  # partner/manager + named people
@@ -297,6 +306,16 @@ class Document(TenantModel):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    # Virus scan (documents.scanning). Rows from before scanning: not scanned.
+    scan_status = models.CharField(
+        max_length=12, choices=ScanStatus.choices, default="not_scanned"
+    )
+    scanned_at = models.DateTimeField(null=True, blank=True)
+    scan_signature = models.CharField(max_length=200, blank=True)
+    # A PDF with JavaScript or automatic actions (documents.content_checks):
+    # offered as a download only, never shown in the browser.
+    has_scripts = models.BooleanField(default=False)
+
     # Maintained by the database (documents/migrations: search trigger).
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -361,6 +380,10 @@ class Document(TenantModel):
     @property
     def root_id(self) -> int:
         return self.parent_document_id or self.pk
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.scan_status == ScanStatus.INFECTED
 
 
 class DocumentAccess(TenantModel):

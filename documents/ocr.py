@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ import pypdfium2 as pdfium
 import pytesseract
 from PIL import ExifTags, Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from documents import content_checks
+
 PAGE_BREAK = "\f"
 RENDER_DPI = 300
 # A page with fewer characters than this in its text layer is treated as a scan
@@ -44,6 +47,14 @@ MIN_TEXT_LAYER_CHARS = 20
 # Pages are rendered at 300 dpi up to this many pixels (a 17 x 22 inch page);
 # a poster-sized page is rendered smaller rather than eating the worker's memory.
 MAX_RENDER_PIXELS = 5100 * 6600
+# The same bounds as at upload (documents.content_checks), for files stored
+# before those checks existed: nothing past them is decoded or rendered.
+MAX_IMAGE_PIXELS = content_checks.MAX_IMAGE_PIXELS
+MAX_IMAGE_SIDE = content_checks.MAX_IMAGE_SIDE
+MAX_PDF_PAGES = content_checks.MAX_PDF_PAGES
+# pdfium cannot be interrupted mid-page; a page whose rendering took longer than
+# this (a crafted page of millions of vector paths) ends the document's OCR.
+MAX_RENDER_SECONDS = 20.0
 # Plain text and CSV files: this much is read as the document's text.
 MAX_TEXT_FILE_BYTES = 5 * 1024 * 1024
 
@@ -72,7 +83,14 @@ MESSAGE_DAMAGED = (
     "it again."
 )
 MESSAGE_IMAGE = "The image cannot be read: the file is damaged or not an image."
-MESSAGE_TOO_BIG = "The image is too large to read (over 178 million pixels)."
+MESSAGE_TOO_BIG = (
+    f"The image is too large to read (over {MAX_IMAGE_PIXELS // 1_000_000}"
+    f" megapixels or {MAX_IMAGE_SIDE:,} pixels a side)."
+)
+MESSAGE_TOO_MANY_PAGES = (
+    f"The PDF has more than {MAX_PDF_PAGES:,} pages: too many to read. Split it"
+    " into smaller files."
+)
 MESSAGE_NO_ENGINE = (
     "The text of this scan could not be read: the OCR program (tesseract) is not "
     "installed on the server. An administrator can install it (`make doctor` says "
@@ -163,6 +181,8 @@ def _open_pdf(path: Path) -> Iterator[pdfium.PdfDocument]:
 
 def _pdf_pages(path: Path, *, start: int, timeout: float) -> Iterator[PageText]:
     with _open_pdf(path) as pdf, tempfile.TemporaryDirectory() as scratch:
+        if len(pdf) > MAX_PDF_PAGES:
+            raise OcrError(MESSAGE_TOO_MANY_PAGES)
         for index in range(start, len(pdf)):
             try:
                 page = pdf[index]
@@ -172,7 +192,13 @@ def _pdf_pages(path: Path, *, start: int, timeout: float) -> Iterator[PageText]:
                 text = _text_layer(page)
                 if text is None:
                     image_path = Path(scratch) / "page.pgm"
+                    began = time.monotonic()
                     _render(page).save(image_path)
+                    if time.monotonic() - began > MAX_RENDER_SECONDS:
+                        raise OcrError(
+                            f"Page {index + 1} took over {MAX_RENDER_SECONDS:g}"
+                            " seconds to render: the PDF is too complex to read."
+                        )
             except pdfium.PdfiumError as exc:
                 raise OcrError(MESSAGE_DAMAGED) from exc
             finally:
@@ -211,12 +237,15 @@ def _render(page: pdfium.PdfPage) -> Image.Image:
 @contextmanager
 def _open_image(path: Path) -> Iterator[Image.Image]:
     try:
-        image = Image.open(path)
+        image = Image.open(path)  # the header only: nothing decoded yet
     except Image.DecompressionBombError as exc:
         raise OcrError(MESSAGE_TOO_BIG) from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise OcrError(MESSAGE_IMAGE) from exc
     with image:
+        width, height = image.size
+        if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
+            raise OcrError(MESSAGE_TOO_BIG)
         yield image
 
 

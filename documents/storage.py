@@ -16,6 +16,7 @@ from typing import IO
 
 from django.core.files.storage import FileSystemStorage, Storage
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
 from advisoros.audit.models import AuditAction
@@ -23,9 +24,18 @@ from advisoros.audit.services import audit_event_record
 from documents.models import Document
 from documents.upload import CheckedUpload, download_filename
 
-# Shown in the browser (a PDF viewer, an image) rather than saved, on "view".
-INLINE_TYPES = frozenset(
-    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+# Shown in the browser (a PDF viewer, an image) rather than saved, on "view":
+# a short list of types browsers render without running anything. Everything
+# else (SVG, HTML, Office files, text ...) is always an attachment.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# On every inline response: the file is its own sandboxed, script-less origin.
+# A PNG that is also HTML (a polyglot) is served as image/png with nosniff, and
+# even if some browser rendered it as a page, nothing in it could run or reach
+# the app. Chromium will not show a PDF under a sandboxing CSP at all (measured:
+# docs/decisions.md), so a PDF's scripts never run on "view".
+INLINE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline';"
+    " frame-ancestors 'self'"
 )
 
 
@@ -76,6 +86,25 @@ def document_open(document: Document) -> IO[bytes]:
     return document.file.storage.open(document.file.name, "rb")
 
 
+def shown_inline(document: Document) -> bool:
+    """Whether "view" shows the version in the browser: an allowed type, no
+    scripts (a PDF with JavaScript or automatic actions is download-only)."""
+    return document.mime_type in INLINE_TYPES and not document.has_scripts
+
+
+def quarantined_response(request: HttpRequest, document: Document) -> HttpResponse:
+    """What a download or view of a quarantined version gets: a refusal, never
+    the bytes."""
+    response = HttpResponse(
+        render_to_string(
+            "documents/quarantined.html", {"document": document}, request=request
+        ),
+        status=403,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def document_download_response(
     request: HttpRequest,
     document: Document,
@@ -87,13 +116,16 @@ def document_download_response(
 
     Writes DOCUMENT_VIEWED (inline) or DOCUMENT_DOWNLOADED with the version and
     checksum, and the request's address. Inline only for types a browser shows
-    safely (PDF, common images); anything else is offered as an attachment.
+    safely (`shown_inline`), under INLINE_CSP; anything else is offered as an
+    attachment. Always `nosniff`. A quarantined version is refused (403 page).
 
     `audit=False` is for a caller that is not a member and records the access
     itself (the client portal): the event here names `request.user`, which on a
     portal page is at best nobody and at worst a staff sign-in in the same browser.
     """
-    inline = inline and document.mime_type in INLINE_TYPES
+    if document.is_quarantined:
+        return quarantined_response(request, document)
+    inline = inline and shown_inline(document)
     filename = download_filename(document.original_filename, document.mime_type)
     storage = document.file.storage
     if storage_is_local(storage):
@@ -118,6 +150,8 @@ def document_download_response(
         response = HttpResponseRedirect(url)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response["Content-Security-Policy"] = INLINE_CSP
     if not audit:
         return response
     audit_event_record(

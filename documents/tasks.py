@@ -100,3 +100,13 @@ def ocr_retry_later(
     """Run the job again in `delay` seconds."""
     job_kwargs = {"document_id": document_id, "attempt": attempt}
     enqueue_later((OCR_JOB, organization.pk, job_kwargs, 1), delay_seconds=delay)
+
+
+def document_quarantine_alert_job(
+    *, organization: Organization, document_id: int
+) -> str:
+    """Email the owners and admins about a quarantined upload."""
+    from documents.services.quarantine import document_quarantine_alert
+
+    sent = document_quarantine_alert(document_id=document_id)
+    return f"alerted {len(sent)}"

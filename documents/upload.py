@@ -12,8 +12,9 @@ Two ways in, one code path:
 
 Either way the file goes in chunks to a temporary file next to the storage
 folder (so storing it is a rename, not a second copy), SHA-256 is computed as it
-arrives, nothing is held in memory, and the firm's size limit stops it as soon
-as it is passed. `validate_upload` then refuses what must not be kept (empty,
+arrives, the virus scanner receives it as it arrives (documents.scanning
+`StreamingScan`), nothing is held in memory, and the firm's size limit stops it
+as soon as it is passed. `validate_upload` then refuses what must not be kept (empty,
 too large, a type that is not on the allowlist or that contradicts the file's
 extension) with `UploadRejected(message)`, and deletes the temporary file.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import queue
 import re
@@ -31,6 +33,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import unquote
 
 import magic
@@ -45,6 +48,10 @@ from django.core.files.uploadhandler import (
     StopFutureHandlers,
 )
 from django.http import HttpRequest
+
+from documents import content_checks, scanning
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024  # read and write 1 MiB at a time
 SNIFF_BYTES = 64 * 1024  # libmagic looks at the start (Office files need a few KB)
@@ -152,6 +159,8 @@ CANONICAL_EXTENSION = {
     "text/plain": ".txt",
 }
 
+OOXML_TYPES = frozenset(mime for _, mime in OOXML.values())
+
 _SEPARATORS = re.compile(r"[\\/]")
 _SPACES = re.compile(r"\s+")
 
@@ -162,6 +171,24 @@ class UploadRejected(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class UploadQuarantined(UploadRejected):
+    """The virus scanner found something: the file is kept in quarantine (never
+    served). `message` is for anyone (no signature name: the client portal
+    shows it); `staff_message` names what was found, for the firm's members."""
+
+    def __init__(self, name: str, signature: str) -> None:
+        super().__init__(
+            f"We could not accept {name}: it did not pass our security check."
+            " Please check the file with your antivirus, or send it another way."
+        )
+        self.signature = signature
+        self.staff_message = (
+            f"{name} was quarantined: the virus scanner found {signature}. It will"
+            " never be shown or downloaded; the firm's owners and admins have been"
+            " alerted."
+        )
 
 
 # File names ---------------------------------------------------------------------
@@ -321,15 +348,19 @@ class _WritingBehind:
 
 
 class _HashingWriter:
-    """Hashes and writes the chunks of one upload while the request thread goes on
-    receiving the next ones. Hashing and writing each have a thread (hashlib and
-    file writes release the GIL), so receiving, hashing and writing overlap
-    instead of adding up. At most `_Worker.QUEUED_CHUNKS` chunks wait in each
-    queue (the same chunk objects, not copies): memory stays bounded whatever
-    the file's size."""
+    """Hashes and writes the chunks of one upload, and sends them to the virus
+    scanner, while the request thread goes on receiving the next ones. Hashing,
+    writing and scanning each have a thread (hashlib, file writes and socket
+    sends release the GIL), so they overlap instead of adding up. At most
+    `_Worker.QUEUED_CHUNKS` chunks wait in each queue (the same chunk objects,
+    not copies): memory stays bounded whatever the file's size. The scan worker
+    never fails the upload (`StreamingScan` keeps its failure for the check)."""
 
-    def __init__(self, file, hasher) -> None:
-        self.workers = (_Worker(hasher.update), _Worker(_WritingBehind(file)))
+    def __init__(self, file, hasher, scan: scanning.StreamingScan | None) -> None:
+        self.scan = scan
+        self.workers = (_Worker(hasher.update), _Worker(_WritingBehind(file))) + (
+            (_Worker(scan.send),) if scan is not None else ()
+        )
 
     def put(self, chunk: bytes) -> None:
         for worker in self.workers:
@@ -344,11 +375,15 @@ class _HashingWriter:
                 errors.append(exc)
         if errors:
             raise errors[0]
+        if self.scan is not None:
+            self.scan.end()  # clamd scans while the request goes on
 
 
 class IncomingFile(TemporaryUploadedFile):
     """An upload on its way in: a temporary file (deleted when closed unless it has
-    been moved into storage) and the SHA-256 of everything written to it."""
+    been moved into storage) and the SHA-256 of everything written to it. With
+    `stream_scan` (the upload handler) and a scanner configured, every chunk is
+    also streamed to clamd as it is appended (`scan_stream`)."""
 
     def __init__(
         self,
@@ -356,6 +391,8 @@ class IncomingFile(TemporaryUploadedFile):
         content_type: str = "",
         charset: str | None = None,
         content_type_extra: dict | None = None,
+        *,
+        stream_scan: bool = False,
     ) -> None:
         # Not TemporaryUploadedFile.__init__: it would pick its own folder.
         file = tempfile.NamedTemporaryFile(suffix=".upload", dir=incoming_dir())
@@ -367,10 +404,16 @@ class IncomingFile(TemporaryUploadedFile):
         self.hasher = hashlib.sha256()
         self.sha256 = ""
         self._writer: _HashingWriter | None = None
+        self.scan_stream: scanning.StreamingScan | None = (
+            scanning.StreamingScan()
+            if stream_scan and scanning.streaming_enabled()
+            else None
+        )
+        self.scan_verdict: scanning.ScanVerdict | None = None
 
     def append(self, data: bytes) -> None:
         if self._writer is None:
-            self._writer = _HashingWriter(self.file, self.hasher)
+            self._writer = _HashingWriter(self.file, self.hasher, self.scan_stream)
         self._writer.put(data)
 
     def _stop_writer(self) -> None:
@@ -389,9 +432,14 @@ class IncomingFile(TemporaryUploadedFile):
         self.sha256 = self.hasher.hexdigest()
 
     def close(self) -> None:
-        # Closing a refused or abandoned upload: its writer's error changes nothing.
+        # Closing a refused or abandoned upload: its writer's error changes nothing,
+        # and clamd is not asked to scan a part of a file.
+        if self.scan_stream is not None:
+            self.scan_stream.abandon()
         with contextlib.suppress(Exception):
             self._stop_writer()
+        if self.scan_stream is not None:
+            self.scan_stream.close()
         super().close()
 
     @classmethod
@@ -433,14 +481,14 @@ class DocumentUploadHandler(FileUploadHandler):
 
     def new_file(self, field_name, file_name, content_type, *args, **kwargs) -> None:
         super().new_file(field_name, file_name, content_type, *args, **kwargs)
-        self.file = IncomingFile(file_name, content_type)
+        self.file = IncomingFile(file_name, content_type, stream_scan=True)
         raise StopFutureHandlers()
 
     def new_raw_file(self, file_name: str, content_type: str) -> None:
         """Start a file that is the whole request body (no multipart parser)."""
         self.file_name = file_name
         self.content_type = content_type
-        self.file = IncomingFile(file_name, content_type)
+        self.file = IncomingFile(file_name, content_type, stream_scan=True)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         if start + len(raw_data) > self.max_bytes:
@@ -508,6 +556,8 @@ class CheckedUpload:
     size: int
     checksum: str
     mime_type: str
+    scan: scanning.ScanVerdict
+    has_scripts: bool = False  # a PDF with JavaScript or automatic actions
 
     def close(self) -> None:
         self.file.close()
@@ -580,6 +630,19 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
             )
         if extension == ".csv":
             mime = "text/csv"  # libmagic reads short or simple CSV as plain text
+        # The content checks run while clamd scans what was streamed to it; the
+        # verdict is read after them. An infected file is quarantined whatever
+        # else it is, so a refusal by the checks waits for the verdict.
+        has_scripts, refused = False, None
+        try:
+            has_scripts = content_checks.inspect(path, mime, ooxml=mime in OOXML_TYPES)
+        except content_checks.ContentRefused as exc:
+            refused = exc
+        verdict = _scan(incoming, path, name)
+        if refused is not None and verdict.status != scanning.ScanStatus.INFECTED:
+            raise UploadRejected(f"{name} was not accepted: {refused.reason}") from (
+                refused
+            )
     except BaseException:
         incoming.close()
         raise
@@ -590,4 +653,56 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
         size=incoming.size,
         checksum=incoming.sha256,
         mime_type=mime,
+        scan=verdict,
+        has_scripts=has_scripts,
     )
+
+
+TOO_LONG_TO_SCAN = (
+    "{name} was not accepted: it is too large for the virus scanner to check."
+    " Please send it in smaller parts."
+)
+SCANNER_DOWN = (
+    "{name} was not accepted: the virus scanner is not answering, so no file can"
+    " be accepted just now. Please try again in a few minutes."
+)
+
+
+def _scan(incoming: IncomingFile, path: str, name: str) -> scanning.ScanVerdict:
+    """The scanner's verdict, once per received file (a message's attachments
+    are checked, then stored: scanned once): the streamed scan's when the file
+    came through the upload handler, else (or when the stream broke) a scan of
+    the received file. Refuses the upload when the scanner is configured but
+    gives no verdict (fail closed)."""
+    verdict = incoming.scan_verdict
+    stream, incoming.scan_stream = incoming.scan_stream, None
+    if verdict is None and stream is not None:
+        try:
+            verdict = stream.verdict()
+        except scanning.FileTooLongToScan as exc:
+            _refuse_too_long(exc, name)
+        except scanning.ScannerUnavailable as exc:
+            logger.warning(
+                "The streamed scan of an upload gave no verdict (%s);"
+                " scanning the received file",
+                exc.reason,
+            )
+    if verdict is None:
+        try:
+            verdict = scanning.scan_path(path)
+        except scanning.FileTooLongToScan as exc:
+            _refuse_too_long(exc, name)
+        except scanning.ScannerUnavailable as exc:
+            logger.error("Upload refused, virus scanner unavailable: %s", exc.reason)
+            raise UploadRejected(SCANNER_DOWN.format(name=name)) from exc
+    incoming.scan_verdict = verdict
+    return verdict
+
+
+def _refuse_too_long(exc: scanning.FileTooLongToScan, name: str) -> NoReturn:
+    logger.error(
+        "Upload refused: %s. clamd's StreamMaxLength, MaxFileSize and MaxScanSize"
+        " must be at least the largest firm upload limit (docs/decisions.md).",
+        exc.reason,
+    )
+    raise UploadRejected(TOO_LONG_TO_SCAN.format(name=name)) from exc

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from advisoros.tenancy.clock import firm_today
 from clients.models import CLOSED_ENGAGEMENT_STATUSES, Engagement
-from documents.models import Document, DocumentRequest
+from documents.models import Document, DocumentRequest, ScanStatus
 from documents.services.requests import with_progress
 from portal.models import Capability, Message
 from portal.session import PortalSession
@@ -75,6 +75,7 @@ def shared_documents(portal: PortalSession) -> QuerySet[Document]:
             visible_to_client=True,
             archived_at__isnull=True,
         )
+        .exclude(scan_status=ScanStatus.INFECTED)  # quarantined: never the client's
         .select_related("client")
         .order_by("-created_at", "-id")
     )

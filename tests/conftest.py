@@ -186,3 +186,23 @@ def jane(cast) -> FirmClient:
     partner, Sam on her staff (so she is his where a firm shows staff their
     assigned clients only), nobody her manager."""
     return make_client(cast.alpha, "Jane Doe", partner=cast.alice, staff=cast.sam)
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory) -> str:
+    """A real clamd (Debian's clamav-daemon) for this test session, with a
+    signature database made now: the EICAR test signature only
+    (documents.clamd_local). Yields its socket's path."""
+    from documents.clamd_local import clamd_installed, local_clamd
+
+    if not clamd_installed():
+        pytest.fail("clamd is missing (apt-get install clamav-daemon)")
+    with local_clamd(tmp_path_factory.mktemp("clamd")) as socket_path:
+        yield socket_path
+
+
+@pytest.fixture
+def scanner(settings, clamd) -> str:
+    """Uploads in this test are scanned by the session's clamd."""
+    settings.CLAMD_SOCKET = clamd
+    return clamd

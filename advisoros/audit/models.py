@@ -118,6 +118,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_PURGED = "document_purged", "Document purged"
     DOCUMENT_LEGAL_HOLD = "document_legal_hold", "Legal hold changed"
     DOCUMENTS_ARCHIVED = "documents_archived", "Documents archived (retention)"
+    DOCUMENT_QUARANTINED = "document_quarantined", "Document quarantined (virus)"
     # The client portal (portal/): what a client's contact did, and what staff
     # changed about their access. Written by portal.activity.
     PORTAL_SIGNED_IN = "portal_signed_in", "Portal: signed in"

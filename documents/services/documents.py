@@ -21,6 +21,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 
 from advisoros.accounts.models import User
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
+from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import Client, Contact, Engagement
 from documents.models import (
     AccessLevel,
@@ -29,13 +32,17 @@ from documents.models import (
     DocumentCategory,
     DocumentRequestItem,
     DocumentSource,
+    OcrStatus,
+    ScanStatus,
 )
+from documents.scanning import ScanVerdict
 from documents.services.ocr import enqueue_ocr
 from documents.services.settings import document_settings_for
 from documents.storage import document_file_delete, document_open, document_store
 from documents.upload import (
     CheckedUpload,
     IncomingFile,
+    UploadQuarantined,
     UploadRejected,
     download_filename,
     validate_upload,
@@ -71,6 +78,9 @@ _CLEAN_EXCLUDE = [
 ]
 
 
+QUARANTINE_ALERT_JOB = "documents.tasks.document_quarantine_alert_job"
+
+
 def max_upload_bytes(organization_id: int) -> int:
     return document_settings_for(organization_id).max_upload_mb * 1024 * 1024
 
@@ -99,7 +109,7 @@ def _duplicate_of(
         organization_id=document.organization_id,
         client_id=document.client_id,
         checksum=document.checksum,
-    )
+    ).exclude(scan_status=ScanStatus.INFECTED)
     if lineage_root_id is not None:
         others = others.exclude(
             Q(pk=lineage_root_id) | Q(parent_document_id=lineage_root_id)
@@ -120,12 +130,58 @@ def _insert(document: Document, upload: CheckedUpload, write) -> Document:
         stored = document_store(document=document, upload=upload)
         with transaction.atomic():
             write()
-        return document
+            if document.is_quarantined:
+                _quarantine_record(document)
     except BaseException:
         document_file_delete(stored)
         raise
     finally:
         upload.close()
+    if document.is_quarantined:
+        raise UploadQuarantined(upload.filename, document.scan_signature)
+    return document
+
+
+def _scan_fields(upload: CheckedUpload) -> dict:
+    """The scan's verdict on a new version, and what a quarantine changes: an
+    infected version is never shared with the client, never read by OCR and
+    never fulfils a request."""
+    fields = {
+        "scan_status": upload.scan.status,
+        "scanned_at": upload.scan.scanned_at,
+        "scan_signature": upload.scan.signature[:200],
+        "has_scripts": upload.has_scripts,
+    }
+    if upload.scan.status == ScanStatus.INFECTED:
+        fields.update(
+            visible_to_client=False, request_item=None, ocr_status=OcrStatus.SKIPPED
+        )
+    return fields
+
+
+def _quarantine_record(document: Document) -> None:
+    """The audit event and the alert to the firm's owners and admins (a job,
+    once the row is committed)."""
+    contact = document.uploaded_by_contact
+    audit_event_record(
+        action=AuditAction.DOCUMENT_QUARANTINED,
+        organizations=[document.organization_id],
+        actor=document.uploaded_by,
+        actor_email="" if document.uploaded_by else (contact.email if contact else ""),
+        target=f"{document.original_filename} (client {document.client.display_name})",
+        detail={
+            "document": str(document.uuid),
+            "client": str(document.client.uuid),
+            "signature": document.scan_signature,
+            "sha256": document.checksum,
+            "size": document.size,
+            "source": document.source,
+            "contact": str(contact.uuid) if contact else None,
+        },
+    )
+    enqueue_for_organization(
+        QUARANTINE_ALERT_JOB, document.client.organization, document_id=document.pk
+    )
 
 
 def document_create(
@@ -173,6 +229,8 @@ def document_create(
         access_level=access_level,
         visible_to_client=visible_to_client,
     )
+    for name, value in _scan_fields(upload).items():
+        setattr(document, name, value)
     try:
         document.full_clean(
             exclude=_CLEAN_EXCLUDE, validate_unique=False, validate_constraints=False
@@ -186,14 +244,15 @@ def document_create(
         document.retention_until = _retention_date(document)
         document.save()
         _grant(document, access_users)
-        if request_item is not None:
+        if document.request_item is not None:
             # The item is received, waiting for staff to accept it.
             from documents.services.requests import document_request_item_attach
 
             document_request_item_attach(
                 item=request_item, document=document, by=uploaded_by
             )
-        enqueue_ocr(document)
+        if not document.is_quarantined:
+            enqueue_ocr(document)
 
     return _insert(document, upload, write)
 
@@ -238,6 +297,8 @@ def _new_version(
         parent_document_id=root_id,
         restored_from=restored_from,
     )
+    for name, value in _scan_fields(upload).items():
+        setattr(version, name, value)
 
     def write() -> None:
         # The root's row lock serialises new versions of one lineage: the second
@@ -250,13 +311,18 @@ def _new_version(
         for name in LINEAGE_FIELDS:
             setattr(version, name, getattr(source_row, name))
         version.version = number
-        if latest is not None:
+        if version.is_quarantined:
+            # Kept in the history, never the latest: the lineage stays as it was.
+            version.visible_to_client = False
+            version.is_latest_version = False
+        elif latest is not None:
             latest.is_latest_version = False
             latest.save(update_fields=["is_latest_version", "updated_at"])
         version.duplicate_of = _duplicate_of(version, lineage_root_id=root_id)
         version.retention_until = _retention_date(version)
         version.save()
-        enqueue_ocr(version)
+        if not version.is_quarantined:
+            enqueue_ocr(version)
 
     return _insert(version, upload, write)
 
@@ -291,7 +357,13 @@ def document_add_version(
 def document_restore_version(*, version: Document, restored_by: User) -> Document:
     """Make an older version the latest again, as a new version with a copy of its
     file. The copy is hashed on the way: a stored file that no longer matches its
-    checksum is refused rather than restored."""
+    checksum is refused rather than restored. A quarantined version is never
+    restored; the copy keeps the scan verdict of the version it copies."""
+    if version.is_quarantined:
+        raise UploadRejected(
+            f"Version {version.version} is quarantined (the virus scanner found"
+            f" {version.scan_signature}): it cannot be restored."
+        )
     try:
         with document_open(version) as stored:
             copy = IncomingFile.from_file(
@@ -314,6 +386,10 @@ def document_restore_version(*, version: Document, restored_by: User) -> Documen
         size=copy.size,
         checksum=copy.sha256,
         mime_type=version.mime_type,
+        scan=ScanVerdict(
+            ScanStatus(version.scan_status), version.scan_signature, version.scanned_at
+        ),
+        has_scripts=version.has_scripts,
     )
     return _new_version(
         document=version,

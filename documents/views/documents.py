@@ -53,9 +53,10 @@ from documents.receiving import (
 )
 from documents.selectors import visible_documents
 from documents.services import documents as services
-from documents.storage import INLINE_TYPES, document_download_response
+from documents.storage import document_download_response, shown_inline
 from documents.upload import (
     IncomingFile,
+    UploadQuarantined,
     UploadRejected,
 )
 
@@ -112,6 +113,19 @@ def _stored_outcome(request: OrgRequest, name: str, document: Document) -> Outco
     return outcome
 
 
+def _naming_what_was_found(store):
+    """Staff are told what the scanner found in a quarantined upload (the
+    portal's wording never names it)."""
+
+    def wrapped(file: IncomingFile) -> Document:
+        try:
+            return store(file)
+        except UploadQuarantined as exc:
+            raise UploadRejected(exc.staff_message) from exc
+
+    return wrapped
+
+
 @csrf_exempt  # checked in _receive, after the upload handler is installed
 @require_role(Role.STAFF)
 def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
@@ -144,6 +158,7 @@ def document_upload(request: OrgRequest, org_slug: str, client_uuid) -> HttpResp
         return answer(request, received, done=back, back=back)
     data = form.cleaned_data
 
+    @_naming_what_was_found
     def store(file: IncomingFile) -> Document:
         return services.document_create(
             client=client,
@@ -201,6 +216,7 @@ def document_version_upload(
     token = form.cleaned_data["upload_token"] if form.is_valid() else ""
     newest: list[Document] = []
 
+    @_naming_what_was_found
     def store(file: IncomingFile) -> Document:
         version = services.document_add_version(
             document=document,
@@ -243,7 +259,7 @@ def document_detail(request: OrgRequest, org_slug: str, document_uuid) -> HttpRe
         return not_allowed
     versions = _lineage(request, document)
     for row in [document, *versions]:
-        row.viewable = row.mime_type in INLINE_TYPES
+        row.viewable = shown_inline(row)
     latest = next((v for v in versions if v.is_latest_version), document)
     named = []
     if latest.access_level == AccessLevel.RESTRICTED:

@@ -29,10 +29,10 @@ from advisoros.email import absolute_url, branded_email
 from advisoros.tenancy.models import Membership, Organization, Role
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import Client, Contact
-from documents.models import Document, DocumentCategory, DocumentSource
+from documents.models import Document, DocumentCategory, DocumentSource, ScanStatus
 from documents.services.documents import document_create, max_upload_bytes
 from documents.storage import document_file_delete
-from documents.upload import CheckedUpload, validate_upload
+from documents.upload import CheckedUpload, UploadQuarantined, validate_upload
 from portal.activity import portal_activity_record
 from portal.models import Activity, Message, MessageAttachment, PortalGrant
 
@@ -69,6 +69,7 @@ def message_send(
     files = list(files)
     _check(client, body, sender_contact, sender_user, has_files=bool(files))
     uploads = _checked_uploads(files, client.organization_id)
+    _refuse_infected(uploads, client, sender_contact, sender_user)
     stored: list[Document] = []
     try:
         with transaction.atomic():
@@ -141,6 +142,41 @@ def _checked_uploads(files: list[File], organization_id: int) -> list[CheckedUpl
             file.close()
         raise
     return checked
+
+
+def _refuse_infected(
+    uploads: list[CheckedUpload],
+    client: Client,
+    sender_contact: Contact | None,
+    sender_user: User | None,
+) -> None:
+    """A message with an infected attachment is not sent: the infected files are
+    quarantined (recorded, alerted, never served), the others dropped, and
+    UploadQuarantined raised (its message names no signature)."""
+    infected = [u for u in uploads if u.scan.status == ScanStatus.INFECTED]
+    if not infected:
+        return
+    refusal: UploadQuarantined | None = None
+    for upload in uploads:
+        if upload.scan.status != ScanStatus.INFECTED:
+            upload.close()
+            continue
+        try:
+            document_create(
+                client=client,
+                file=upload.file,
+                filename=upload.original_filename,
+                uploaded_by=sender_user,
+                uploaded_by_contact=sender_contact,
+                source=DocumentSource.PORTAL
+                if sender_contact
+                else DocumentSource.STAFF,
+                category=DocumentCategory.CORRESPONDENCE,
+                description="Attached to a secure message that was not sent.",
+            )
+        except UploadQuarantined as exc:
+            refusal = refusal or exc
+    raise refusal or UploadQuarantined(infected[0].filename, "")
 
 
 def _name(file: File) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from advisoros.http import get_only, is_uuid
 from advisoros.pagination import keyset_page
 from documents.models import Document
-from documents.storage import INLINE_TYPES, document_download_response
+from documents.storage import document_download_response, shown_inline
 from documents.upload import KIND
 from portal.activity import portal_activity_record
 from portal.decorators import portal_login_required
@@ -91,7 +91,7 @@ def document_detail(request: HttpRequest, org_slug: str, document_uuid) -> HttpR
         "portal": portal,
         "portal_section": "documents",
         "document": document,
-        "viewable": document.mime_type in INLINE_TYPES,
+        "viewable": shown_inline(document),
         "show_client": len(portal.clients(Capability.VIEW_DOCUMENTS)) > 1,
     }
     with timezone.override(zoneinfo.ZoneInfo(portal.organization.timezone)):
@@ -116,7 +116,7 @@ def _file(request: HttpRequest, document_uuid, *, inline: bool) -> HttpResponse:
     document = _get_document(portal, document_uuid)
     if not_allowed := get_only(request):
         return not_allowed
-    inline = inline and document.mime_type in INLINE_TYPES
+    inline = inline and shown_inline(document)
     try:
         # The portal records the copy itself: the storage's event would name
         # request.user, a staff sign-in if one shares this browser.
