@@ -39,6 +39,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import IO, Any
 
 from django.apps import apps
@@ -488,7 +489,7 @@ def firm_export_write(*, organization: Organization, out: IO[bytes]) -> dict:
     return manifest
 
 
-def _snapshot():
+def export_snapshot():
     """One consistent view of every table: a repeatable-read, read-only
     transaction when none is open yet (in a job or a command; a test's own
     transaction is already one snapshot)."""
@@ -557,7 +558,7 @@ def firm_export_build(*, organization: Organization, export_id: int) -> str:
 def firm_export_store(*, organization: Organization, export: FirmExport) -> FirmExport:
     """Write the zip to a temporary file on disk, then into the file store."""
     with tempfile.TemporaryFile(prefix="firm-export-") as handle:
-        with _snapshot():
+        with export_snapshot():
             manifest = firm_export_write(organization=organization, out=handle)
         handle.flush()
         size = handle.seek(0, io.SEEK_END)
@@ -582,3 +583,44 @@ def firm_export_store(*, organization: Organization, export: FirmExport) -> Firm
         detail={"size": size, "sha256": sha256, "counts": manifest["counts"]},
     )
     return export
+
+
+# Old exports ------------------------------------------------------------------------
+
+EXPORT_KEEP_DAYS = 7  # a built zip (tax ids in plain text) is deleted after this
+
+
+def firm_exports_expire_run() -> int:
+    """Queue, for each firm with a built export older than `EXPORT_KEEP_DAYS`,
+    the job that deletes its file."""
+    from advisoros.tenancy.db import platform_bypass
+    from advisoros.tenancy.tasks import enqueue_for_organizations
+
+    cutoff = timezone.now() - timedelta(days=EXPORT_KEEP_DAYS)
+    with platform_bypass():  # PLATFORM BYPASS: which firms have old exports
+        firms = set(
+            FirmExport.objects.filter(
+                status=FirmExport.Status.READY, finished_at__lt=cutoff
+            ).values_list("organization_id", flat=True)
+        )
+    return enqueue_for_organizations(
+        "advisoros.tenancy.export.firm_exports_expire", firms, include_deactivated=True
+    )
+
+
+def firm_exports_expire(*, organization: Organization) -> int:
+    """Delete the firm's export files older than the keeping time"""
+    cutoff = timezone.now() - timedelta(days=EXPORT_KEEP_DAYS)
+    expired = 0
+    for export in FirmExport.objects.filter(
+        organization=organization,
+        status=FirmExport.Status.READY,
+        finished_at__lt=cutoff,
+    ):
+        if export.file:
+            export.file.storage.delete(export.file.name)
+        export.file = ""
+        export.status = FirmExport.Status.EXPIRED
+        export.save(update_fields=["file", "status", "updated_at"])
+        expired += 1
+    return expired
