@@ -234,7 +234,13 @@ class _Importer:
         target_label = target._meta.label_lower
         if target_label == label or target_label not in self.keys:
             return None  # set in the second pass, once every row has its key
-        return self.keys[target_label][value]
+        try:
+            return self.keys[target_label][value]
+        except KeyError:
+            raise ImportRefused(
+                f"A row of {label} points to {target_label} {value}, which the "
+                "export does not hold. Nothing was imported."
+            ) from None
 
     def insert(self, model, batch, mapping) -> None:
         if not batch:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.export import firm_export_write
@@ -21,6 +22,11 @@ def export_bytes(organization: Organization) -> bytes:
 
 def open_zip(data: bytes) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data))
+
+
+def stored_files(root: Path) -> list[Path]:
+    """Every file under the storage folder."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 def _rows(zf: zipfile.ZipFile, name: str) -> list[dict]:
