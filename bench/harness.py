@@ -104,6 +104,7 @@ MODULES = (
     "bench.workflows_recurrence",
     "bench.workflows",
     "bench.portal",
+    "bench.firm_export",
 )
 FLOOR = "django_floor"
 

@@ -40,9 +40,11 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import IO, Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import FieldDoesNotExist
@@ -167,8 +169,10 @@ def table_label(model: type[models.Model]) -> str:
     return model._meta.label_lower
 
 
-def file_member(label: str, pk: Any, field_name: str) -> str:
-    return f"files/{label}/{pk}/{field_name}"
+def file_member(label: str, pk: Any, field_name: str, stored_name: str) -> str:
+    """Where a stored file goes in the zip: its row and field, then the last part
+    of its stored name (an `upload_to` that keeps an extension finds it again)."""
+    return f"files/{label}/{pk}/{field_name}/{PurePosixPath(stored_name).name}"
 
 
 # People sections other apps add ----------------------------------------------------
@@ -335,7 +339,7 @@ def _table_rows(model, organization, fields, content_types) -> Callable:
         values = list(row)
         for i in files:
             if values[i]:
-                values[i] = file_member(label, row[pk_index], fields[i].name)
+                values[i] = file_member(label, row[pk_index], fields[i].name, values[i])
         for i in ctypes:
             if values[i] is not None:
                 values[i] = content_types(values[i])
@@ -381,7 +385,7 @@ def _organization_document(organization: Organization) -> dict:
         value = f.value_from_object(organization)
         if isinstance(f, models.FileField):
             value = (
-                file_member("tenancy.organization", organization.pk, f.name)
+                file_member("tenancy.organization", organization.pk, f.name, value.name)
                 if value
                 else ""
             )
@@ -403,7 +407,12 @@ def firm_export_write(*, organization: Organization, out: IO[bytes]) -> dict:
         writer.document(ORGANIZATION_MEMBER, _organization_document(organization))
         if organization.logo:
             writer.stored_file(
-                file_member("tenancy.organization", organization.pk, "logo"),
+                file_member(
+                    "tenancy.organization",
+                    organization.pk,
+                    "logo",
+                    organization.logo.name,
+                ),
                 organization.logo.storage,
                 organization.logo.name,
             )
@@ -435,7 +444,7 @@ def firm_export_write(*, organization: Organization, out: IO[bytes]) -> dict:
                 )
                 for pk, name in stored:
                     writer.stored_file(
-                        file_member(label, pk, file_field.name),
+                        file_member(label, pk, file_field.name, name),
                         file_field.storage,
                         name,
                     )
@@ -557,7 +566,9 @@ def firm_export_build(*, organization: Organization, export_id: int) -> str:
 
 def firm_export_store(*, organization: Organization, export: FirmExport) -> FirmExport:
     """Write the zip to a temporary file on disk, then into the file store."""
-    with tempfile.TemporaryFile(prefix="firm-export-") as handle:
+    with tempfile.TemporaryFile(
+        prefix="firm-export-", dir=settings.FILE_UPLOAD_TEMP_DIR
+    ) as handle:
         with export_snapshot():
             manifest = firm_export_write(organization=organization, out=handle)
         handle.flush()

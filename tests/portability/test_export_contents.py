@@ -116,3 +116,24 @@ def test_the_audit_trail_and_change_log_are_in_the_export(full_firm):
     assert all(len(e["hash"]) == 64 for e in events if e["sequence"] is not None)
     changes = json.loads(zf.read("audit/change_log.json"))
     assert any(c["content_type_id"] == "clients.client" for c in changes)
+
+
+def test_portal_accounts_of_the_firms_contacts_are_listed_without_secrets(
+    full_firm,
+):
+    from tests.portal.builders import make_portal_account
+
+    make_portal_account("Jane@Example.com", "a-long-portal-password-1")
+    make_portal_account("stranger@example.com", "a-long-portal-password-2")
+
+    zf = open_zip(export_bytes(full_firm))
+
+    accounts = json.loads(zf.read("people/portal_accounts.json"))
+    assert [a["email"] for a in accounts] == ["jane@example.com"]
+    assert set(accounts[0]) == {
+        "email",
+        "is_active",
+        "created_at",
+        "last_login_at",
+        "has_two_factor",
+    }
