@@ -15,7 +15,8 @@ The zip (format `FORMAT`, version `FORMAT_VERSION`)::
     people/<section>.json / .csv       what an app registers (`register_people`)
     audit/audit_events.json / .csv     the firm's security events, hash chain included
     audit/change_log.json / .csv       the firm's model change log
-    files/<app>.<model>/<pk>/<field>   every stored file, every version of a document
+    files/<app>.<model>/<pk>/<field>/<name>  every stored file, every version of a document
+    missing_files.txt                  files a row names that the storage did not have
 
 A row is an object keyed by column (`client_id`), values as Django's JSON
 encoder writes them; a file field holds the member name of its bytes. Each JSON
@@ -68,6 +69,7 @@ CHUNK_SIZE = 2000  # rows a server-side cursor fetches at a time
 COPY_BLOCK = 1024 * 1024  # bytes of a file copied at a time
 TEXT_FLUSH = 256 * 1024  # characters of a table buffered before they are compressed
 MANIFEST = "manifest.json"
+MISSING_MEMBER = "missing_files.txt"
 ORGANIZATION_MEMBER = "organization.json"
 USERS_SECTION = "users"
 # The firm's own columns that are the firm's identity here, not its data.
@@ -264,7 +266,10 @@ class ExportWriter:
     zf: zipfile.ZipFile
     members: list[dict] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    missing_files: list[str] = field(default_factory=list)
+    # Stored files the storage did not have: their member names go to a file on
+    # disk (a firm may have many), then into the zip as MISSING_MEMBER.
+    missing_count: int = 0
+    _missing: IO[str] | None = None
 
     def table(self, path: str, columns: list[str], rows: Callable[[], Iterator]):
         """`path`.json and `path`.csv from `rows()` (called once for each), each
@@ -295,17 +300,32 @@ class ExportWriter:
 
     def stored_file(self, member: str, storage, name: str) -> None:
         """Copy a stored file into the zip in blocks; a file the storage does
-        not have is listed in the manifest's `missing_files` instead."""
+        not have is listed in MISSING_MEMBER instead."""
         try:
             source = storage.open(name, "rb")
         except (FileNotFoundError, OSError):
-            logger.warning("Export: stored file %s is missing", name)
-            self.missing_files.append(member)
+            if self._missing is None:
+                self._missing = tempfile.TemporaryFile(  # noqa: SIM115 (missing_list closes it)
+                    "w+", encoding="utf-8", dir=settings.FILE_UPLOAD_TEMP_DIR
+                )
+            self._missing.write(member + "\n")
+            self.missing_count += 1
             return
         with source:
             out = _Member(self.zf, member)
             while block := source.read(COPY_BLOCK):
                 out.write(block)
+            self.members.append(out.close())
+
+    def missing_list(self) -> None:
+        """MISSING_MEMBER, copied from the file on disk."""
+        if self._missing is None:
+            return
+        with self._missing:
+            self._missing.seek(0)
+            out = _Member(self.zf, MISSING_MEMBER)
+            while block := self._missing.read(COPY_BLOCK):
+                out.write(block.encode())
             self.members.append(out.close())
 
     def document(self, member: str, value: Any) -> None:
@@ -479,6 +499,14 @@ def firm_export_write(*, organization: Organization, out: IO[bytes]) -> dict:
                 _table_rows(model, organization, fields, content_types),
             )
 
+        writer.missing_list()
+        if writer.missing_count:
+            logger.warning(
+                "Export of firm %s: %s stored files are missing (listed in the "
+                "manifest's missing_files)",
+                organization.pk,
+                writer.missing_count,
+            )
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -492,7 +520,7 @@ def firm_export_write(*, organization: Organization, out: IO[bytes]) -> dict:
             "tables": table_entries,
             "counts": writer.counts,
             "members": writer.members,
-            "missing_files": writer.missing_files,
+            "missing_files": writer.missing_count,
         }
         zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
     return manifest

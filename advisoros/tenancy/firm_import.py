@@ -295,7 +295,7 @@ class _Importer:
 
     def store_file(self, obj: models.Model, f: models.FileField, member: str) -> None:
         if member not in self.present:
-            # Missing in the source firm's storage too (manifest `missing_files`):
+            # Missing in the source firm's storage too (missing_files.txt):
             # the row keeps a path with nothing behind it, as it had there.
             setattr(
                 obj, f.attname, f.generate_filename(obj, PurePosixPath(member).name)

@@ -88,7 +88,8 @@ def test_every_version_of_a_document_and_every_stored_file_is_in_the_zip(full_fi
     firm = json.loads(zf.read("organization.json"))
     assert zf.read(firm["logo"]).startswith(b"\x89PNG")
     # The sample document's file was never stored: listed as missing, not fatal.
-    assert len(manifest["missing_files"]) == 1
+    assert manifest["missing_files"] == 1
+    assert zf.read("missing_files.txt").decode().startswith("files/documents.document/")
 
 
 def test_people_are_exported_without_passwords_or_two_factor_secrets(full_firm):
