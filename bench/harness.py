@@ -106,6 +106,7 @@ MODULES = (
     "bench.workflows",
     "bench.portal",
     "bench.tenancy",
+    "bench.firm_export",
 )
 FLOOR = "django_floor"
 

@@ -13,6 +13,7 @@ class PortalConfig(AppConfig):
             demo,
             hooks,
             hooks_access,
+            hooks_export,
             hooks_letters,
             hooks_messages,
         )

@@ -14,9 +14,25 @@ from django.shortcuts import render
 
 from advisoros.tenancy.db import firm_context, tenant_context
 from advisoros.tenancy.middleware import finish_in_context
+from advisoros.tenancy.offboarding import writes_refused
 from portal.session import load_portal_session
 
 PORTAL_PATH = re.compile(r"^/p/(?P<slug>[-\w]+)/")
+
+# A deactivated firm's portal still lets its clients sign in and out (to read
+# and download); every other write is refused (advisoros.tenancy.offboarding).
+SIGN_IN_PAGES = frozenset(
+    {
+        "sign_in",
+        "code_request",
+        "code_verify",
+        "two_factor",
+        "two_factor_setup",
+        "sign_out",
+        "invitation",
+        "link",
+    }
+)
 
 
 class PortalMiddleware:
@@ -34,7 +50,20 @@ class PortalMiddleware:
                 # No firm's look: the portal's 404 page (process_exception).
                 return self.get_response(request)
             request.portal = load_portal_session(request, organization)
-            response = self.get_response(request)
+            if writes_refused(request, organization, open_names=SIGN_IN_PAGES):
+                response = render(
+                    request,
+                    "portal/refused.html",
+                    {
+                        "title": "This firm is closed",
+                        "reason": f"{organization.name} no longer accepts uploads, "
+                        "messages or signatures here. You can still read and "
+                        "download your documents.",
+                    },
+                    status=403,
+                )
+            else:
+                response = self.get_response(request)
             return finish_in_context(response, lambda: tenant_context(organization))
 
     def process_exception(self, request: HttpRequest, exception: Exception):

@@ -73,6 +73,9 @@ def firm_samples(organization: Organization, user: User) -> None:
         JobFailure.objects.create(
             organization=organization, func="clients.tasks.x", error="Boom"
         )
+        from advisoros.tenancy.models import FirmExport
+
+        FirmExport.objects.create(organization=organization, created_by=user)
         _audit_samples(organization)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.defaults import permission_denied
 
@@ -19,6 +19,7 @@ from advisoros.tenancy.db import (
     user_context,
 )
 from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.offboarding import writes_refused
 from advisoros.tenancy.selectors import user_memberships
 
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-\w]+)/")
@@ -74,6 +75,13 @@ class TenancyMiddleware:
             if request.method not in SAFE_METHODS and not membership.can_write:
                 return permission_denied(
                     request, PermissionDenied("Read-only members cannot make changes.")
+                )
+            if writes_refused(request, organization):
+                return render(
+                    request,
+                    "tenancy/deactivated.html",
+                    {"organization": organization, "membership": membership},
+                    status=403,
                 )
             if request.session.get(ACTIVE_ORG_SESSION_KEY) != organization.slug:
                 request.session[ACTIVE_ORG_SESSION_KEY] = organization.slug

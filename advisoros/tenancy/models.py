@@ -101,12 +101,24 @@ class Organization(models.Model):
         "trail: a copy outside AdvisorOS that shows it was not rewritten.",
     )
     created_at = models.DateTimeField(default=dj_timezone.now, editable=False)
+    # Offboarding (advisoros.tenancy.offboarding): a deactivated firm is read-only
+    # for everyone (its pages and its export still open); a scheduled deletion
+    # removes its rows and files when due, unless an owner cancels it first.
+    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deletion_scheduled_for = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the deletion ran: the row stays as a tombstone that the firm's
+    # kept audit trail points to (docs/security-offboarding.md).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
 
 
 class TenantModel(models.Model):
@@ -238,3 +250,46 @@ class JobFailure(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.func} failed"
+
+
+def firm_export_path(instance: FirmExport, filename: str) -> str:
+    return f"private/{instance.organization_id}/exports/{instance.uuid}.zip"
+
+
+class FirmExport(TenantModel):
+    """One full export of the firm (advisoros.tenancy.export): a zip built by a job.
+
+    The zip holds the tax ids in plain text (docs/decisions.md), so only owners
+    start one or download it, through a link valid for minutes, and the stored
+    zip is deleted after `EXPORT_KEEP_DAYS`.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired (deleted)"
+
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file = models.FileField(upload_to=firm_export_path, max_length=300, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.uuid} ({self.status})"

@@ -108,16 +108,19 @@ def enqueue_for_organization(func: str, organization: Organization, **kwargs) ->
     _enqueue_on_commit(func, organization.pk, kwargs)
 
 
-def enqueue_for_organizations(func: str, organization_ids: Iterable[int]) -> int:
+def enqueue_for_organizations(
+    func: str, organization_ids: Iterable[int], *, include_deactivated: bool = False
+) -> int:
     """Queue `func` once for each firm, on commit: how a cross-firm schedule hands
     out its work. Each firm's run then has its own context, retries, timeout and,
     when it fails for good, a line on that firm's failed-jobs page. Ids of firms
-    that no longer exist are skipped. Returns how many firms were queued."""
-    ids = list(
-        Organization.objects.filter(pk__in=set(organization_ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    that no longer exist are skipped, and so are deactivated firms (read-only:
+    advisoros.tenancy.offboarding) unless `include_deactivated`. Returns how
+    many firms were queued."""
+    firms = Organization.objects.filter(pk__in=set(organization_ids))
+    if not include_deactivated:
+        firms = firms.filter(deactivated_at__isnull=True)
+    ids = list(firms.order_by("pk").values_list("pk", flat=True))
     for organization_id in ids:
         _enqueue_on_commit(func, organization_id, {})
     return len(ids)

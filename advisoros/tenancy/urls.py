@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from advisoros.tenancy import jobs_views, views
+from advisoros.tenancy import export_views, jobs_views, views
 
 app_name = "tenancy"
 
@@ -30,5 +30,24 @@ urlpatterns = [
         "jobs/failed/<uuid:failure_uuid>/dismiss/",
         jobs_views.job_failure_dismiss_view,
         name="job_failure_dismiss",
+    ),
+    path("data/", export_views.firm_exports, name="exports"),
+    path("data/export/", export_views.firm_export_create, name="export_create"),
+    path(
+        "data/exports/<uuid:export_uuid>/download/",
+        export_views.firm_export_download,
+        name="export_download",
+    ),
+    path("data/deactivate/", export_views.firm_deactivate_view, name="deactivate"),
+    path("data/reactivate/", export_views.firm_reactivate_view, name="reactivate"),
+    path(
+        "data/deletion/",
+        export_views.firm_deletion_schedule_view,
+        name="deletion_schedule",
+    ),
+    path(
+        "data/deletion/cancel/",
+        export_views.firm_deletion_cancel_view,
+        name="deletion_cancel",
     ),
 ]

@@ -60,6 +60,7 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "schedule_uuid": _alpha_sample("workflows.RecurringSchedule"),
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
+    "export_uuid": _alpha_sample("tenancy.FirmExport"),
 }
 
 

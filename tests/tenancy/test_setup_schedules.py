@@ -32,7 +32,13 @@ def test_it_creates_the_schedules_each_app_declares(db):
         for job in declared_schedules()
     }
     apps = {func.rsplit(".", 2)[0] for func in installed}
-    assert apps == {"clients", "documents", "workflows", "advisoros.audit"}
+    assert apps == {
+        "clients",
+        "documents",
+        "workflows",
+        "advisoros.audit",
+        "advisoros.tenancy",
+    }
     assert output.count("Created schedule") == len(installed)
 
 
