@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("documents", "0006_document_client_shared"),
+        ("documents", "0007_search_proven_firm"),
     ]
 
     operations = [
