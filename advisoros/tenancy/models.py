@@ -107,7 +107,7 @@ class Organization(models.Model):
     deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
     deletion_scheduled_for = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the deletion ran: the row stays as a tombstone that the firm's
-    # kept audit trail points to (docs/security-offboarding.md).
+    # kept audit trail points to (docs/security.md (section 5)).
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -8,7 +8,7 @@
   later unless an owner cancels (or reactivates) first.
 - `firm_deletions_run` (every hour, advisoros/tenancy/schedules.py) queues
   `firm_delete_job` for each firm whose day has come. What is deleted and what
-  is kept is written in docs/security-offboarding.md: every tenant row and
+  is kept is written in docs/security.md (section 5): every tenant row and
   stored file goes; the audit trail (security events and change log) and the
   firm's row as a tombstone stay, since the application's database role may
   only insert into the audit tables.
