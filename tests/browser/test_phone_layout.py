@@ -19,6 +19,7 @@ from clients.models import Client, Engagement
 from clients.services.clients import client_create
 from documents.models import Document, DocumentRequest
 from tests.browser.conftest import sign_in
+from tests.browser.staff_pages import CLIENT_TABS, PAGES
 from tests.conftest import PASSWORD
 from workflows.models import Task, WorkflowExecution, WorkflowTemplate
 
@@ -27,33 +28,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 LONG_FIRM = "Harrison, Whitfield & Okonkwo Certified Public Accountants LLP"
 LONG_CLIENT = "Wolfeschlegelsteinhausenbergerdorff Family Trust"
-# (path under /o/demo/, whether it lists rows in a table)
-PAGES = [
-    ("", True),
-    ("clients/", True),
-    ("engagements/", True),
-    ("documents/?q=tax", True),
-    ("documents/review/", False),
-    ("documents/requests/", True),
-    ("documents/retention/", False),
-    ("documents/settings/", False),
-    ("work/", True),
-    ("work/board/", False),
-    ("work/workload/", True),
-    ("work/notifications/", False),
-    ("jobs/failed/", False),
-    ("workflows/", True),
-    ("workflows/templates/", True),
-    ("workflows/schedules/", True),
-    ("workflows/start/", False),
-    ("clients/new/", False),
-    ("clients/import/", True),
-    ("members/", True),
-    ("settings/", False),
-    ("audit/", True),
-    ("audit/integrity/", False),
-]
-CLIENT_TABS = ["overview", "contacts", "engagements", "notes", "documents", "timeline"]
 
 
 @pytest.fixture

@@ -321,7 +321,7 @@ def test_on_a_phone_the_panel_and_the_access_page_fit_and_copy_works(
     panel = phone.get_by_test_id("request-links")
     expect(panel.get_by_test_id("link-state")).to_have_text("Active")
     _fits(phone)
-    panel.get_by_role("button", name="Make a link to copy for Joan Doe").click()
+    panel.get_by_role("button", name="Copy link for Joan Doe").click()
     field = panel.get_by_label("Link for Joan Doe, valid 7 days")
     expect(field).to_have_value(re.compile(r"/p/alpha/r/[\w-]{20,}/$"))
     _fits(phone)

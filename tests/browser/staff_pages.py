@@ -1,0 +1,46 @@
+"""The staff pages that the browser walks (test_phone_layout.py for the fit on a
+phone, test_staff_pages_accessible.py for WCAG 2.1 AA), one list for both.
+
+Paths are under the firm's prefix (/o/<slug>/); the detail pages' paths depend on
+each test's rows, so each test adds its own.
+"""
+
+from __future__ import annotations
+
+# (path under /o/<slug>/, whether it lists rows in a table when the firm has work)
+PAGES = [
+    ("", True),
+    ("clients/", True),
+    ("engagements/", True),
+    ("documents/?q=tax", True),
+    ("documents/review/", False),
+    ("documents/requests/", True),
+    ("documents/retention/", False),
+    ("documents/settings/", False),
+    ("work/", True),
+    ("work/board/", False),
+    ("work/workload/", True),
+    ("work/notifications/", False),
+    ("jobs/failed/", False),
+    ("workflows/", True),
+    ("workflows/templates/", True),
+    ("workflows/schedules/", True),
+    ("workflows/start/", False),
+    ("clients/new/", False),
+    ("clients/import/", True),
+    ("members/", True),
+    ("settings/", False),
+    ("audit/", True),
+    ("audit/integrity/", False),
+]
+# Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
+CLIENT_TABS = [
+    "overview",
+    "contacts",
+    "engagements",
+    "notes",
+    "documents",
+    "workflows",
+    "messages",
+    "timeline",
+]
