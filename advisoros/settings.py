@@ -345,8 +345,9 @@ DEFAULT_FROM_EMAIL = env.str(
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
-# no scanner, every new file is recorded and shown as "not scanned". Set but not
-# answering: uploads are refused (fail closed) until it answers again.
+# no scanner, every new file is recorded and shown as "not scanned". Set: each
+# upload waits "pending" (never served) for the scan job's verdict; a scanner not
+# answering keeps it pending (retried), then "could not be checked".
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
 CLAMD_TIMEOUT = env.float("CLAMD_TIMEOUT", default=30.0)
 # Where the verdict is taken. False (default): an upload is stored "pending" and
