@@ -58,12 +58,20 @@ class OcrStatus(models.TextChoices):
 
 
 class ScanStatus(models.TextChoices):
-    """The virus scanner's verdict on a version (documents.scanning), decided in
-    the upload's request, before the version can be seen or downloaded."""
+    """The virus scanner's verdict on a version (documents.scanning). With a
+    scanner configured an upload is stored PENDING and scanned by a job after
+    the upload's answer (documents.services.scan); only CLEAN and NOT_SCANNED
+    versions are ever served, shared, read by OCR or made a lineage's latest."""
 
+    PENDING = "pending", "Checking for viruses"  # stored, the scan job to come
     CLEAN = "clean", "Clean"
     INFECTED = "infected", "Quarantined"  # never served, hidden from the client
+    FAILED = "failed", "Could not be checked"  # the scanner never answered: kept
     NOT_SCANNED = "not_scanned", "Not scanned"  # no scanner was configured
+
+
+# The verdicts under which a version may be served, shared and read.
+SERVABLE_SCAN_STATUSES = (ScanStatus.CLEAN, ScanStatus.NOT_SCANNED)
 
 
 class AccessLevel(models.TextChoices):
@@ -312,6 +320,8 @@ class Document(TenantModel):
     )
     scanned_at = models.DateTimeField(null=True, blank=True)
     scan_signature = models.CharField(max_length=200, blank=True)
+    # Why the last scan gave no verdict (PENDING being retried, or FAILED).
+    scan_error = models.CharField(max_length=300, blank=True)
     # A PDF with JavaScript or automatic actions (documents.content_checks):
     # offered as a download only, never shown in the browser.
     has_scripts = models.BooleanField(default=False)
@@ -384,6 +394,15 @@ class Document(TenantModel):
     @property
     def is_quarantined(self) -> bool:
         return self.scan_status == ScanStatus.INFECTED
+
+    @property
+    def is_servable(self) -> bool:
+        """Clean (or from before scanning / with no scanner): may be served."""
+        return self.scan_status in SERVABLE_SCAN_STATUSES
+
+    @property
+    def is_scan_pending(self) -> bool:
+        return self.scan_status == ScanStatus.PENDING
 
 
 class DocumentAccess(TenantModel):

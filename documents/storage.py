@@ -105,6 +105,25 @@ def quarantined_response(request: HttpRequest, document: Document) -> HttpRespon
     return response
 
 
+def unchecked_response(request: HttpRequest, document: Document) -> HttpResponse:
+    """What a download or view of a version with no verdict yet gets: 409 with
+    Retry-After while the scan job is to come (PENDING), 403 once it could not be
+    checked (FAILED). Never the bytes."""
+    pending = document.is_scan_pending
+    response = HttpResponse(
+        render_to_string(
+            "documents/scan_pending.html",
+            {"document": document, "pending": pending},
+            request=request,
+        ),
+        status=409 if pending else 403,
+    )
+    if pending:
+        response["Retry-After"] = "5"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def document_download_response(
     request: HttpRequest,
     document: Document,
@@ -117,7 +136,8 @@ def document_download_response(
     Writes DOCUMENT_VIEWED (inline) or DOCUMENT_DOWNLOADED with the version and
     checksum, and the request's address. Inline only for types a browser shows
     safely (`shown_inline`), under INLINE_CSP; anything else is offered as an
-    attachment. Always `nosniff`. A quarantined version is refused (403 page).
+    attachment. Always `nosniff`. A quarantined version is refused (403 page), and
+    so is one not yet checked for viruses (`unchecked_response`).
 
     `audit=False` is for a caller that is not a member and records the access
     itself (the client portal): the event here names `request.user`, which on a
@@ -125,6 +145,8 @@ def document_download_response(
     """
     if document.is_quarantined:
         return quarantined_response(request, document)
+    if not document.is_servable:
+        return unchecked_response(request, document)
     inline = inline and shown_inline(document)
     filename = download_filename(document.original_filename, document.mime_type)
     storage = document.file.storage

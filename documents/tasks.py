@@ -25,6 +25,15 @@ marked failed with the error (the job handles these itself, rather than raising
 into `run_in_organization`'s generic retries, because the document must show
 why it failed). A failure that never changes (a password-protected or damaged
 PDF) fails the document at once.
+
+Virus scan: `document_scan_job` scans an upload stored PENDING
+(documents.services.scan), in the default cluster (a scan takes about half a
+second of clamd's CPU for 10 MB; OCR's queue may be minutes long, and nothing is
+served until the verdict). A scanner that does not answer, or a store that
+fails, queues the job again 30 s, 60 s, 120 s, 240 s later (`enqueue_later`,
+like OCR: the document must say why it waits); after the fifth try the
+version is FAILED ("could not be checked": never served). A file longer than
+clamd takes fails at once.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization, enqueue_later, job_cluster
 from documents.models import Document
 from documents.ocr import OcrTransientError
+from documents.scanning import FileTooLongToScan, ScannerUnavailable
+from documents.services.documents import SCAN_JOB
 from documents.services.ocr import (
     OCR_JOB,
     OcrOutcome,
@@ -47,6 +58,7 @@ from documents.services.ocr import (
 OCR_CLUSTER = "ocr"  # a key of settings.Q_CLUSTER["ALT_CLUSTERS"]
 MAX_ATTEMPTS = 3
 RETRY_BASE_SECONDS = 30
+SCAN_MAX_ATTEMPTS = 5
 
 
 @job_cluster(OCR_CLUSTER)
@@ -110,3 +122,41 @@ def document_quarantine_alert_job(
 
     sent = document_quarantine_alert(document_id=document_id)
     return f"alerted {len(sent)}"
+
+
+def document_scan_job(
+    *, organization: Organization, document_id: int, attempt: int = 0
+) -> str:
+    """The virus scan of a PENDING upload (documents.services.scan)."""
+    from documents.services.scan import (
+        document_scan_fail,
+        document_scan_note,
+        document_scan_run,
+    )
+
+    try:
+        return document_scan_run(document_id=document_id)
+    except Document.DoesNotExist:
+        return "gone: the document was deleted"
+    except FileTooLongToScan as exc:
+        document_scan_fail(
+            document_id=document_id,
+            error=f"too large for the virus scanner to check ({exc.reason})",
+        )
+        return f"failed: {exc.reason}"
+    except (ScannerUnavailable, OSError) as exc:
+        reason = getattr(exc, "reason", "") or f"{type(exc).__name__}: {exc}"
+        if attempt + 1 >= SCAN_MAX_ATTEMPTS:
+            document_scan_fail(
+                document_id=document_id,
+                error=f"{reason} (gave up after {SCAN_MAX_ATTEMPTS} attempts)",
+            )
+            return f"failed: {reason}"
+        delay = ocr_retry_delay(attempt)
+        document_scan_note(
+            document_id=document_id,
+            error=f"{reason} (try {attempt + 2} of {SCAN_MAX_ATTEMPTS} in {delay} s)",
+        )
+        job_kwargs = {"document_id": document_id, "attempt": attempt + 1}
+        enqueue_later((SCAN_JOB, organization.pk, job_kwargs, 1), delay_seconds=delay)
+        return f"retry {attempt + 2} of {SCAN_MAX_ATTEMPTS} in {delay} s: {reason}"

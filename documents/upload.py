@@ -12,8 +12,9 @@ Two ways in, one code path:
 
 Either way the file goes in chunks to a temporary file next to the storage
 folder (so storing it is a rename, not a second copy), SHA-256 is computed as it
-arrives, the virus scanner receives it as it arrives (documents.scanning
-`StreamingScan`), nothing is held in memory, and the firm's size limit stops it
+arrives, the virus scanner receives it as it arrives when the request waits for
+its verdict (documents.scanning `StreamingScan`; otherwise the stored file is
+scanned by a job), nothing is held in memory, and the firm's size limit stops it
 as soon as it is passed. `validate_upload` then refuses what must not be kept (empty,
 too large, a type that is not on the allowlist or that contradicts the file's
 extension) with `UploadRejected(message)`, and deletes the temporary file.
@@ -630,15 +631,17 @@ def validate_upload(*, file: File, filename: str, max_bytes: int) -> CheckedUplo
             )
         if extension == ".csv":
             mime = "text/csv"  # libmagic reads short or simple CSV as plain text
-        # The content checks run while clamd scans what was streamed to it; the
+        # With the verdict in the request (scanning.scan_in_request), the
+        # content checks run while clamd scans what was streamed to it; the
         # verdict is read after them. An infected file is quarantined whatever
         # else it is, so a refusal by the checks waits for the verdict.
+        # Otherwise the upload is stored PENDING and a job scans it.
         has_scripts, refused = False, None
         try:
             has_scripts = content_checks.inspect(path, mime, ooxml=mime in OOXML_TYPES)
         except content_checks.ContentRefused as exc:
             refused = exc
-        verdict = _scan(incoming, path, name)
+        verdict = _verdict_now_or_later(incoming, path, name)
         if refused is not None and verdict.status != scanning.ScanStatus.INFECTED:
             raise UploadRejected(f"{name} was not accepted: {refused.reason}") from (
                 refused
@@ -666,6 +669,21 @@ SCANNER_DOWN = (
     "{name} was not accepted: the virus scanner is not answering, so no file can"
     " be accepted just now. Please try again in a few minutes."
 )
+
+
+PENDING = scanning.ScanVerdict(scanning.ScanStatus.PENDING)
+
+
+def _verdict_now_or_later(
+    incoming: IncomingFile, path: str, name: str
+) -> scanning.ScanVerdict:
+    """The verdict when the request waits for it (`_scan`), else PENDING (a job
+    scans the stored file) or NOT_SCANNED (no scanner)."""
+    if scanning.scan_in_request():
+        return _scan(incoming, path, name)
+    if scanning.scanner_configured():
+        return PENDING
+    return scanning.ScanVerdict(scanning.ScanStatus.NOT_SCANNED)
 
 
 def _scan(incoming: IncomingFile, path: str, name: str) -> scanning.ScanVerdict:

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from advisoros.tenancy.clock import firm_today
 from clients.models import CLOSED_ENGAGEMENT_STATUSES, Engagement
-from documents.models import Document, DocumentRequest, ScanStatus
+from documents.models import SERVABLE_SCAN_STATUSES, Document, DocumentRequest
 from documents.services.requests import with_progress
 from portal.models import Capability, Message
 from portal.session import PortalSession
@@ -75,7 +75,8 @@ def shared_documents(portal: PortalSession) -> QuerySet[Document]:
             visible_to_client=True,
             archived_at__isnull=True,
         )
-        .exclude(scan_status=ScanStatus.INFECTED)  # quarantined: never the client's
+        # Clean (or from before scanning): never one being checked or quarantined.
+        .filter(scan_status__in=SERVABLE_SCAN_STATUSES)
         .select_related("client")
         .order_by("-created_at", "-id")
     )

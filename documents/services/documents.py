@@ -79,6 +79,7 @@ _CLEAN_EXCLUDE = [
 
 
 QUARANTINE_ALERT_JOB = "documents.tasks.document_quarantine_alert_job"
+SCAN_JOB = "documents.tasks.document_scan_job"
 
 
 def max_upload_bytes(organization_id: int) -> int:
@@ -131,7 +132,12 @@ def _insert(document: Document, upload: CheckedUpload, write) -> Document:
         with transaction.atomic():
             write()
             if document.is_quarantined:
-                _quarantine_record(document)
+                document_quarantine_record(document)
+            elif document.is_scan_pending:
+                # Scanned by a job once the row is committed (documents.services.scan).
+                enqueue_for_organization(
+                    SCAN_JOB, document.organization, document_id=document.pk
+                )
     except BaseException:
         document_file_delete(stored)
         raise
@@ -145,7 +151,9 @@ def _insert(document: Document, upload: CheckedUpload, write) -> Document:
 def _scan_fields(upload: CheckedUpload) -> dict:
     """The scan's verdict on a new version, and what a quarantine changes: an
     infected version is never shared with the client, never read by OCR and
-    never fulfils a request."""
+    never fulfils a request. A PENDING version keeps its request item and
+    sharing (documents.services.scan takes them away if it is infected); until
+    clean it is not served, shared (portal.selectors) or read."""
     fields = {
         "scan_status": upload.scan.status,
         "scanned_at": upload.scan.scanned_at,
@@ -159,9 +167,9 @@ def _scan_fields(upload: CheckedUpload) -> dict:
     return fields
 
 
-def _quarantine_record(document: Document) -> None:
+def document_quarantine_record(document: Document) -> None:
     """The audit event and the alert to the firm's owners and admins (a job,
-    once the row is committed)."""
+    once the row is committed). Also run by the scan job (documents.services.scan)."""
     contact = document.uploaded_by_contact
     audit_event_record(
         action=AuditAction.DOCUMENT_QUARANTINED,
@@ -251,8 +259,8 @@ def document_create(
             document_request_item_attach(
                 item=request_item, document=document, by=uploaded_by
             )
-        if not document.is_quarantined:
-            enqueue_ocr(document)
+        if document.is_servable:
+            enqueue_ocr(document)  # a PENDING one is read once clean
 
     return _insert(document, upload, write)
 
@@ -315,13 +323,17 @@ def _new_version(
             # Kept in the history, never the latest: the lineage stays as it was.
             version.visible_to_client = False
             version.is_latest_version = False
+        elif version.is_scan_pending:
+            # Not the latest until the scan job finds it clean (then it becomes
+            # the latest unless a newer version has: documents.services.scan).
+            version.is_latest_version = False
         elif latest is not None:
             latest.is_latest_version = False
             latest.save(update_fields=["is_latest_version", "updated_at"])
         version.duplicate_of = _duplicate_of(version, lineage_root_id=root_id)
         version.retention_until = _retention_date(version)
         version.save()
-        if not version.is_quarantined:
+        if version.is_servable:
             enqueue_ocr(version)
 
     return _insert(version, upload, write)
@@ -363,6 +375,11 @@ def document_restore_version(*, version: Document, restored_by: User) -> Documen
         raise UploadRejected(
             f"Version {version.version} is quarantined (the virus scanner found"
             f" {version.scan_signature}): it cannot be restored."
+        )
+    if not version.is_servable:
+        raise UploadRejected(
+            f"Version {version.version} has not been checked for viruses"
+            f" ({version.get_scan_status_display().lower()}): it cannot be restored."
         )
     try:
         with document_open(version) as stored:

@@ -80,6 +80,7 @@ class OcrOutcome(StrEnum):
     CONTINUE = "continue"  # the deadline passed: run again to read the rest
     ALREADY_DONE = "already done"
     BUSY = "busy"  # another run holds the document
+    NOT_CHECKED = "not checked"  # no clean verdict: never read (services.scan)
 
 
 def page_timeout() -> float:
@@ -99,6 +100,8 @@ def document_ocr_run(
         if not locked:
             return OcrOutcome.BUSY
         document = Document.objects.get(pk=document_id)
+        if not document.is_servable:
+            return OcrOutcome.NOT_CHECKED  # queued again once found clean
         if document.ocr_status in DONE_STATUSES and not force:
             return OcrOutcome.ALREADY_DONE
         kind = ocr.file_kind(document.mime_type)

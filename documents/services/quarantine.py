@@ -4,6 +4,7 @@ quarantines it; documents.tasks runs this once the row is committed)."""
 from __future__ import annotations
 
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -13,16 +14,17 @@ from documents.models import Document
 
 
 def document_quarantine_alert(*, document_id: int) -> list[str]:
-    """Email the firm's active owners and admins about a quarantined version;
-    returns the addresses written to."""
+    """Email the firm's active owners and admins about a quarantined version,
+    and the member who uploaded it (the upload was answered before the scan's
+    verdict: documents.services.scan); returns the addresses written to."""
     document = Document.objects.select_related(
         "client", "organization", "uploaded_by", "uploaded_by_contact"
     ).get(pk=document_id)
     recipients = sorted(
         Membership.objects.filter(
+            Q(role__in=[Role.OWNER, Role.ADMIN]) | Q(user_id=document.uploaded_by_id),
             organization_id=document.organization_id,
             is_active=True,
-            role__in=[Role.OWNER, Role.ADMIN],
         ).values_list("user__email", flat=True)
     )
     if not recipients:

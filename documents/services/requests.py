@@ -26,6 +26,7 @@ from advisoros.tenancy.models import Membership
 from clients.models import Client, Contact, Engagement
 from documents.models import (
     OWED_STATUSES,
+    SERVABLE_SCAN_STATUSES,
     Document,
     DocumentCategory,
     DocumentRequest,
@@ -277,6 +278,29 @@ def document_request_upload_withdraw(
 
 
 @transaction.atomic
+def document_request_upload_quarantined(
+    *, document: Document, reason: str
+) -> DocumentRequestItem:
+    """An upload the virus scan job quarantined after it was received for an
+    item (documents.services.scan) no longer counts for it: an item left with
+    nothing goes back to the client with `reason`, as if the firm had rejected it."""
+    request, locked = _locked_item(document.request_item)
+    document.request_item = None
+    document.save(update_fields=["request_item", "updated_at"])
+    if (
+        locked.status == ItemStatus.RECEIVED
+        and not Document.objects.filter(request_item=locked).exists()
+    ):
+        locked.status = ItemStatus.REJECTED
+        locked.rejection_reason = reason[:2000]
+        locked.received_at = None
+        locked.save(
+            update_fields=["status", "rejection_reason", "received_at", "updated_at"]
+        )
+    return locked
+
+
+@transaction.atomic
 def document_request_item_accept(
     *, item: DocumentRequestItem, by: User | None
 ) -> DocumentRequestItem:
@@ -286,6 +310,15 @@ def document_request_item_accept(
     if locked.status != ItemStatus.RECEIVED:
         raise ValidationError(
             "Only a received item can be accepted: attach the client's document first."
+        )
+    if (
+        Document.objects.filter(request_item=locked)
+        .exclude(scan_status__in=SERVABLE_SCAN_STATUSES)
+        .exists()
+    ):
+        raise ValidationError(
+            "A file sent for this item has not passed the virus check yet: accept"
+            " it once it is clean."
         )
     locked.status = ItemStatus.ACCEPTED
     locked.rejection_reason = ""

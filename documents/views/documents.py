@@ -95,6 +95,13 @@ def _stored_outcome(request: OrgRequest, name: str, document: Document) -> Outco
         if document.version == 1
         else f"{name} uploaded as version {document.version} of {document.title}."
     )
+    if document.is_scan_pending:
+        # Scanned by a job after this answer: the owners and admins are
+        # alerted (email) if it turns out infected.
+        what = (
+            what[:-1]
+            + "; checking it for viruses (it opens once the check has passed)."
+        )
     outcome = Outcome(name, True, what, url=_detail_url(request, document))
     if document.duplicate_of_id:
         outcome.duplicate = True
@@ -257,6 +264,12 @@ def document_detail(request: OrgRequest, org_slug: str, document_uuid) -> HttpRe
     document = _get_document(request, document_uuid)
     if not_allowed := get_only(request):
         return not_allowed
+    if request.headers.get("HX-Request") and not document.is_scan_pending:
+        # The "Checking…" notice's poll (document_detail.html): the verdict has
+        # come, so the page's buttons and notices change: reload it whole.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     versions = _lineage(request, document)
     for row in [document, *versions]:
         row.viewable = shown_inline(row)

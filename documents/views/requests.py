@@ -313,6 +313,7 @@ def request_detail(request: OrgRequest, org_slug: str, request_uuid) -> HttpResp
             "original_filename",
             "version",
             "created_at",
+            "scan_status",
         )
         .order_by("created_at", "id")
     )

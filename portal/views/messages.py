@@ -145,7 +145,11 @@ def _document_link(portal: PortalSession) -> Callable[[Document], str] | None:
         return None
 
     def link(document: Document) -> str:
-        if not document.visible_to_client or document.archived_at is not None:
+        if (
+            not document.visible_to_client
+            or document.archived_at is not None
+            or not document.is_servable  # being checked, or quarantined
+        ):
             return ""
         return reverse(
             "portal:document_detail",

@@ -190,6 +190,13 @@ def item_upload(
                 "size": document.size,
             },
         )
+        if document.is_scan_pending:
+            # Scanned after this answer: the item says so if it is not accepted.
+            return Outcome(
+                name,
+                True,
+                f"{name} received for “{item.title}” — we are checking it. Thank you.",
+            )
         return Outcome(name, True, f"{name} received for “{item.title}”. Thank you.")
 
     token = received.fields.get("upload_token", "")[:64]

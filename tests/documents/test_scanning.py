@@ -1,10 +1,14 @@
 """Virus scanning of staff uploads with a real clamd (tests/conftest.py `clamd`:
 Debian's clamd with an EICAR-only database made at test time).
 
-Every new version has a verdict before it can be seen: clean, quarantined
-(infected: kept, never served, hidden from the client, not read by OCR, the
-firm alerted, an audit event), or "not scanned" when no scanner is configured.
-A scanner that is configured but not answering refuses uploads (fail closed)."""
+By default an upload is stored "pending" and a job scans it after the upload's
+answer (documents.services.scan): until the job finds it clean it is never
+served, and the job's verdict is clean, quarantined (infected: kept, never
+served, hidden from the client, not read by OCR, the firm alerted, an audit
+event), or, when the scanner never answers, "could not be checked". "Not
+scanned" when no scanner is configured. With CLAMD_SCAN_IN_REQUEST the upload's
+request waits for the verdict (streamed while the file arrives), and a scanner
+that does not answer refuses uploads (fail closed)."""
 
 from __future__ import annotations
 
@@ -13,17 +17,24 @@ import time
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django_q.models import OrmQ
 
 from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.tasks import run_in_organization
 from documents.clamd_local import eicar, local_clamd
 from documents.models import Document, OcrStatus, ScanStatus
-from documents.services.documents import document_add_version, document_create
+from documents.services.documents import (
+    SCAN_JOB,
+    document_add_version,
+    document_create,
+    document_restore_version,
+)
+from documents.tasks import SCAN_MAX_ATTEMPTS
 from documents.upload import (
     CHUNK,
     DocumentUploadHandler,
     IncomingFile,
-    UploadQuarantined,
     UploadRejected,
     validate_upload,
 )
@@ -39,23 +50,67 @@ def _detail(web, document) -> str:
     return web.get(f"/o/alpha/documents/{document.uuid}/").content.decode()
 
 
-def test_a_clean_upload_is_scanned_and_shown_clean(cast, jane, login_as, scanner):
+def _run(callbacks, capture) -> None:
+    """Run what a commit would have run (the scan job, django-q2's sync mode
+    here), and what that queued in turn (OCR, the quarantine alert)."""
+    with capture(execute=True):
+        for callback in callbacks:
+            callback()
+
+
+def _scan_job(organization, document, *, attempt: int = 0) -> str:
+    kwargs = {"document_id": document.pk, "attempt": attempt}
+    return run_in_organization(SCAN_JOB, organization.pk, kwargs)
+
+
+def test_an_upload_is_answered_pending_and_served_only_once_found_clean(
+    cast, jane, login_as, scanner, django_capture_on_commit_callbacks
+):
     web = login_as(cast.sam)
     name, content = clean_pdf()
 
-    response = send_raw(web, jane, content, name)
+    # The job is queued for the commit; it has not run when the answer comes.
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = send_raw(web, jane, content, name)
 
-    assert answer(response)["ok"] is True
+    result = answer(response)
+    assert result["ok"] is True
+    assert "checking it for viruses" in result["message"]
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.PENDING
+    assert document.scanned_at is None
+    for action in ("download", "view"):
+        refused = web.get(f"/o/alpha/documents/{document.uuid}/{action}/")
+        assert refused.status_code == 409
+        assert refused["Retry-After"] == "5"
+        assert content not in refused.content
+        assert b"being checked for viruses" in refused.content
+    page = _detail(web, document)
+    assert 'data-testid="scan-pending"' in page
+    assert "Checking…" in page
+    assert f"/documents/{document.uuid}/download/" not in page
+    tab = web.get(f"/o/alpha/clients/{jane.uuid}/?tab=documents").content.decode()
+    assert "Checking…" in tab
+    # Not read by OCR before the verdict: the OCR job is not among the callbacks.
+    with tenant_context(cast.alpha):
+        assert not AuditEvent.objects.filter(
+            action=AuditAction.DOCUMENT_DOWNLOADED
+        ).exists()
+
+    _run(callbacks, django_capture_on_commit_callbacks)
+
     (document,) = documents_of(jane)
     assert document.scan_status == ScanStatus.CLEAN
     assert document.scanned_at is not None
-    assert document.scan_signature == ""
-    page = _detail(web, document)
-    assert 'data-testid="scan-status">Clean' in page
+    assert document.ocr_status != OcrStatus.PENDING  # read once clean
+    assert 'data-testid="scan-status">Clean' in _detail(web, document)
     assert web.get(f"/o/alpha/documents/{document.uuid}/download/").status_code == 200
+    # The page's poll reloads it whole once the verdict has come.
+    poll = web.get(f"/o/alpha/documents/{document.uuid}/", HTTP_HX_REQUEST="true")
+    assert poll["HX-Refresh"] == "true"
 
 
-def test_eicar_is_quarantined_never_served_and_the_firm_alerted(
+def test_eicar_is_quarantined_by_the_job_never_served_and_the_firm_alerted(
     cast, jane, login_as, scanner, media_root, django_capture_on_commit_callbacks
 ):
     web = login_as(cast.sam)
@@ -68,9 +123,9 @@ def test_eicar_is_quarantined_never_served_and_the_firm_alerted(
 
     assert elapsed < 1.0
     result = answer(response)
-    assert result["ok"] is False
-    assert "quarantined" in result["message"]
-    assert "Eicar-Test-Signature" in result["message"]
+    # The answer came before the verdict: the uploader learns it by email.
+    assert result["ok"] is True
+    assert "checking it for viruses" in result["message"]
     (document,) = documents_of(jane)
     assert document.scan_status == ScanStatus.INFECTED
     assert document.scan_signature.startswith("Eicar-Test-Signature")
@@ -94,16 +149,19 @@ def test_eicar_is_quarantined_never_served_and_the_firm_alerted(
     assert event.actor == cast.sam
     assert event.detail["signature"] == document.scan_signature
     assert event.detail["sha256"] == document.checksum
+    # The owners and admins, and the uploader (answered before the verdict).
     (alert,) = mail.outbox
-    assert sorted(alert.to) == sorted([cast.alice.email, cast.adam.email])
+    assert sorted(alert.to) == sorted(
+        [cast.alice.email, cast.adam.email, cast.sam.email]
+    )
     assert document.scan_signature in alert.body
 
 
-def test_the_uploader_is_told_on_the_page_without_javascript(
+def test_the_uploader_is_told_it_is_being_checked_on_the_page_without_javascript(
     cast, jane, login_as, scanner
 ):
     web = login_as(cast.sam)
-    name, content = eicar_txt()
+    name, content = clean_pdf()
 
     response = web.post(
         f"/o/alpha/clients/{jane.uuid}/documents/upload/",
@@ -112,23 +170,106 @@ def test_the_uploader_is_told_on_the_page_without_javascript(
     )
 
     flashes = [str(m) for m in response.context["messages"]]
-    assert any("quarantined" in m and "Eicar-Test-Signature" in m for m in flashes)
+    assert any("uploaded; checking it for viruses" in m for m in flashes)
 
 
-def test_an_infected_new_version_stays_out_of_the_lineage(cast, jane, scanner):
+def test_a_new_version_becomes_the_latest_only_once_found_clean(
+    cast, jane, scanner, django_capture_on_commit_callbacks
+):
+    with tenant_context(cast.alpha):
+        first = make_document(jane, title="Ledger")
+        with django_capture_on_commit_callbacks() as callbacks:
+            second = document_add_version(
+                document=first, file=ContentFile(clean_pdf()[1]), filename="l.pdf"
+            )
+        first.refresh_from_db()
+        assert second.scan_status == ScanStatus.PENDING
+        assert (first.is_latest_version, second.is_latest_version) == (True, False)
+        with pytest.raises(UploadRejected, match="not been checked"):
+            document_restore_version(version=second, restored_by=cast.sam)
+
+        _run(callbacks, django_capture_on_commit_callbacks)
+
+        first.refresh_from_db()
+        second.refresh_from_db()
+    assert second.scan_status == ScanStatus.CLEAN
+    assert (first.is_latest_version, second.is_latest_version) == (False, True)
+
+
+def test_an_infected_new_version_stays_out_of_the_lineage(
+    cast, jane, scanner, django_capture_on_commit_callbacks
+):
     with tenant_context(cast.alpha):
         first = make_document(jane, title="Ledger")
         name, content = eicar_txt()
-        with pytest.raises(UploadQuarantined):
+        with django_capture_on_commit_callbacks(execute=True):
             document_add_version(
                 document=first, file=ContentFile(content), filename=name
             )
         first.refresh_from_db()
         quarantined = Document.objects.get(parent_document=first)
+        with pytest.raises(UploadRejected, match="quarantined"):
+            document_restore_version(version=quarantined, restored_by=cast.sam)
     assert first.is_latest_version is True
     assert quarantined.version == 2
     assert quarantined.is_latest_version is False
     assert quarantined.scan_status == ScanStatus.INFECTED
+
+
+def test_a_scanner_down_at_job_time_keeps_it_pending_and_retries_then_gives_up(
+    cast, jane, login_as, settings, tmp_path, clamd, django_capture_on_commit_callbacks
+):
+    # Configured but not answering (restarting, say): the upload is taken ...
+    settings.CLAMD_SOCKET = str(tmp_path / "nobody-listens.sock")
+    web = login_as(cast.sam)
+    name, content = clean_pdf()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send_raw(web, jane, content, name)
+    assert answer(response)["ok"] is True
+
+    # ... and kept pending, never served, with a retry queued for later.
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.PENDING
+    assert "try 2 of" in document.scan_error
+    (retry,) = OrmQ.objects.all()
+    assert retry.task["args"][2] == {"document_id": document.pk, "attempt": 1}
+    assert web.get(f"/o/alpha/documents/{document.uuid}/download/").status_code == 409
+    assert "has not answered yet" in _detail(web, document)
+
+    # The last try gives up: "could not be checked", still never served.
+    result = _scan_job(cast.alpha, document, attempt=SCAN_MAX_ATTEMPTS - 1)
+    assert result.startswith("failed")
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.FAILED
+    refused = web.get(f"/o/alpha/documents/{document.uuid}/download/")
+    assert refused.status_code == 403
+    assert content not in refused.content
+    assert 'data-testid="scan-failed"' in _detail(web, document)
+
+    # A retry once the scanner is back (the failed-jobs page's, say) checks it.
+    settings.CLAMD_SOCKET = clamd
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _scan_job(cast.alpha, document, attempt=1) == ScanStatus.CLEAN
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.CLEAN
+    assert document.scan_error == ""
+    assert web.get(f"/o/alpha/documents/{document.uuid}/download/").status_code == 200
+
+
+def test_a_job_run_twice_changes_nothing_the_second_time(
+    cast, jane, scanner, django_capture_on_commit_callbacks
+):
+    with tenant_context(cast.alpha):
+        with django_capture_on_commit_callbacks(execute=True):
+            document = document_create(
+                client=jane, file=ContentFile(eicar_txt()[1]), filename="x.txt"
+            )
+    assert _scan_job(cast.alpha, document) == "already infected"
+    with tenant_context(cast.alpha):
+        assert (
+            AuditEvent.objects.filter(action=AuditAction.DOCUMENT_QUARANTINED).count()
+            == 1
+        )
 
 
 def test_without_a_scanner_files_are_not_scanned_and_the_page_says_so(
@@ -149,10 +290,70 @@ def test_without_a_scanner_files_are_not_scanned_and_the_page_says_so(
     assert "Not scanned" in tab
 
 
-def test_a_configured_scanner_that_does_not_answer_refuses_uploads(
+def test_the_service_scans_every_upload_path(
+    cast, jane, scanner, django_capture_on_commit_callbacks
+):
+    with tenant_context(cast.alpha), django_capture_on_commit_callbacks(execute=True):
+        document = document_create(
+            client=jane, file=ContentFile(clean_pdf()[1]), filename="a.pdf"
+        )
+    assert document.scan_status == ScanStatus.PENDING  # as the upload left it
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.CLEAN
+
+
+@pytest.fixture
+def small_scanner(settings, tmp_path):
+    """A clamd that takes streams of at most 1 MB (StreamMaxLength 1M)."""
+    with local_clamd(tmp_path / "clamd", max_megabytes=1) as socket_path:
+        settings.CLAMD_SOCKET = socket_path
+        yield socket_path
+
+
+def test_a_file_longer_than_the_scanner_takes_could_not_be_checked(
+    cast, jane, small_scanner, django_capture_on_commit_callbacks
+):
+    content = b"Ledger line: opening balance carried forward.\n" * (2 * MB // 47)
+    with tenant_context(cast.alpha), django_capture_on_commit_callbacks(execute=True):
+        document = document_create(
+            client=jane, file=ContentFile(content), filename="l.txt"
+        )
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.FAILED
+    assert "too large for the virus scanner" in document.scan_error
+
+
+# In the upload's request (CLAMD_SCAN_IN_REQUEST) -----------------------------------
+
+
+@pytest.fixture
+def in_request(settings, scanner) -> str:
+    """The upload's request waits for the verdict (streamed while it arrives)."""
+    settings.CLAMD_SCAN_IN_REQUEST = True
+    return scanner
+
+
+def test_in_the_request_eicar_is_refused_as_quarantined_at_once(
+    cast, jane, login_as, in_request
+):
+    web = login_as(cast.sam)
+    name, content = eicar_txt()
+
+    response = send_raw(web, jane, content, name)
+
+    result = answer(response)
+    assert result["ok"] is False
+    assert "quarantined" in result["message"]
+    assert "Eicar-Test-Signature" in result["message"]
+    (document,) = documents_of(jane)
+    assert document.scan_status == ScanStatus.INFECTED
+
+
+def test_in_the_request_a_scanner_that_does_not_answer_refuses_uploads(
     cast, jane, login_as, settings, tmp_path, media_root
 ):
     settings.CLAMD_SOCKET = str(tmp_path / "nobody-listens.sock")
+    settings.CLAMD_SCAN_IN_REQUEST = True
     web = login_as(cast.sam)
     name, content = clean_pdf()
 
@@ -165,33 +366,11 @@ def test_a_configured_scanner_that_does_not_answer_refuses_uploads(
     assert stored_files(media_root) == []
 
 
-def test_a_quarantined_version_is_never_restored(cast, jane, scanner):
-    with tenant_context(cast.alpha):
-        first = make_document(jane, title="Ledger")
-        with pytest.raises(UploadQuarantined):
-            document_add_version(
-                document=first, file=ContentFile(eicar_txt()[1]), filename="x.txt"
-            )
-        quarantined = Document.objects.get(parent_document=first)
-        from documents.services.documents import document_restore_version
-
-        with pytest.raises(UploadRejected, match="quarantined"):
-            document_restore_version(version=quarantined, restored_by=cast.sam)
-
-
-def test_the_service_scans_every_upload_path(cast, jane, scanner):
-    with tenant_context(cast.alpha):
-        document = document_create(
-            client=jane, file=ContentFile(clean_pdf()[1]), filename="a.pdf"
-        )
-    assert document.scan_status == ScanStatus.CLEAN
-
-
 # Scanning while the file arrives --------------------------------------------------
 #
-# The upload handler sends each chunk to clamd as it arrives (documents.scanning
-# StreamingScan); the check then reads clamd's verdict on those bytes instead of
-# scanning the stored file again.
+# With CLAMD_SCAN_IN_REQUEST, the upload handler sends each chunk to clamd as it
+# arrives (documents.scanning StreamingScan); the check then reads clamd's verdict
+# on those bytes instead of scanning the stored file again.
 
 MB = 1024 * 1024
 
@@ -217,7 +396,9 @@ def _overwrite(incoming: IncomingFile, content: bytes) -> None:
         handle.write(content)
 
 
-def test_eicar_split_across_chunks_is_found_by_the_streamed_scan(media_root, scanner):
+def test_eicar_split_across_chunks_is_found_by_the_streamed_scan(
+    media_root, in_request
+):
     signature = eicar()
     # Cut inside the signature, down to single bytes.
     chunks = [
@@ -239,7 +420,7 @@ def test_eicar_split_across_chunks_is_found_by_the_streamed_scan(media_root, sca
     checked.close()
 
 
-def test_a_streamed_upload_is_not_scanned_a_second_time(media_root, scanner):
+def test_a_streamed_upload_is_not_scanned_a_second_time(media_root, in_request):
     clean = BEFORE + AFTER
     incoming = _received([clean[: len(clean) // 2], clean[len(clean) // 2 :]])
     # Were the stored file scanned again, this would be found.
@@ -252,7 +433,7 @@ def test_a_streamed_upload_is_not_scanned_a_second_time(media_root, scanner):
 
 
 def test_eicar_across_a_request_chunk_boundary_is_quarantined(
-    cast, jane, login_as, scanner
+    cast, jane, login_as, in_request
 ):
     """The script's raw body is read 1 MiB at a time (documents.upload.CHUNK)."""
     web = login_as(cast.sam)
@@ -272,6 +453,7 @@ def test_eicar_across_a_request_chunk_boundary_is_quarantined(
 def test_an_upload_whose_stream_to_the_scanner_broke_is_scanned_from_disk(
     media_root, settings, tmp_path, clamd
 ):
+    settings.CLAMD_SCAN_IN_REQUEST = True
     # clamd is not answering while the file arrives (restarting, say) ...
     settings.CLAMD_SOCKET = str(tmp_path / "nobody-listens.sock")
     incoming = _received([BEFORE, eicar(), AFTER])
@@ -284,17 +466,10 @@ def test_an_upload_whose_stream_to_the_scanner_broke_is_scanned_from_disk(
     checked.close()
 
 
-@pytest.fixture
-def small_scanner(settings, tmp_path):
-    """A clamd that takes streams of at most 1 MB (StreamMaxLength 1M)."""
-    with local_clamd(tmp_path / "clamd", max_megabytes=1) as socket_path:
-        settings.CLAMD_SOCKET = socket_path
-        yield socket_path
-
-
-def test_a_file_longer_than_the_scanner_takes_is_refused_as_too_large_to_check(
-    cast, jane, login_as, small_scanner, media_root
+def test_in_the_request_a_file_longer_than_the_scanner_takes_is_refused(
+    cast, jane, login_as, small_scanner, media_root, settings
 ):
+    settings.CLAMD_SCAN_IN_REQUEST = True
     web = login_as(cast.sam)
     content = b"Ledger line: opening balance carried forward.\n" * (2 * MB // 47)
 
