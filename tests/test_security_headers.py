@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client
+
+from advisoros.security import NoStoreMiddleware
+from tests.portal.builders import (
+    make_contact,
+    make_grant,
+    make_portal_account,
+    portal_login,
+)
+from tests.tenancy.test_leak_sweep import FIRM_ROUTES, _fill
 
 ANONYMOUS_PAGES = ["/accounts/login/", "/accounts/signup/", "/accounts/password-reset/"]
 MEMBER_PAGES = [
@@ -139,3 +151,95 @@ def test_the_third_party_check_recognises_other_hosts():
     assert is_third_party("//unpkg.com/htmx.org")
     assert not is_third_party("/static/js/app.js")
     assert not is_third_party("http://testserver/static/css/app.css")
+
+
+# Caching: client data never stays in a shared or browser cache -----------------
+
+
+def _firm_routes():
+    return [pytest.param(route, id=name) for name, route in FIRM_ROUTES]
+
+
+@pytest.mark.parametrize("route", _firm_routes())
+def test_every_firm_page_is_kept_out_of_caches(cast, login_as, route):
+    response = login_as(cast.alice).get(_fill(route, cast))
+
+    assert "no-store" in response["Cache-Control"], route
+    assert "private" in response["Cache-Control"], route
+
+
+def test_exports_are_kept_out_of_caches(cast, login_as, jane):
+    client = login_as(cast.alice)
+
+    for url in ("/o/alpha/clients/export.csv", "/o/alpha/audit/export.csv"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Disposition"].startswith("attachment"), url
+        assert response["Cache-Control"] == "private, no-store", url
+
+
+def test_portal_pages_are_kept_out_of_caches(cast, jane, client):
+    joan = make_contact(jane, "Joan", "Doe", "joan@client.test")
+    make_grant(joan, jane)
+    signed_out = client.get("/p/alpha/")
+    portal_login(client, "alpha", make_portal_account("joan@client.test", "pw"))
+
+    assert "no-store" in signed_out["Cache-Control"]
+    for url in ("/p/alpha/home/", "/p/alpha/documents/", "/p/alpha/account/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+        assert "private" in response["Cache-Control"], url
+
+
+def test_public_brand_assets_stay_cacheable(cast, client):
+    response = client.get("/brand/alpha/style.css")
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=300"
+
+
+def test_a_download_outside_the_firm_pages_is_kept_out_of_caches(rf):
+    def view(request):
+        response = HttpResponse("a,b\n", content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="x.csv"'
+        response["Cache-Control"] = "public, max-age=600"
+        return response
+
+    response = NoStoreMiddleware(view)(rf.get("/elsewhere/x.csv"))
+
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_firm_pages_own_cache_header_is_replaced(rf):
+    def view(request):
+        response = HttpResponse("<p>Jane Doe</p>")
+        response["Cache-Control"] = "public, max-age=600"
+        return response
+
+    response = NoStoreMiddleware(view)(rf.get("/o/alpha/clients/"))
+
+    assert response["Cache-Control"] == "private, no-store"
+
+
+# Permissions-Policy -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/p/alpha/", "/o/alpha/"])
+def test_every_page_switches_off_the_features_it_never_uses(cast, login_as, url):
+    response = login_as(cast.alice).get(url, follow=True)
+
+    policy = response.headers["Permissions-Policy"]
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in policy, feature
+
+
+def test_no_portal_page_captures_from_the_camera():
+    """camera=() holds only while no upload asks the camera for a picture."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    capturing = [
+        str(path)
+        for path in templates.rglob("*.html")
+        if re.search(r"<input[^>]*\bcapture\b", path.read_text())
+    ]
+    assert capturing == []
