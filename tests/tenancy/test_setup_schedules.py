@@ -32,7 +32,7 @@ def test_it_creates_the_schedules_each_app_declares(db):
         for job in declared_schedules()
     }
     apps = {func.split(".")[0] for func in installed}
-    assert apps == {"clients", "documents", "workflows"}
+    assert apps == {"advisoros", "clients", "documents", "workflows"}
     assert output.count("Created schedule") == len(installed)
 
 
