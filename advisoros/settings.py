@@ -187,8 +187,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Lockout: five failures for one email from one address lock that pair for 15 minutes.
+# Lockout: five failures for one email from one address lock that pair for 15 minutes;
+# fifty from one address, whatever the emails, lock the address (password spraying:
+# advisoros.accounts.lockout, and portal.services.signin for the portal's sign-in).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_HANDLER = "advisoros.accounts.lockout.AddressLimitHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
