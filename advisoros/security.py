@@ -9,8 +9,10 @@ of the running app checks first.
   including the ones added later.
 - `NoStoreMiddleware`: firm and portal pages, exports and downloads hold client
   data; no shared or browser cache may keep them.
-- `PermissionsPolicyMiddleware`: the browser features no page of ours uses are
-  switched off, so an injected script or a hostile frame cannot ask for them.
+- `BrowserPoliciesMiddleware`: the browser features no page of ours uses are
+  switched off (`Permissions-Policy`), so an injected script or a hostile frame
+  cannot ask for them; and `Reporting-Endpoints` names where the CSP's
+  `report-to` sends violations (advisoros.audit.csp).
 """
 
 from __future__ import annotations
@@ -108,17 +110,24 @@ class NoStoreMiddleware:
         return response
 
 
-class PermissionsPolicyMiddleware:
-    """The `Permissions-Policy` header from settings.PERMISSIONS_POLICY."""
+class BrowserPoliciesMiddleware:
+    """`Permissions-Policy` (settings.PERMISSIONS_POLICY) and `Reporting-Endpoints`
+    (settings.REPORTING_ENDPOINTS) on every response."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        self.header = permissions_policy(settings.PERMISSIONS_POLICY)
+        self.headers = {
+            "Permissions-Policy": permissions_policy(settings.PERMISSIONS_POLICY),
+            "Reporting-Endpoints": ", ".join(
+                f'{name}="{url}"' for name, url in settings.REPORTING_ENDPOINTS.items()
+            ),
+        }
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if self.header:
-            response.headers.setdefault("Permissions-Policy", self.header)
+        for header, value in self.headers.items():
+            if value:
+                response.headers.setdefault(header, value)
         return response
 
 

@@ -90,7 +90,7 @@ if DEBUG or BENCH:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "advisoros.security.PermissionsPolicyMiddleware",
+    "advisoros.security.BrowserPoliciesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After the static files (public, cacheable), before the session reads a cookie.
@@ -395,7 +395,14 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
+    # Violations are reported to advisoros.audit.csp and kept as CspReport rows.
+    "report-uri": ["/csp-report/"],
+    "report-to": ["csp"],
 }
+# The Reporting API's endpoint named by report-to (advisoros.security).
+REPORTING_ENDPOINTS = {"csp": "/csp-report/"}
+CSP_REPORT_MAX_BYTES = 16 * 1024
+CSP_REPORTS_PER_MINUTE = env.int("CSP_REPORTS_PER_MINUTE", default=20)
 X_FRAME_OPTIONS = "DENY"
 # Browser features no page uses, switched off (advisoros.security). No page
 # captures from the camera (the portal's upload is a plain file input) or takes

@@ -7,15 +7,18 @@ pull a script or stylesheet from another host.
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client
 
+from advisoros.audit.models import CspReport
 from advisoros.security import NoStoreMiddleware
 from tests.portal.builders import (
     make_contact,
@@ -243,3 +246,137 @@ def test_no_portal_page_captures_from_the_camera():
         if re.search(r"<input[^>]*\bcapture\b", path.read_text())
     ]
     assert capturing == []
+
+
+# Content-Security-Policy reports -------------------------------------------------
+
+REPORT_URI_BODY = {
+    "csp-report": {
+        "document-uri": "https://app.test/o/alpha/clients/?q=jane+doe",
+        "referrer": "",
+        "violated-directive": "script-src-elem",
+        "effective-directive": "script-src-elem",
+        "original-policy": "default-src 'self'",
+        "disposition": "enforce",
+        "blocked-uri": "https://evil.test/x.js?token=secret",
+        "line-number": 12,
+        "column-number": 7,
+        "source-file": "https://app.test/static/js/app.js",
+        "status-code": 200,
+        "script-sample": "",
+    }
+}
+REPORTING_API_BODY = [
+    {
+        "type": "csp-violation",
+        "age": 10,
+        "url": "https://app.test/p/alpha/home/",
+        "user_agent": "Chrome",
+        "body": {
+            "documentURL": "https://app.test/p/alpha/home/",
+            "effectiveDirective": "img-src",
+            "blockedURL": "https://tracker.test/pixel.gif",
+            "disposition": "enforce",
+            "lineNumber": 3,
+            "sample": "",
+        },
+    },
+    {"type": "deprecation", "body": {"id": "x"}},
+]
+
+
+def _post_report(client, body, content_type="application/csp-report", **extra):
+    payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post("/csp-report/", payload, content_type=content_type, **extra)
+
+
+def test_the_policy_names_the_report_endpoint(db, client):
+    response = client.get("/accounts/login/")
+
+    csp = response.headers["Content-Security-Policy"]
+    assert "report-uri /csp-report/" in csp
+    assert "report-to csp" in csp
+    assert response.headers["Reporting-Endpoints"] == 'csp="/csp-report/"'
+
+
+def test_a_report_uri_report_is_recorded_without_query_strings(db, client):
+    response = _post_report(client, REPORT_URI_BODY, HTTP_USER_AGENT="Firefox/140")
+
+    assert response.status_code == 204
+    (report,) = CspReport.objects.all()
+    assert report.document_uri == "https://app.test/o/alpha/clients/"
+    assert report.violated_directive == "script-src-elem"
+    assert report.blocked_uri == "https://evil.test/x.js"
+    assert report.source_file == "https://app.test/static/js/app.js"
+    assert (report.line_number, report.column_number) == (12, 7)
+    assert report.disposition == "enforce"
+    assert report.user_agent == "Firefox/140"
+    assert report.ip_address == "127.0.0.1"
+
+
+def test_a_reporting_api_batch_keeps_its_csp_violations_only(db, client):
+    response = _post_report(client, REPORTING_API_BODY, "application/reports+json")
+
+    assert response.status_code == 204
+    (report,) = CspReport.objects.all()
+    assert report.document_uri == "https://app.test/p/alpha/home/"
+    assert report.violated_directive == "img-src"
+    assert report.blocked_uri == "https://tracker.test/pixel.gif"
+    assert report.line_number == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ("{not json", "application/csp-report", 400),
+        ('{"csp-report": {}}', "text/plain", 415),
+        ("x" * (17 * 1024), "application/csp-report", 413),
+    ],
+    ids=["broken", "wrong-type", "too-large"],
+)
+def test_a_bad_report_is_refused_and_nothing_stored(
+    db, client, body, content_type, status
+):
+    assert _post_report(client, body, content_type).status_code == status
+    assert not CspReport.objects.exists()
+
+
+def test_the_endpoint_takes_posts_only(db, client):
+    assert client.get("/csp-report/").status_code == 405
+
+
+def test_one_address_cannot_flood_the_table(db, client, settings):
+    settings.CSP_REPORTS_PER_MINUTE = 5
+    cache.clear()
+
+    answers = [_post_report(client, REPORT_URI_BODY).status_code for _ in range(8)]
+    other = _post_report(client, REPORT_URI_BODY, REMOTE_ADDR="203.0.113.9")
+
+    assert answers == [204] * 8  # answered alike: the browser has nothing to retry
+    assert other.status_code == 204
+    assert CspReport.objects.filter(ip_address="127.0.0.1").count() == 5
+    assert CspReport.objects.filter(ip_address="203.0.113.9").count() == 1
+    cache.clear()
+
+
+def test_a_batch_stores_ten_reports_at_most(db, client):
+    cache.clear()
+    batch = REPORTING_API_BODY[:1] * 30
+
+    _post_report(client, batch, "application/reports+json")
+
+    assert CspReport.objects.count() == 10
+    cache.clear()
+
+
+def test_long_fields_are_cut_to_their_columns(db, client):
+    cache.clear()
+    long = {"csp-report": {**REPORT_URI_BODY["csp-report"]}}
+    long["csp-report"]["blocked-uri"] = "https://evil.test/" + "a" * 2000
+    long["csp-report"]["line-number"] = 10**12
+
+    assert _post_report(client, long).status_code == 204
+    (report,) = CspReport.objects.all()
+    assert len(report.blocked_uri) == 500
+    assert report.line_number is None
+    cache.clear()
