@@ -16,7 +16,7 @@ the entry's own app mark it (by default its own page only). The answer for a
 page is worked out once per process, then looked up by (app, URL name).
 
 The HTML depends only on the firm's slug, whether the member administers the
-firm, and the current entries, so it is rendered once per combination and
+firm (and owns it), and the current entries, so it is rendered once per combination and
 reused: twenty-odd `{% url %}` tags and their conditions cost every page about
 a millisecond and a half when the template drew them each time.
 """
@@ -50,6 +50,7 @@ class NavEntry:
     section: Literal["main", "settings"] = "main"
     sub: bool = False  # drawn indented, under the entry above it
     admin_only: bool = False  # shown to the firm's owners and admins only
+    owner_only: bool = False  # shown to the firm's owners only
     # Given a URL name of the entry's own app, whether that page marks the entry
     # current; None: its own page only.
     current: Callable[[str], bool] | None = None
@@ -123,8 +124,14 @@ def current_keys(app_name: str, url_name: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=2048)
-def nav_html(slug: str, is_admin: bool, current: frozenset[str]) -> SafeString:
-    shown = [e for e in declared_nav() if is_admin or not e.admin_only]
+def nav_html(
+    slug: str, is_admin: bool, current: frozenset[str], is_owner: bool = False
+) -> SafeString:
+    shown = [
+        e
+        for e in declared_nav()
+        if (is_admin or not e.admin_only) and (is_owner or not e.owner_only)
+    ]
 
     def links(section: str) -> list[dict[str, Any]]:
         return [

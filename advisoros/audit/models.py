@@ -96,6 +96,7 @@ class AuditAction(models.TextChoices):
     MEMBER_REACTIVATED = "member_reactivated", "Member reactivated"
     FIRM_CREATED = "firm_created", "Firm created"
     FIRM_SETTINGS_CHANGED = "firm_settings_changed", "Firm settings changed"
+    ACCESS_REVIEWED = "access_reviewed", "Access reviewed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
     CLIENTS_EXPORTED = "clients_exported", "Clients exported"
     CLIENTS_IMPORTED = "clients_imported", "Clients imported"

@@ -26,5 +26,6 @@ def tenancy(request):
             organization.slug,
             membership.role in (Role.OWNER, Role.ADMIN),
             current_entries(getattr(request, "resolver_match", None)),
+            is_owner=membership.role == Role.OWNER,
         )
     return context
