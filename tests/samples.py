@@ -68,11 +68,12 @@ def firm_samples(organization: Organization, user: User) -> None:
         _document_samples(organization, user, client=one, engagement=engagement)
         _workflow_samples(organization, user, client=one, engagement=engagement)
         _portal_samples(organization, user, client=one, contact=contact)
-        from advisoros.tenancy.models import JobFailure
+        from advisoros.tenancy.models import AccessReview, JobFailure
 
         JobFailure.objects.create(
             organization=organization, func="clients.tasks.x", error="Boom"
         )
+        AccessReview.objects.create(organization=organization, reviewed_by=user)
 
 
 def _document_samples(organization, user, *, client, engagement) -> None:
