@@ -24,6 +24,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, QueryDict
 
 NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NO_STORE = "private, no-store"
 # /o/<firm>/ (staff) and /p/<firm>/ (portal). /brand/ and /static/ stay cacheable.
 PRIVATE_PREFIXES = ("/o/", "/p/")
@@ -50,15 +51,14 @@ def form_has_nul(request: HttpRequest, view: Callable) -> bool:
 
     A view that reads its own body is left alone: the upload pages are
     csrf_exempt because they choose their upload handler before the body is
-    read and check CSRF after (documents.receiving); parsing the body here
-    would take that choice away. For every other view the CSRF middleware
-    parses the form anyway, so reading it here costs nothing.
+    read and check CSRF after (documents.receiving); touching `request.POST`
+    here, even for a raw body, would take that choice away. For every other
+    view the CSRF middleware parses the form anyway, so reading it here costs
+    nothing.
     """
-    if request.method != "POST":
+    if request.method != "POST" or getattr(view, "csrf_exempt", False):
         return False
-    if request.content_type == "multipart/form-data" and getattr(
-        view, "csrf_exempt", False
-    ):
+    if request.content_type not in FORM_TYPES:
         return False
     return _query_has_nul(request.POST)
 
