@@ -117,10 +117,14 @@ if DEBUG or BENCH:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "advisoros.security.BrowserPoliciesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A view's database outage: 503; a full disk during an upload: 507.
     "advisoros.outage.OutageMiddleware",
+    # After the static files (public, cacheable), before the session reads a cookie.
+    "advisoros.security.NoStoreMiddleware",
+    "advisoros.security.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -229,8 +233,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Lockout: five failures for one email from one address lock that pair for 15 minutes.
+# Lockout: five failures for one email from one address lock that pair for 15 minutes;
+# fifty from one address, whatever the emails, lock the address (password spraying:
+# advisoros.accounts.lockout, and portal.services.signin for the portal's sign-in).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int("SIGN_IN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_HANDLER = "advisoros.accounts.lockout.AddressLimitHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
@@ -452,8 +460,34 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
+    # Violations are reported to advisoros.audit.csp and kept as CspReport rows.
+    "report-uri": ["/csp-report/"],
+    "report-to": ["csp"],
 }
+# The Reporting API's endpoint named by report-to (advisoros.security).
+REPORTING_ENDPOINTS = {"csp": "/csp-report/"}
+CSP_REPORT_MAX_BYTES = 16 * 1024
+CSP_REPORTS_PER_MINUTE = env.int("CSP_REPORTS_PER_MINUTE", default=20)
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page uses, switched off (advisoros.security). No page
+# captures from the camera (the portal's upload is a plain file input) or takes
+# payments in the page (Stripe Checkout is a redirect).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-get": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from advisoros.accounts.views import home
+from advisoros.audit.csp import csp_report
 from advisoros.tenancy.branding import brand_css, brand_logo
 
 # Errors raised by middleware too: a database outage answers 503 (advisoros.outage).
@@ -26,6 +27,8 @@ urlpatterns = [
     path("p/<slug:org_slug>/", include("portal.urls")),
     path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
     path("admin/", admin.site.urls),
+    # Content-Security-Policy violations, posted by browsers (settings.SECURE_CSP).
+    path("csp-report/", csp_report, name="csp_report"),
 ]
 
 # Development only (settings.BENCH): the benchmark's own pages, Django's floor.

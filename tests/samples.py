@@ -68,7 +68,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         _document_samples(organization, user, client=one, engagement=engagement)
         _workflow_samples(organization, user, client=one, engagement=engagement)
         _portal_samples(organization, user, client=one, contact=contact)
-        from advisoros.tenancy.models import JobFailure
+        from advisoros.tenancy.models import AccessReview, JobFailure
 
         JobFailure.objects.create(
             organization=organization, func="clients.tasks.x", error="Boom"
@@ -76,6 +76,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         from advisoros.tenancy.models import FirmExport
 
         FirmExport.objects.create(organization=organization, created_by=user)
+        AccessReview.objects.create(organization=organization, reviewed_by=user)
         _audit_samples(organization)
 
 

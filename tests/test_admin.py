@@ -7,7 +7,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisoros.accounts.models import User
-from advisoros.audit.models import AuditAction, AuditEvent
+from advisoros.audit.models import AuditAction, AuditEvent, CspReport
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Role
 from tests.conftest import PASSWORD
@@ -297,3 +297,17 @@ def test_a_firm_admin_edits_their_firm_with_an_audit_event(cast, adam_in_alpha):
         "timezone",
         "session_timeout_minutes",
     }
+
+
+def test_a_superuser_reads_csp_reports(cast, as_root):
+    CspReport.objects.create(document_uri="/o/alpha/", violated_directive="img-src")
+
+    listing = as_root.get("/admin/audit/cspreport/")
+    assert listing.status_code == 200
+    assert b"img-src" in listing.content
+    assert b"Add CSP report" not in listing.content  # read-only
+
+
+def test_a_firm_admin_does_not_see_csp_reports(cast, adam_in_alpha):
+    assert adam_in_alpha.get("/admin/audit/cspreport/").status_code == 403
+    assert b"cspreport" not in adam_in_alpha.get("/admin/").content

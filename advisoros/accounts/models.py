@@ -74,3 +74,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class PendingSignup(models.Model):
+    """A sign-up waiting for its email address to be confirmed.
+
+    Sign-up answers the same whether or not the address has an account (it
+    never says "an account with this email exists"), so nothing is created
+    until the link in the email is followed: the person and the firm are made
+    then (advisoros.accounts.signup). The password is kept hashed, as on a User.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=150)
+    firm_name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, blank=True)
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="pendingsignup_created")]
+
+    def __str__(self) -> str:
+        return f"Sign-up of {self.email} for {self.firm_name}"

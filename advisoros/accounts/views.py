@@ -33,6 +33,12 @@ from advisoros.accounts.forms import (
 )
 from advisoros.accounts.middleware import idle_timeout_refresh
 from advisoros.accounts.models import User
+from advisoros.accounts.signup import (
+    SignupUnavailable,
+    signup_complete,
+    signup_pending,
+    signup_start,
+)
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record, organizations_of
 from advisoros.tenancy.db import bind_user, tenant_context
@@ -172,38 +178,63 @@ def home(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password1", "password2")
 @never_cache
 def signup(request: HttpRequest) -> HttpResponse:
-    """A new firm. Anonymous visitors create their account with it."""
+    """A new firm. Anonymous visitors confirm their email first (the answer is the
+    same whether or not it has an account); members add a firm at once."""
     form_class = FirmCreateForm if request.user.is_authenticated else SignupForm
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        with transaction.atomic():
-            if request.user.is_authenticated:
-                user = request.user
-            else:
-                user = User.objects.create_user(
-                    data["email"], data["password1"], name=data["name"]
-                )
-            try:
-                organization = organization_create(
-                    name=data["firm_name"],
-                    slug=data["slug"] or slug_suggest(data["firm_name"]),
-                    owner=user,
-                    request=request,
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-                transaction.set_rollback(True)
-                return render(request, "accounts/signup.html", {"form": form})
         if not request.user.is_authenticated:
-            login(request, user, backend=BACKEND)
-        bind_user(user.pk)
-        idle_timeout_refresh(request, list(user_memberships(user.pk)))
-        messages.success(
-            request, f"Welcome to AdvisorOS. {organization.name} is ready."
-        )
-        return redirect("tenancy:dashboard", org_slug=organization.slug)
+            signup_start(
+                email=data["email"],
+                name=data["name"],
+                firm_name=data["firm_name"],
+                slug=data["slug"],
+                password=data["password1"],
+            )
+            return render(
+                request, "accounts/signup_sent.html", {"email": data["email"]}
+            )
+        try:
+            organization = organization_create(
+                name=data["firm_name"],
+                slug=data["slug"] or slug_suggest(data["firm_name"]),
+                owner=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(request, "accounts/signup.html", {"form": form})
+        return _firm_ready(request, request.user, organization)
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@sensitive_post_parameters()
+@never_cache
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the sign-up email: a button (a link scanner's GET creates
+    nothing), whose POST makes the person and the firm and signs them in."""
+    try:
+        pending = signup_pending(token)
+    except SignupUnavailable:
+        return render(request, "accounts/signup_confirm.html", status=410)
+    if request.method != "POST":
+        return render(request, "accounts/signup_confirm.html", {"pending": pending})
+    try:
+        user, organization = signup_complete(pending=pending, request=request)
+    except SignupUnavailable:
+        return render(request, "accounts/signup_confirm.html", status=410)
+    if request.user.is_authenticated:
+        logout(request)
+    login(request, user, backend=BACKEND)
+    return _firm_ready(request, user, organization)
+
+
+def _firm_ready(request: HttpRequest, user: User, organization) -> HttpResponse:
+    bind_user(user.pk)
+    idle_timeout_refresh(request, list(user_memberships(user.pk)))
+    messages.success(request, f"Welcome to AdvisorOS. {organization.name} is ready.")
+    return redirect("tenancy:dashboard", org_slug=organization.slug)
 
 
 # Invitations -------------------------------------------------------------------

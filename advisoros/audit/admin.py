@@ -4,7 +4,7 @@ from auditlog import get_logentry_model
 from django.contrib import admin
 
 from advisoros.admin_site import FirmAdmin
-from advisoros.audit.models import AuditEvent, LogEntry
+from advisoros.audit.models import AuditEvent, CspReport, LogEntry
 from advisoros.audit.privacy import redact_private_changes
 
 if admin.site.is_registered(get_logentry_model()):
@@ -59,4 +59,28 @@ class LogEntryAdmin(FirmAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CspReport)
+class CspReportAdmin(admin.ModelAdmin):
+    """Platform staff only (a plain ModelAdmin: firm admins hold no model
+    permissions). Read-only: what the browsers said."""
+
+    list_display = [
+        "created_at",
+        "violated_directive",
+        "document_uri",
+        "blocked_uri",
+        "disposition",
+        "ip_address",
+    ]
+    list_filter = ["violated_directive", "disposition"]
+    search_fields = ["document_uri", "blocked_uri", "source_file"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -108,6 +108,7 @@ class AuditAction(models.TextChoices):
     FIRM_DELETION_SCHEDULED = "firm_deletion_scheduled", "Firm deletion scheduled"
     FIRM_DELETION_CANCELLED = "firm_deletion_cancelled", "Firm deletion cancelled"
     FIRM_DELETED = "firm_deleted", "Firm data deleted"
+    ACCESS_REVIEWED = "access_reviewed", "Access reviewed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
     AUDIT_CHAIN_KEYED = "audit_chain_keyed", "Audit chain put under the key"
     AUDIT_CHECKPOINT_CREATED = "audit_checkpoint_created", "Audit checkpoint created"
@@ -299,3 +300,32 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CspReport(models.Model):
+    """A browser's report that a page broke the Content-Security-Policy.
+
+    Platform-wide, not a firm's: reports arrive unauthenticated, so nothing in
+    them is trusted to name a firm (the page's path, kept without its query,
+    says where it happened). Written by advisoros.audit.csp, read in the admin
+    by platform staff.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    document_uri = models.CharField(max_length=500, blank=True)
+    violated_directive = models.CharField(max_length=200, blank=True)
+    blocked_uri = models.CharField(max_length=500, blank=True)
+    source_file = models.CharField(max_length=500, blank=True)
+    line_number = models.PositiveIntegerField(null=True, blank=True)
+    column_number = models.PositiveIntegerField(null=True, blank=True)
+    disposition = models.CharField(max_length=20, blank=True)  # enforce / report
+    sample = models.CharField(max_length=200, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="cspreport_created")]
+
+    def __str__(self) -> str:
+        return f"{self.violated_directive or 'CSP'} on {self.document_uri}"

@@ -293,3 +293,22 @@ class FirmExport(TenantModel):
 
     def __str__(self) -> str:
         return f"Export {self.uuid} ({self.status})"
+
+
+class AccessReview(TenantModel):
+    """An owner's record that they reviewed who has access to the firm (the FTC
+    Safeguards Rule asks for periodic access reviews). Shown on the Safeguards
+    page (advisoros.tenancy.safeguards); each one is audited too."""
+
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Access review of {self.created_at:%Y-%m-%d}"

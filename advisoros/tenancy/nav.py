@@ -16,6 +16,16 @@ NAV = [
         admin_only=True,
     ),
     NavEntry(
+        "safeguards",
+        "Safeguards",
+        "tenancy:safeguards",
+        order=25,
+        section="settings",
+        owner_only=True,
+        # The page and its access-review button.
+        current=lambda name: name in ("safeguards", "access_review_create"),
+    ),
+    NavEntry(
         "failed_jobs",
         "Failed jobs",
         "tenancy:job_failures",

@@ -13,7 +13,13 @@ from advisoros.accounts.models import User, normalize_email
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.db import tenant_context
-from advisoros.tenancy.models import Invitation, Membership, Organization, Role
+from advisoros.tenancy.models import (
+    AccessReview,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+)
 from advisoros.tenancy.tasks import enqueue_for_organization
 
 RESERVED_SLUGS = {"admin", "accounts", "static", "media", "api", "o", "new", "www"}
@@ -288,3 +294,26 @@ def organization_update_settings(
         request=request,
         detail={"fields": changed},
     )
+
+
+# Safeguards ------------------------------------------------------------------
+
+
+def access_review_record(
+    *, organization: Organization, by: User, request: HttpRequest | None = None
+) -> AccessReview:
+    """An owner's record that they reviewed who has access (and an audit event)."""
+    with transaction.atomic():
+        review = AccessReview.objects.create(organization=organization, reviewed_by=by)
+        members = Membership.objects.filter(
+            organization=organization, is_active=True
+        ).count()
+        audit_event_record(
+            action=AuditAction.ACCESS_REVIEWED,
+            organizations=[organization],
+            actor=by,
+            target=organization.name,
+            request=request,
+            detail={"active_members": members},
+        )
+    return review

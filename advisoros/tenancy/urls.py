@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from advisoros.tenancy import export_views, jobs_views, views
+from advisoros.tenancy import export_views, jobs_views, safeguards_views, views
 
 app_name = "tenancy"
 
@@ -20,6 +20,12 @@ urlpatterns = [
         name="invitation_revoke",
     ),
     path("settings/", views.firm_settings, name="settings"),
+    path("safeguards/", safeguards_views.safeguards_page, name="safeguards"),
+    path(
+        "safeguards/access-review/",
+        safeguards_views.access_review_create,
+        name="access_review_create",
+    ),
     path("jobs/failed/", jobs_views.job_failures, name="job_failures"),
     path(
         "jobs/failed/<uuid:failure_uuid>/retry/",

@@ -7,7 +7,8 @@ way"), so the pages do not tell who is a client of the firm.
 
 Lockout follows the staff sign-in (django-axes' settings): after
 AXES_FAILURE_LIMIT failures for one email from one address, that pair waits
-AXES_COOLOFF_TIME. Codes are six digits, valid CODE_MINUTES, five tries each.
+AXES_COOLOFF_TIME; after SIGN_IN_ADDRESS_FAILURE_LIMIT failures from one address,
+whatever the emails (one password sprayed over many), the whole address waits. Codes are six digits, valid CODE_MINUTES, five tries each.
 """
 
 from __future__ import annotations
@@ -76,27 +77,46 @@ def _failure_key(email: str, ip: str | None) -> str:
     return f"portal:sign-in-failures:{digest}"
 
 
+def _address_key(ip: str | None) -> str:
+    return f"portal:sign-in-failures-from:{ip or '-'}"
+
+
 def is_locked_out(email: str, ip: str | None) -> bool:
-    return (cache.get(_failure_key(email, ip)) or 0) >= settings.AXES_FAILURE_LIMIT
+    pair_key, address_key = _failure_key(email, ip), _address_key(ip)
+    counts = cache.get_many([pair_key, address_key])
+    return (
+        counts.get(pair_key, 0) >= settings.AXES_FAILURE_LIMIT
+        or counts.get(address_key, 0) >= settings.SIGN_IN_ADDRESS_FAILURE_LIMIT
+    )
+
+
+def _count(key: str) -> int:
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    if cache.add(key, 1, seconds):
+        return 1
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, seconds)
+        return 1
+    cache.touch(key, seconds)
+    return count
 
 
 def note_failure(email: str, ip: str | None) -> bool:
-    """Count one failure; True when this one locks the pair out."""
-    key = _failure_key(email, ip)
-    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    if cache.add(key, 1, seconds):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, seconds)
-            count = 1
-        cache.touch(key, seconds)
-    return count >= settings.AXES_FAILURE_LIMIT
+    """Count one failure for the pair and for the address; True when this one
+    locks either out."""
+    pair = _count(_failure_key(email, ip))
+    address = _count(_address_key(ip))
+    return (
+        pair >= settings.AXES_FAILURE_LIMIT
+        or address >= settings.SIGN_IN_ADDRESS_FAILURE_LIMIT
+    )
 
 
 def clear_failures(email: str, ip: str | None) -> None:
+    """A success clears its own pair only: the address's count stays, so one
+    valid account cannot reset the count of a spray."""
     cache.delete(_failure_key(email, ip))
 
 

@@ -179,5 +179,11 @@ def test_setup_schedules_creates_the_reminder_schedule_once(db):
     assert schedule.name == "note reminders"
     assert (schedule.schedule_type, schedule.minutes) == (Schedule.MINUTES, 5)
     assert schedule.repeats == -1
-    assert first.getvalue().startswith("Created schedule 'note reminders'")
-    assert second.getvalue().startswith("Unchanged schedule 'note reminders'")
+    assert any(
+        line.startswith("Created schedule 'note reminders'")
+        for line in first.getvalue().splitlines()
+    )
+    assert any(
+        line.startswith("Unchanged schedule 'note reminders'")
+        for line in second.getvalue().splitlines()
+    )

@@ -79,6 +79,37 @@ def test_five_failures_lock_the_email_out_for_that_address(pcast, client, settin
     assert _sign_in(other, "joan@client.test", PASSWORD).status_code == 302
 
 
+def test_spraying_many_emails_from_one_address_locks_the_address(
+    pcast, client, settings
+):
+    """One password tried over many accounts never reaches any email's limit;
+    the address's own limit stops it, for every email, the right one too."""
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 12
+    answers = [
+        _sign_in(client, f"person{n}@client.test", "Spring2026!").status_code
+        for n in range(12)
+    ]
+    assert answers == [400] * 11 + [429]
+
+    # Now Joan, with her own right password, waits from this address too.
+    locked = _sign_in(client, "joan@client.test", PASSWORD)
+    assert locked.status_code == 429
+    assert "paused" in locked.content.decode()
+    # Another address is not locked.
+    other = HttpClient(REMOTE_ADDR="10.0.0.9")
+    assert _sign_in(other, "joan@client.test", PASSWORD).status_code == 302
+
+
+def test_a_success_from_the_address_does_not_reset_its_count(pcast, client, settings):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 6
+    for n in range(5):
+        _sign_in(client, f"person{n}@client.test", "Spring2026!")
+    assert _sign_in(client, "joan@client.test", PASSWORD).status_code == 302
+    client.post("/p/alpha/sign-out/")
+
+    assert _sign_in(client, "person9@client.test", "Spring2026!").status_code == 429
+
+
 def _code_from_outbox() -> str:
     return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
