@@ -32,6 +32,8 @@ PAGES = [
     ("settings/", False),
     ("audit/", True),
     ("audit/integrity/", False),
+    ("safeguards/", False),
+    ("data/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.dbroles import statistics_refresh
 from bench.clients_seed import seed_clients
 from bench.workflows_seed import seed_tasks
 from clients.models import Client
@@ -46,9 +47,8 @@ def busy_alpha(cast):
             )
             for i in range(4000)
         )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE workflows_notification")
-            cursor.execute("ANALYZE workflows_task")
+        # The app role owns no table: the owner's app_analyze() does it.
+        statistics_refresh(["workflows_notification", "workflows_task"])
     return cast
 
 
