@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
@@ -35,14 +34,6 @@ def media_root(settings, tmp_path) -> Path:
     root.mkdir()
     settings.MEDIA_ROOT = str(root)
     return root
-
-
-@pytest.fixture
-def owner_cursor():
-    """A cursor with the rights of the tables' owner, for a test that tampers as
-    such an attacker would. The lead points it at the owner role at merge."""
-    with connection.cursor() as cursor:
-        yield cursor
 
 
 @pytest.fixture
