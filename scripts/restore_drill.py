@@ -8,8 +8,9 @@ Usage:
       [--keep] [--workdir DIR]
 
 `--admin-url` (or DRILL_ADMIN_URL) names the live database through a privileged
-role: the server's superuser, or the owner role if it has BYPASSRLS. Row-level
-security would otherwise hide rows from pg_dump (it refuses to dump then). The
+role: the server's superuser, or a BYPASSRLS role. (The owner role sees every
+row only with `pg_dump --enable-row-security`, which this drill does not pass:
+docs/backup.md.) The
 restore runs as that same role and keeps every object's owner and grants, so
 the owner role still owns the tables and the app role keeps its DML-only
 grants; on another server, create those roles first (scripts/devdb.py does it
