@@ -52,14 +52,14 @@ def as_owner(alias: str = "default") -> Iterator[None]:
     owner = owner_settings()
     connection = connections[alias]
     original = connection.settings_dict
-    if not owner.get("USER") or owner["USER"] == original.get("USER"):
-        if original.get("USER") == owner.get("USER") and owner.get("USER"):
-            yield  # already the owner (a nested call)
-            return
+    if not owner.get("USER") or owner["USER"] == app_role(alias):
         raise CommandError(
             "Migrations run as the database owner role: set DATABASE_OWNER_URL to a "
             "role other than DATABASE_URL's (`make` does it: scripts/devdb.py)."
         )
+    if original.get("USER") == owner["USER"]:
+        yield  # already connected as the owner (the tests' database set-up)
+        return
     connection.close()
     connection.settings_dict = {
         **original,

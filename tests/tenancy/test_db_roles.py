@@ -176,3 +176,16 @@ def test_a_deleted_person_may_still_be_cleared_from_the_audit_trail(firms):
             "UPDATE audit_auditevent SET actor_id = %s WHERE id = %s",
             [firms.rita.pk, event.pk],
         )
+
+
+@pytest.mark.parametrize("owner_user", ["", "same-as-app"])
+def test_migrate_refuses_without_an_owner_role_of_its_own(db, settings, owner_user):
+    # The platform_owner policies are made for the migrating role: migrating as
+    # the app's own role would open every row to it.
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    user = settings.DATABASE_APP_USER if owner_user else ""
+    settings.DATABASE_OWNER = {"USER": user, "PASSWORD": ""}
+    with pytest.raises(CommandError, match="DATABASE_OWNER_URL"):
+        call_command("migrate", "--check", verbosity=0)
