@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "clients",
     "documents",
     "workflows",
+    "billing",
+    "integrations.stripe",
     "portal",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",

@@ -152,6 +152,13 @@ class Membership(TenantModel):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
     is_active = models.BooleanField(default=True)
+    # The workload page's capacity line (workflows.views.workload).
+    weekly_capacity_hours = models.PositiveSmallIntegerField(
+        "weekly capacity (hours)",
+        default=40,
+        validators=[MaxValueValidator(168)],
+        help_text="The hours of work this person can take in a week.",
+    )
 
     class Meta(TenantModel.Meta):
         constraints = [

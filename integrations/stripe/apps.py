@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class StripeIntegrationConfig(AppConfig):
+    name = "integrations.stripe"
+    label = "stripe_integration"
+    verbose_name = "Stripe"
