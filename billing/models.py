@@ -505,11 +505,6 @@ class Invoice(TenantModel):
                 & Q(amount_credited__gte=0),
                 name="invoice_amounts_not_negative",
             ),
-            models.CheckConstraint(
-                condition=Q(amount_paid__lte=F("total") - F("amount_credited"))
-                | Q(kind="credit_note"),
-                name="invoice_not_overpaid",
-            ),
         ]
         ordering = ["-created_at"]
 

@@ -68,6 +68,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         _document_samples(organization, user, client=one, engagement=engagement)
         _workflow_samples(organization, user, client=one, engagement=engagement)
         _portal_samples(organization, user, client=one, contact=contact)
+        _billing_samples(organization, user, client=one, engagement=engagement)
         from advisoros.tenancy.models import AccessReview, JobFailure
 
         JobFailure.objects.create(
@@ -275,4 +276,103 @@ def _portal_samples(organization, user, *, client, contact) -> None:
         letter_sha256="2" * 64,
         letter_filename="letter.pdf",
         letter_name="private/letters/x.pdf",
+    )
+
+
+def _billing_samples(organization, user, *, client, engagement) -> None:
+    from decimal import Decimal
+
+    from advisoros.tenancy.models import Membership
+    from billing.models import (
+        BillingSettings,
+        EngagementRate,
+        Invoice,
+        InvoiceLine,
+        MemberRate,
+        Payment,
+        RecurringInvoice,
+        RecurringInvoiceLine,
+        Refund,
+        TimeEntry,
+        Timer,
+    )
+    from integrations.stripe.models import CheckoutSession, StripeAccount, StripeEvent
+
+    today = timezone.localdate()
+    membership = Membership.objects.get(organization=organization, user=user)
+    BillingSettings.objects.create(organization=organization)
+    MemberRate.objects.create(
+        organization=organization, membership=membership, billing_rate=Decimal("200")
+    )
+    EngagementRate.objects.create(
+        organization=organization, engagement=engagement, billing_rate=Decimal("180")
+    )
+    Timer.objects.create(organization=organization, user=user, client=client)
+    recurring = RecurringInvoice.objects.create(
+        organization=organization, client=client, engagement=engagement, next_date=today
+    )
+    RecurringInvoiceLine.objects.create(
+        organization=organization,
+        recurring=recurring,
+        description="Monthly bookkeeping",
+        unit_price=Decimal("500"),
+    )
+    invoice = Invoice.objects.create(
+        organization=organization,
+        client=client,
+        engagement=engagement,
+        number=1,
+        status="sent",
+        issue_date=today,
+        due_date=today,
+        subtotal=Decimal("100"),
+        total=Decimal("100"),
+        amount_paid=Decimal("50"),
+    )
+    line = InvoiceLine.objects.create(
+        organization=organization,
+        invoice=invoice,
+        kind="time",
+        description="Bookkeeping",
+        unit_price=Decimal("100"),
+        amount=Decimal("100"),
+        standard_amount=Decimal("120"),
+    )
+    TimeEntry.objects.create(
+        organization=organization,
+        user=user,
+        client=client,
+        engagement=engagement,
+        date=today,
+        minutes=36,
+        rate=Decimal("200"),
+        invoice_line=line,
+    )
+    payment = Payment.objects.create(
+        organization=organization,
+        invoice=invoice,
+        client=client,
+        amount=Decimal("50"),
+        currency="USD",
+        method="check",
+        amount_refunded=Decimal("10"),
+    )
+    Refund.objects.create(organization=organization, payment=payment, amount=10)
+    StripeAccount.objects.create(
+        organization=organization, secret_key="sk_test_x", webhook_secret="whsec_x"
+    )
+    StripeEvent.objects.create(
+        organization=organization,
+        event_id=f"evt_{organization.pk}",
+        type="checkout.session.completed",
+        payload={},
+    )
+    CheckoutSession.objects.create(
+        organization=organization,
+        invoice=invoice,
+        attempt=1,
+        session_id=f"cs_{organization.pk}",
+        url="https://checkout.example/x",
+        amount=Decimal("50"),
+        currency="USD",
     )

@@ -1345,22 +1345,6 @@ class Migration(migrations.Migration):
                 name="invoice_amounts_not_negative",
             ),
         ),
-        migrations.AddConstraint(
-            model_name="invoice",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "amount_paid__lte",
-                        django.db.models.expressions.CombinedExpression(
-                            models.F("total"), "-", models.F("amount_credited")
-                        ),
-                    ),
-                    ("kind", "credit_note"),
-                    _connector="OR",
-                ),
-                name="invoice_not_overpaid",
-            ),
-        ),
         migrations.AddIndex(
             model_name="recurringinvoiceline",
             index=models.Index(
