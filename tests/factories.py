@@ -113,6 +113,46 @@ def make_issued_invoice(
         return invoice_issue(invoice=invoice, by=by)
 
 
+def make_retainer(client: Client, name: str = "Monthly bookkeeping", **fields):
+    """An engagement of `client` on a monthly retainer (written directly)."""
+    from decimal import Decimal
+
+    from clients.models import Engagement, EngagementType, FeeModel
+
+    fields.setdefault("engagement_type", EngagementType.BOOKKEEPING)
+    fields.setdefault("fee_model", FeeModel.RETAINER)
+    fields.setdefault("fee_amount", Decimal("450.00"))
+    with tenant_context(client.organization):
+        return Engagement.objects.create(
+            organization=client.organization, client=client, name=name, **fields
+        )
+
+
+def make_recurring_invoice(
+    engagement, by: User, *, next_date: date, lines=(("Bookkeeping", "1", "450"),), **kw
+):
+    """A recurring invoice of `engagement` from `next_date`, made through the
+    service (its `today` is `next_date`, so any date is accepted)."""
+    from decimal import Decimal
+
+    from billing.services.recurring import LineData, recurring_invoice_create
+
+    kw.setdefault("cadence", "monthly")
+    with tenant_context(engagement.organization):
+        return recurring_invoice_create(
+            organization=engagement.organization,
+            engagement=engagement,
+            by=by,
+            next_date=next_date,
+            today=kw.pop("today", next_date),
+            lines=[
+                LineData(description=d, quantity=Decimal(q), unit_price=Decimal(p))
+                for d, q, p in lines
+            ],
+            **kw,
+        )
+
+
 # Documents -------------------------------------------------------------------------
 
 _document_numbers = itertools.count(1)
