@@ -133,7 +133,7 @@ WORK = {
     ],
 }
 OTHER_WORK = ["Client call", "Document review", "Research and memo"]
-MINUTES = [30, 42, 48, 60, 72, 90, 102, 120, 150, 180, 210, 240]
+MINUTES = [18, 30, 42, 48, 60, 72, 90, 102, 120, 150, 180]
 DAYS = 120  # how far back the time goes
 ONE = D("1")
 
@@ -257,7 +257,7 @@ def _time(
     clients: dict[str, Client],
     today: date,
 ) -> int:
-    """One or two entries a weekday for each billing member over the last
+    """Up to two entries a weekday for each billing member over the last
     DAYS days, at their rates, among the TIME_CLIENTS (seeded: the same every
     run)."""
     rng = random.Random(13)  # noqa: S311 (demo data, not a secret)
@@ -271,7 +271,7 @@ def _time(
             continue
         for email in RATES:
             user = people[email]
-            for _ in range(rng.choice((1, 2, 2))):
+            for _ in range(rng.choice((0, 1, 1, 2))):
                 name = rng.choices(names, weights)[0]
                 options = engagements[name]
                 engagement = rng.choice(options) if options else None
@@ -655,7 +655,7 @@ def _plan(
         reason="Issued in error: the review is covered by the engagement's fixed fee.",
     )
     # Viewed on the portal, not paid yet.
-    book.from_time("lumen-1", get("Lumen Biotech"), worked=(DAYS, 14), issue=12)
+    book.from_time("lumen-1", get("Lumen Biotech"), worked=(50, 14), issue=12)
     book.view("lumen-1", days_ago=9)
     # Sent: the household's return, open on the portal for client@demo.test.
     book.fee(
@@ -677,7 +677,7 @@ def _plan(
     book.from_time(
         "harborview-draft",
         get("Harborview Hospitality Group"),
-        worked=(DAYS, 0),
+        worked=(45, 0),
         issue=None,
     )
     book.fee(

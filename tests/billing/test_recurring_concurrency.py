@@ -104,6 +104,8 @@ def test_two_late_fee_runs_at_once_charge_one_fee(cast, jane):
     assert waited
     with tenant_context(cast.alpha):
         invoice.refresh_from_db()
-        fees = list(Invoice.objects.filter(kind=InvoiceKind.INVOICE).exclude(pk=invoice.pk))
+        fees = list(
+            Invoice.objects.filter(kind=InvoiceKind.INVOICE).exclude(pk=invoice.pk)
+        )
     assert [fee.pk for fee in fees] == [invoice.late_fee_invoice_id]
     assert fees[0].total == Decimal("10.00")

@@ -66,7 +66,9 @@ def test_a_day_some_months_lack_is_refused(day):
         recurring_date_check(day)
 
 
-@pytest.mark.parametrize("day", [date(2027, 1, 28), date(2027, 1, 31), date(2027, 4, 30)])
+@pytest.mark.parametrize(
+    "day", [date(2027, 1, 28), date(2027, 1, 31), date(2027, 4, 30)]
+)
 def test_the_28th_and_month_ends_are_accepted(day):
     recurring_date_check(day)
 

@@ -234,9 +234,7 @@ def test_an_edit_changes_the_coming_invoices(cast, login_as, retainer, today):
     assert response.status_code == 302
     with tenant_context(cast.alpha):
         recurring.refresh_from_db()
-        assert [line.description for line in recurring.lines.all()] == [
-            "Bookkeeping"
-        ]
+        assert [line.description for line in recurring.lines.all()] == ["Bookkeeping"]
     assert recurring.cadence == "quarterly"
 
 

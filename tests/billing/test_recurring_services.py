@@ -275,9 +275,7 @@ def test_it_stops_after_its_end_date(cast, retainer):
     assert recurring_state(_fresh(recurring)) == RecurringState.ENDED
 
 
-def test_unbilled_time_of_the_engagement_before_the_date_is_added(
-    cast, jane, retainer
-):
+def test_unbilled_time_of_the_engagement_before_the_date_is_added(cast, jane, retainer):
     make_recurring_invoice(
         retainer, cast.mia, next_date=date(2027, 2, 1), include_unbilled_time=True
     )
@@ -314,9 +312,7 @@ def test_unbilled_time_of_the_engagement_before_the_date_is_added(
     assert not {on_the_day.pk, not_billable.pk, elsewhere.pk} & billed
 
 
-def test_time_only_with_nothing_to_bill_makes_no_invoice_and_moves_on(
-    cast, retainer
-):
+def test_time_only_with_nothing_to_bill_makes_no_invoice_and_moves_on(cast, retainer):
     recurring = make_recurring_invoice(
         retainer, cast.mia, next_date=JAN_1, lines=[], include_unbilled_time=True
     )

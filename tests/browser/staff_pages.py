@@ -26,6 +26,8 @@ PAGES = [
     ("workflows/templates/", True),
     ("workflows/schedules/", True),
     ("workflows/start/", False),
+    ("billing/recurring/", True),
+    ("billing/recurring/new/", True),
     ("clients/new/", False),
     ("clients/import/", True),
     ("members/", True),

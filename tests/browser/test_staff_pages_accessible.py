@@ -31,7 +31,13 @@ from tests.browser.axe import fit_and_accessibility_faults
 from tests.browser.conftest import sign_in
 from tests.browser.staff_pages import CLIENT_TABS, PAGES
 from tests.conftest import PASSWORD
-from tests.factories import make_client, make_template, start_workflow, upload_document
+from tests.factories import (
+    make_client,
+    make_recurring_invoice,
+    make_template,
+    start_workflow,
+    upload_document,
+)
 from tests.portal.builders import make_contact, make_grant, make_request
 from workflows.models import RecurringSchedule
 
@@ -126,6 +132,9 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
             organization=org, func="documents.tasks.ocr", error="Timed out"
         )
     execution = start_workflow(template, jane, engagement=engagement)
+    recurring = make_recurring_invoice(
+        engagement, cast.alice, next_date=timezone.localdate()
+    )
     with tenant_context(org):
         task = execution.tasks.order_by("step_index").first()
         item = request.items.first()
@@ -160,6 +169,9 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         f"workflows/templates/{template.uuid}/edit/",
         "workflows/templates/new/",
         "workflows/schedules/new/",
+        f"billing/recurring/{recurring.uuid}/",
+        f"billing/recurring/new/{engagement.uuid}/",
+        f"billing/recurring/engagement/{engagement.uuid}/",
         "portal/messages/",
         f"portal/messages/{jane.uuid}/",
         f"portal/contacts/{joan.uuid}/",
