@@ -231,8 +231,9 @@ def test_the_csv_lists_every_row_with_the_totals_first(wip, cast, login_as):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'filename="work-in-progress-by-client-alpha-all.csv"' in (
-        response["Content-Disposition"]
+    assert (
+        'filename="work-in-progress-by-client-alpha-all.csv"'
+        in (response["Content-Disposition"])
     )
     assert rows == [
         [
@@ -264,7 +265,7 @@ def test_the_csv_keeps_a_spreadsheet_from_running_a_name(cast, login_as, today):
     response = login_as(cast.alice).get(CSV_URL)
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
-    assert rows[2][0] == "'=HYPERLINK(\"http://evil.test\")"
+    assert rows[2][0] == '\'=HYPERLINK("http://evil.test")'
     assert rows[2][-1] == "100.00"
 
 
