@@ -482,28 +482,54 @@ def _wip_sources(scope: ReportScope, period: Period, grouping: Grouping):
         )
         .values(*WIP_COLUMNS)
     )
-    drafts = (
-        _in_period(
-            scope.limit(
-                InvoiceLine.objects.filter(
-                    invoice__status=InvoiceStatus.DRAFT,
-                    invoice__kind=InvoiceKind.INVOICE,
-                ),
-                client="invoice__client",
-            ).annotate(w_day=TruncDate("invoice__created_at", tzinfo=scope.tz)),
-            "w_day",
-            period,
+    if grouping is BY_ENGAGEMENT:
+        # A line may name an engagement of its own: the lines, one by one.
+        drafts = (
+            _in_period(
+                scope.limit(
+                    InvoiceLine.objects.filter(
+                        invoice__status=InvoiceStatus.DRAFT,
+                        invoice__kind=InvoiceKind.INVOICE,
+                    ),
+                    client="invoice__client",
+                ).annotate(w_day=TruncDate("invoice__created_at", tzinfo=scope.tz)),
+                "w_day",
+                period,
+            )
+            .annotate(
+                k_client=F("invoice__client_id"),
+                k_engagement=Coalesce("engagement_id", "invoice__engagement_id"),
+                k_partner=_null_int(),
+                w_kind=Value("draft"),
+                w_minutes=Value(0),
+                w_cents=_cents("amount"),
+            )
+            .values(*WIP_COLUMNS)
         )
-        .annotate(
-            k_client=F("invoice__client_id"),
-            k_engagement=Coalesce("engagement_id", "invoice__engagement_id"),
-            k_partner=F("invoice__client__partner_id") if partner else _null_int(),
-            w_kind=Value("draft"),
-            w_minutes=Value(0),
-            w_cents=_cents("amount"),
+    else:
+        # By client or partner the draft's subtotal (the sum of its lines, kept
+        # by invoice_recompute) will do: the firm's few drafts, not a join of
+        # every invoice line to find theirs.
+        drafts = (
+            _in_period(
+                scope.limit(
+                    Invoice.objects.filter(
+                        status=InvoiceStatus.DRAFT, kind=InvoiceKind.INVOICE
+                    )
+                ).annotate(w_day=TruncDate("created_at", tzinfo=scope.tz)),
+                "w_day",
+                period,
+            )
+            .annotate(
+                k_client=F("client_id"),
+                k_engagement=F("engagement_id"),
+                k_partner=F("client__partner_id") if partner else _null_int(),
+                w_kind=Value("draft"),
+                w_minutes=Value(0),
+                w_cents=_cents("subtotal"),
+            )
+            .values(*WIP_COLUMNS)
         )
-        .values(*WIP_COLUMNS)
-    )
     return [time, drafts]
 
 
@@ -864,6 +890,7 @@ BUDGET_COLUMNS = (
     "over_minutes",
     "fee",
     "billed",
+    "fee_left",
 )
 
 
@@ -893,6 +920,9 @@ def _budget_sources(scope: ReportScope, period: Period) -> list[QuerySet]:
         .values("s")
     )
     budget = ExpressionWrapper(F("budgeted_hours") * 60, output_field=MONEY)
+    billed = Coalesce(
+        Subquery(billed_lines, output_field=MONEY), Value(ZERO), output_field=MONEY
+    )
     return [
         _in_period(
             scope.limit(
@@ -910,11 +940,9 @@ def _budget_sources(scope: ReportScope, period: Period) -> list[QuerySet]:
             recorded_minutes=minutes,
             over_minutes=ExpressionWrapper(minutes - budget, output_field=MONEY),
             fee=F("fee_amount"),
-            billed=Coalesce(
-                Subquery(billed_lines, output_field=MONEY),
-                Value(ZERO),
-                output_field=MONEY,
-            ),
+            billed=billed,
+            # None without a fixed fee: hourly work has no fee left to bill.
+            fee_left=ExpressionWrapper(F("fee_amount") - billed, output_field=MONEY),
         )
         .values(*BUDGET_COLUMNS)
     ]
@@ -927,6 +955,7 @@ BUDGET_MEASURES = [
     Measure("over_minutes", "SUM(over_minutes)"),
     Measure("fee", "SUM(fee)"),
     _sum("billed", "billed"),
+    Measure("fee_left", "SUM(fee_left)"),
 ]
 
 

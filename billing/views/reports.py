@@ -507,7 +507,6 @@ def _with_budget(row: dict[str, Any]) -> dict[str, Any]:
         if row["budget_minutes"] is not None
         else None
     )
-    row["fee_left"] = row["fee"] - row["billed"] if row["fee"] is not None else None
     return row
 
 
