@@ -54,6 +54,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Recurring",
         "Templates",
         "Messages",
+        "Recurring invoices",
         "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
