@@ -15,7 +15,7 @@ from django.utils import timezone
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from billing.emails import receipt_email
-from billing.models import Payment, PaymentStatus
+from billing.models import Invoice, Payment, PaymentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +47,48 @@ def payment_receipt_job(*, organization: Organization, payment_id: int) -> bool:
         payment.receipt_sent_at = timezone.now()
         payment.save(update_fields=["receipt_sent_at", "updated_at"])
     return True
+
+
+def invoice_send_queue(invoice: Invoice, *, resend: bool = False) -> None:
+    organization = Organization.objects.get(pk=invoice.organization_id)
+    enqueue_for_organization(
+        "billing.tasks.invoice_send_job",
+        organization,
+        invoice_id=invoice.pk,
+        resend=resend,
+    )
+
+
+def invoice_send_job(
+    *, organization: Organization, invoice_id: int, resend: bool = False
+) -> str:
+    """Make and keep the issued invoice's PDF, then email it to the client's
+    billing contacts (billing.services.delivery): once, or again on "Resend"."""
+    from billing.services.delivery import invoice_send
+
+    sent_to = invoice_send(
+        organization=organization, invoice_id=invoice_id, resend=resend
+    )
+    return f"sent to {', '.join(sent_to)}" if sent_to else "not sent"
+
+
+def invoice_pdf_queue(invoice: Invoice) -> None:
+    organization = Organization.objects.get(pk=invoice.organization_id)
+    enqueue_for_organization(
+        "billing.tasks.invoice_pdf_job", organization, invoice_id=invoice.pk
+    )
+
+
+def invoice_pdf_job(*, organization: Organization, invoice_id: int) -> str:
+    """Draw the issued invoice's PDF again and keep it (a voided invoice's says
+    VOID). Safe to run twice: the second run replaces the first's file."""
+    from billing.pdf import invoice_pdf_store
+
+    invoice = (
+        Invoice.objects.select_related("client", "engagement")
+        .filter(organization=organization, pk=invoice_id)
+        .first()
+    )
+    if invoice is None or invoice.is_draft:
+        return "no issued invoice"
+    return f"{len(invoice_pdf_store(invoice))} bytes"

@@ -315,3 +315,85 @@ def index_scans(
         if node.get("Index Name"):
             scans[node["Index Name"]] = node
     return scans
+
+
+# Billing: the invoice pages ----------------------------------------------------------
+
+
+def make_time_entry(
+    client: Client,
+    user: User,
+    *,
+    minutes: int = 60,
+    rate: str = "150",
+    on: date | None = None,
+    engagement=None,
+    description: str = "",
+    billable: bool = True,
+):
+    """An unbilled time entry of `client` recorded by `user` at `rate` an hour,
+    written directly (the rounding and rates of recording are the time
+    services' own tests)."""
+    from decimal import Decimal
+
+    from billing.models import TimeEntry
+
+    with tenant_context(client.organization):
+        return TimeEntry.objects.create(
+            organization=client.organization,
+            user=user,
+            client=client,
+            engagement=engagement,
+            date=on or timezone.localdate(),
+            minutes=minutes,
+            recorded_minutes=minutes,
+            description=description,
+            billable=billable,
+            rate=Decimal(rate),
+        )
+
+
+def make_billing_contact(client: Client, email: str, role: str = "billing"):
+    """A contact of `client` with `email`, in `role` (billing or primary): where
+    invoices and receipts go (billing.emails.invoice_recipients)."""
+    from clients.models import ClientContact, Contact
+
+    with tenant_context(client.organization):
+        contact = Contact.objects.create(
+            organization=client.organization, first_name="Bill", email=email
+        )
+        ClientContact.objects.create(
+            organization=client.organization, client=client, contact=contact, role=role
+        )
+    return contact
+
+
+def make_invoices(client: Client, count: int, *, first_number: int = 1, **fields):
+    """`count` issued invoices of `client` written directly in one insert (for the
+    lists' paging and query counts): numbered from `first_number`, 100.00 each,
+    sent today and due in 30 days unless `fields` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from billing.models import Invoice
+
+    today = timezone.localdate()
+    values = {
+        "status": "sent",
+        "issue_date": today,
+        "due_date": today + timedelta(days=30),
+        "subtotal": Decimal("100.00"),
+        "total": Decimal("100.00"),
+        "issued_at": timezone.now(),
+        **fields,
+    }
+    with tenant_context(client.organization):
+        return Invoice.objects.bulk_create(
+            Invoice(
+                organization=client.organization,
+                client=client,
+                number=first_number + i,
+                **values,
+            )
+            for i in range(count)
+        )

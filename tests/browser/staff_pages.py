@@ -34,6 +34,9 @@ PAGES = [
     ("audit/integrity/", False),
     ("safeguards/", False),
     ("data/", False),
+    ("billing/invoices/", True),
+    ("billing/invoices/new/", False),
+    ("billing/settings/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
@@ -44,5 +47,6 @@ CLIENT_TABS = [
     "documents",
     "workflows",
     "messages",
+    "invoices",
     "timeline",
 ]

@@ -61,7 +61,16 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
+    "invoice_uuid": _alpha_sample("billing.Invoice"),
+    "line_uuid": _alpha_sample("billing.InvoiceLine"),
+    "payment_uuid": _alpha_sample("billing.Payment"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path) -> None:
+    """Files a page makes on the way (an invoice's PDF) land in the test's folder."""
+    settings.MEDIA_ROOT = str(tmp_path)
 
 
 def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:

@@ -1,0 +1,29 @@
+"""The billing app's navigation entries (advisoros/nav.py collects them)."""
+
+from __future__ import annotations
+
+from advisoros.nav import NavEntry
+
+
+def _is_invoice_page(name: str) -> bool:
+    """The list, a new draft, an invoice's page, its lines, PDF and actions."""
+    return name.startswith("invoice") or name == "payment_refund"
+
+
+NAV = [
+    NavEntry(
+        "invoices",
+        "Invoices",
+        "billing:invoice_list",
+        order=420,
+        current=_is_invoice_page,
+    ),
+    NavEntry(
+        "billing_settings",
+        "Billing settings",
+        "billing:billing_settings",
+        order=44,
+        section="settings",
+        admin_only=True,
+    ),
+]

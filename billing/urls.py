@@ -1,0 +1,15 @@
+"""The billing app's pages, under /o/<org-slug>/billing/. Each views module owns
+its URLs."""
+
+from __future__ import annotations
+
+from billing.views import billing_settings, invoice_actions, invoice_drafts, invoices
+
+app_name = "billing"
+
+urlpatterns = [
+    *invoices.urlpatterns,
+    *invoice_drafts.urlpatterns,
+    *invoice_actions.urlpatterns,
+    *billing_settings.urlpatterns,
+]
