@@ -457,7 +457,9 @@ class Invoice(TenantModel):
         related_name="+",
     )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the invoice's email last went out, and to whom (billing.services.delivery).
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_to = models.CharField(max_length=500, blank=True, editable=False)
     viewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)

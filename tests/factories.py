@@ -370,12 +370,13 @@ def write_time_entry(
     client: Client,
     user: User,
     *,
-    minutes: int,
-    rate: Decimal | str,
-    day: date,
+    minutes: int = 60,
+    rate: Decimal | str = "150",
+    day: date | None = None,
     engagement=None,
     billable: bool = True,
     invoice_line=None,
+    description: str = "",
 ):
     from billing.models import TimeEntry
 
@@ -385,8 +386,9 @@ def write_time_entry(
             user=user,
             client=client,
             engagement=engagement,
-            date=day,
+            date=day or timezone.localdate(),
             minutes=minutes,
+            description=description,
             recorded_minutes=minutes,
             rate=Decimal(rate),
             billable=billable,
@@ -484,3 +486,49 @@ def write_payment(
             invoice.amount_paid += amount - refunded
             invoice.save(update_fields=["amount_paid"])
     return payment
+
+
+def make_billing_contact(client: Client, email: str, role: str = "billing"):
+    """A contact of `client` with `email`, in `role` (billing or primary): where
+    invoices and receipts go (billing.emails.invoice_recipients)."""
+    from clients.models import ClientContact, Contact
+
+    with tenant_context(client.organization):
+        contact = Contact.objects.create(
+            organization=client.organization, first_name="Bill", email=email
+        )
+        ClientContact.objects.create(
+            organization=client.organization, client=client, contact=contact, role=role
+        )
+    return contact
+
+
+def make_invoices(client: Client, count: int, *, first_number: int = 1, **fields):
+    """`count` issued invoices of `client` written directly in one insert (for the
+    lists' paging and query counts): numbered from `first_number`, 100.00 each,
+    sent today and due in 30 days unless `fields` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from billing.models import Invoice
+
+    today = timezone.localdate()
+    values = {
+        "status": "sent",
+        "issue_date": today,
+        "due_date": today + timedelta(days=30),
+        "subtotal": Decimal("100.00"),
+        "total": Decimal("100.00"),
+        "issued_at": timezone.now(),
+        **fields,
+    }
+    with tenant_context(client.organization):
+        return Invoice.objects.bulk_create(
+            Invoice(
+                organization=client.organization,
+                client=client,
+                number=first_number + i,
+                **values,
+            )
+            for i in range(count)
+        )

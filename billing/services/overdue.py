@@ -166,7 +166,7 @@ def _charge(
     invoice.save(update_fields=["late_fee_invoice", "updated_at"])
     from billing import tasks
 
-    tasks.invoice_email_queue(fee_invoice)
+    tasks.invoice_send_queue(fee_invoice)
     logger.info("Late fee %s on %s: %s", fee_invoice.display_number, number, fee)
     return True
 

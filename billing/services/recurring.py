@@ -27,7 +27,7 @@ inactive or archived: its periods pass unbilled (logged).
 
 Issue or review. With `issue_automatically` each invoice is issued through
 `invoice_issue` (numbered, sent) and its email queued
-(`billing.tasks.invoice_email_queue`). Otherwise it stays a draft and the
+(`billing.tasks.invoice_send_queue`). Otherwise it stays a draft and the
 people responsible (the engagement's partner and manager, and whoever set the
 recurring invoice up) get a "waiting for your review" notification; so they do
 when an automatic issue is refused (an invoice for nothing).
@@ -499,7 +499,7 @@ def _make_invoice(
         else:
             from billing import tasks
 
-            tasks.invoice_email_queue(invoice)
+            tasks.invoice_send_queue(invoice)
             return invoice
     invoice.refresh_from_db()
     _notify_review(organization, recurring, invoice, label, problem)

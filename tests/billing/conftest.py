@@ -1,13 +1,17 @@
-"""Alpha's billing clients for the money reports' tests.
+"""Fixtures of the billing tests.
 
-Acme Widgets (Alice its partner, Sam on its staff: Sam's client where the firm
-limits staff to their own), Birch Bakery (Adam its partner) and Cedar Trust (no
-partner). `today` is Alpha's own date; the tests date everything from it.
+Alpha's billing clients for the money reports' tests: Acme Widgets (Alice its
+partner, Sam on its staff: Sam's client where the firm limits staff to their own),
+Birch Bakery (Adam its partner) and Cedar Trust (no partner). `today` is Alpha's
+own date; the tests date everything from it. For the invoice pages: a file store
+of the test's own (the invoices' PDFs land there), and a draft and an issued
+invoice of Jane's.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +20,28 @@ from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
 from clients.models import Client, Engagement
 from clients.services.engagements import engagement_create
-from tests.factories import make_client
+from tests.factories import make_client, make_draft_invoice, make_issued_invoice
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> Path:
+    """Every billing test stores its files (invoice PDFs) in a folder of its own."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture
+def draft(cast, jane):
+    """Jane's draft: one fixed-fee line, a tax return at 500.00."""
+    return make_draft_invoice(jane, cast.sam)
+
+
+@pytest.fixture
+def issued(cast, jane):
+    """Jane's INV-00001 for 500.00, issued and owed in full."""
+    return make_issued_invoice(jane, cast.sam)
 
 
 @pytest.fixture

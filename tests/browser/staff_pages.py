@@ -44,6 +44,10 @@ PAGES = [
     ("billing/reports/realization/", False),
     ("billing/reports/revenue/", False),
     ("billing/reports/budget/?period=all", False),
+    # True once the demo firm (test_phone_layout.py walks it) has invoices.
+    ("billing/invoices/", False),
+    ("billing/invoices/new/", False),
+    ("billing/settings/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
@@ -54,5 +58,6 @@ CLIENT_TABS = [
     "documents",
     "workflows",
     "messages",
+    "invoices",
     "timeline",
 ]
