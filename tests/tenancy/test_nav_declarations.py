@@ -54,7 +54,8 @@ def test_the_entries_keep_their_order_across_apps():
         "Recurring",
         "Templates",
         "Messages",
-        "Recurring invoices",
+        "Invoices",
+        "Recurring",
         "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
@@ -62,6 +63,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Firm settings",
         "Document settings",
         "Retention",
+        "Billing settings",
         "Failed jobs",
         "Audit log",
     ]
