@@ -9,6 +9,10 @@ def _is_recurring_page(name: str) -> bool:
     return name.startswith("recurring_")
 
 
+def _is_report_page(name: str) -> bool:
+    return name.startswith("report_")
+
+
 NAV = [
     NavEntry(
         "recurring_invoices",
@@ -16,5 +20,12 @@ NAV = [
         "billing:recurring_list",
         order=425,
         current=_is_recurring_page,
+    ),
+    NavEntry(
+        "money_reports",
+        "Money reports",
+        "billing:report_wip",
+        order=440,
+        current=_is_report_page,
     ),
 ]

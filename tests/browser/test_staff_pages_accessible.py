@@ -37,6 +37,9 @@ from tests.factories import (
     make_template,
     start_workflow,
     upload_document,
+    write_invoice,
+    write_payment,
+    write_time_entry,
 )
 from tests.portal.builders import make_contact, make_grant, make_request
 from workflows.models import RecurringSchedule
@@ -131,6 +134,21 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         JobFailure.objects.create(
             organization=org, func="documents.tasks.ocr", error="Timed out"
         )
+    # Billing: unbilled time, an invoice partly paid and past due, a draft.
+    today = timezone.localdate()
+    write_time_entry(
+        jane, cast.alice, minutes=90, rate="200", day=today, engagement=engagement
+    )
+    invoice = write_invoice(
+        jane,
+        lines=[("1000", "1200", engagement)],
+        status="partial",
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=10),
+        engagement=engagement,
+    )
+    write_payment(invoice, "400")
+    write_invoice(jane, lines=[("300", "300")], status="draft")
     execution = start_workflow(template, jane, engagement=engagement)
     recurring = make_recurring_invoice(
         engagement, cast.alice, next_date=timezone.localdate()
@@ -175,6 +193,9 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         "portal/messages/",
         f"portal/messages/{jane.uuid}/",
         f"portal/contacts/{joan.uuid}/",
+        "billing/reports/?group=engagement",
+        "billing/reports/?group=partner",
+        "billing/reports/realization/?group=client",
     ]
 
 
