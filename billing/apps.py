@@ -7,3 +7,6 @@ class BillingConfig(AppConfig):
     name = "billing"
     label = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from billing import panels  # noqa: F401  (registrations)
