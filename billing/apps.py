@@ -9,4 +9,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import panels  # noqa: F401  (registrations)
+        from billing import panels, receivers  # noqa: F401  (registrations)
+
+        receivers.connect()
