@@ -66,18 +66,20 @@ def minutes_text(minutes: int | None) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-class DurationField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
+class DurationField(forms.Field):
+    """A length of time as a person types it (`parse_duration`), cleaned to minutes."""
+
+    widget = forms.TextInput(attrs={"maxlength": "20", "inputmode": "decimal"})
 
     def prepare_value(self, value):
         return minutes_text(value) if isinstance(value, int) else value
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
+        value = (value or "").strip()
+        if not value:
             return None
+        if len(value) > 20:
+            raise ValidationError("Enter the time as 1.5, 1:30 or 90m.")
         return parse_duration(value)
 
 

@@ -218,8 +218,8 @@ def running_timer(organization_id: int, user_id: int) -> Timer | None:
 
 def _sums() -> dict:
     return {
-        "minutes": Sum("minutes"),
-        "billable": Sum("minutes", filter=Q(billable=True)),
+        "recorded": Sum("minutes"),
+        "billable_minutes": Sum("minutes", filter=Q(billable=True)),
         "unbilled": Sum("minutes", filter=Q(billable=True, invoice_line__isnull=True)),
     }
 

@@ -101,26 +101,26 @@ def engagement_time(
     shown = set()
     for task in tasks:
         row = sums.get(task.pk) or {}
-        task.budget = Budget(task.budgeted_minutes, row.get("minutes") or 0)
+        task.budget = Budget(task.budgeted_minutes, row.get("recorded") or 0)
         shown.add(task.pk)
     other_tasks = sum(
-        row["minutes"] or 0 for key, row in sums.items() if key and key not in shown
+        row["recorded"] or 0 for key, row in sums.items() if key and key not in shown
     )
     totals = {
         name: sum(row[name] or 0 for row in sums.values())
-        for name in ("minutes", "billable", "unbilled")
+        for name in ("recorded", "billable_minutes", "unbilled")
     }
     can_set_rates = request.membership.has_role(Role.MANAGER)
     ctx = {
         "engagement": engagement,
         "client": engagement.client,
         "budget": Budget(
-            _minutes_of_hours(engagement.budgeted_hours), totals["minutes"]
+            _minutes_of_hours(engagement.budgeted_hours), totals["recorded"]
         ),
         "totals": totals,
         "tasks": tasks,
         "tasks_capped": len(tasks) >= BUDGET_TASKS_CAP,
-        "no_task": (sums.get(None) or {}).get("minutes") or 0,
+        "no_task": (sums.get(None) or {}).get("recorded") or 0,
         "other_tasks": other_tasks,
         # Query: the engagement's own rates with their members.
         "rates": list(
@@ -165,7 +165,7 @@ def task_time(request: OrgRequest, org_slug: str, task_uuid) -> HttpResponse:
     ctx = {
         "task": task,
         "engagement": engagement,
-        "budget": Budget(task.budgeted_minutes, sums["minutes"] or 0),
+        "budget": Budget(task.budgeted_minutes, sums["recorded"] or 0),
         "totals": {k: v or 0 for k, v in sums.items()},
         # Query: the latest entries on the task with their people.
         "entries": list(

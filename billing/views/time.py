@@ -346,11 +346,13 @@ def entry_edit(request: OrgRequest, org_slug: str, entry_uuid) -> HttpResponse:
                 "duration": entry.minutes,
                 "description": entry.description,
                 "billable": entry.billable,
-                **source,
+                **{k: source.get(k, "") for k in CHOICE_KEYS},
             }
-            if request.htmx:
+            if request.htmx:  # another client chosen: keep what the form said
                 initial["billable"] = "billable" in source
                 initial["date"] = _day(source.get("date", "")) or entry.date
+                initial["duration"] = source.get("duration", entry.minutes)
+                initial["description"] = source.get("description", "")
             form = TimeEntryForm(initial=initial, **choices)
     ctx = {
         "entry": entry,
