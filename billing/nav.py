@@ -17,7 +17,7 @@ NAV = [
     ),
     NavEntry(
         "billing_rates",
-        "Rates & capacity",
+        "Rates and capacity",
         "billing:rates",
         order=45,
         section="settings",

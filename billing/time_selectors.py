@@ -68,8 +68,9 @@ def time_choices(
     if keep_client is not None and str(keep_client.uuid) == client_key:
         chosen = keep_client
     elif is_uuid(client_key):
-        # Query (a client is chosen): that client, if the member sees it.
-        chosen = visible.filter(uuid=client_key).first()
+        # Query (a client is chosen): that client, if the member sees it (an
+        # archived one too: it is offered when chosen, as a closed engagement is).
+        chosen = visible_clients(request).filter(uuid=client_key).first()
     if chosen is not None and str(chosen.uuid) not in listed_keys:
         rows.insert(0, (chosen.uuid, chosen.display_name, chosen.client_code))
     clients = [(str(uuid), f"{name} ({code})") for uuid, name, code in rows]

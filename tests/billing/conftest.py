@@ -74,4 +74,3 @@ def record():
             )
 
     return _record
-

@@ -91,9 +91,7 @@ def test_the_engagements_hourly_rate_beats_the_members(cast, books, sam_rates):
     assert _rates(cast, books) == (D("210"), D("45"))
 
 
-def test_a_rate_for_everyone_beats_the_engagements_hourly_rate(
-    cast, books, sam_rates
-):
+def test_a_rate_for_everyone_beats_the_engagements_hourly_rate(cast, books, sam_rates):
     with tenant_context(cast.alpha):
         books.hourly_rate = D("210")
         books.save()
@@ -151,9 +149,7 @@ def test_an_engagement_rate_for_another_firms_member_is_refused(cast, books):
 # The snapshot --------------------------------------------------------------------------
 
 
-def test_an_entry_keeps_its_rates_when_the_rates_change(
-    cast, books, sam_rates, record
-):
+def test_an_entry_keeps_its_rates_when_the_rates_change(cast, books, sam_rates, record):
     entry = record(cast.sam, books.client, 60, engagement=books)
     rate = _engagement_rate(cast, books, "250", user=cast.sam)
     with tenant_context(cast.alpha):

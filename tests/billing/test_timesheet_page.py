@@ -50,7 +50,11 @@ def test_the_week_has_a_row_per_client_engagement_and_task(
     assert response.status_code == 200
     assert response.context["start"] == MONDAY
     assert [
-        (r.client.display_name, r.engagement and r.engagement.name, r.task and r.task.title)
+        (
+            r.client.display_name,
+            r.engagement and r.engagement.name,
+            r.task and r.task.title,
+        )
         for r in grid.rows
     ] == [
         ("Acme Widgets", "2026 bookkeeping", None),
@@ -114,9 +118,7 @@ def test_an_empty_week_says_so(cast, login_as):
 # The quick add -------------------------------------------------------------------------
 
 
-def test_the_quick_add_records_an_entry_and_shows_its_week(
-    cast, login_as, acme, books
-):
+def test_the_quick_add_records_an_entry_and_shows_its_week(cast, login_as, acme, books):
     client = login_as(cast.sam)
 
     response = _post(
@@ -143,7 +145,10 @@ def test_the_quick_add_records_an_entry_and_shows_its_week(
     )
     assert (entry.description, entry.billable) == ("Payroll run", True)
     page = client.get(response.url).content.decode()
-    assert "1:24 recorded for Acme Widgets (1:20 rounded by the firm&#x27;s 6-minute rule)" in page
+    assert (
+        "1:24 recorded for Acme Widgets (1:20 rounded by the firm&#x27;s 6-minute rule)"
+        in page
+    )
 
 
 @pytest.mark.parametrize(
@@ -227,8 +232,12 @@ def test_choosing_a_client_reloads_the_form_with_its_work(
     html = response.content.decode()
     form = response.context["form"]
     assert "<html" not in html and 'name="duration"' in html
-    assert dict(form.fields["engagement"].choices)[str(books.uuid)] == "2026 bookkeeping"
-    assert dict(form.fields["task"].choices)[str(reconcile.uuid)] == "Reconcile the bank"
+    assert (
+        dict(form.fields["engagement"].choices)[str(books.uuid)] == "2026 bookkeeping"
+    )
+    assert (
+        dict(form.fields["task"].choices)[str(reconcile.uuid)] == "Reconcile the bank"
+    )
     assert form.initial["duration"] == "2"
     assert form.initial["billable"] is False  # the box was not ticked in the request
 

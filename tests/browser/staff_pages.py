@@ -34,6 +34,8 @@ PAGES = [
     ("audit/integrity/", False),
     ("safeguards/", False),
     ("data/", False),
+    ("billing/time/", False),
+    ("billing/rates/", True),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

@@ -61,6 +61,8 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
+    "entry_uuid": _alpha_sample("billing.TimeEntry"),
+    "rate_uuid": _alpha_sample("billing.EngagementRate"),
 }
 
 
