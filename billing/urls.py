@@ -3,11 +3,29 @@ its URLs."""
 
 from __future__ import annotations
 
-from billing.views import budgets, rates, time, timer
+from django.urls import include, path
+
+from billing.views import (
+    billing_settings,
+    budgets,
+    invoice_actions,
+    invoice_drafts,
+    invoices,
+    rates,
+    reports,
+    time,
+    timer,
+)
 
 app_name = "billing"
 
 urlpatterns = [
+    *invoices.urlpatterns,
+    *invoice_drafts.urlpatterns,
+    *invoice_actions.urlpatterns,
+    *billing_settings.urlpatterns,
+    path("", include("billing.urls_recurring")),
+    *reports.urlpatterns,
     *time.urlpatterns,
     *timer.urlpatterns,
     *rates.urlpatterns,

@@ -224,10 +224,15 @@ def invoice_add_line(
     taxable: bool = True,
     engagement: Engagement | None = None,
 ) -> InvoiceLine:
-    """A fixed fee, retainer or expense line: quantity x unit price."""
+    """A fixed fee, retainer, expense or late-fee line: quantity x unit price."""
     require_biller(invoice.organization_id, by)
     draft = _lock_draft(invoice)
-    if kind not in (LineKind.FEE, LineKind.RETAINER, LineKind.EXPENSE):
+    if kind not in (
+        LineKind.FEE,
+        LineKind.RETAINER,
+        LineKind.EXPENSE,
+        LineKind.LATE_FEE,
+    ):
         raise ValidationError("Time is added from time entries, not typed in.")
     _check_amounts(quantity, unit_price)
     if not description.strip():
@@ -368,12 +373,19 @@ def invoice_issue(
     locked.issue_date = issue_date or timezone.localdate()
     if locked.due_date is None or locked.due_date < locked.issue_date:
         locked.due_date = locked.issue_date + timedelta(days=rules.payment_terms_days)
-    now = timezone.now()
     locked.status = InvoiceStatus.SENT
-    locked.issued_at = now
-    locked.sent_at = now
+    locked.issued_at = timezone.now()
     locked.save()
+    _on_issue(locked)
     return locked
+
+
+def _on_issue(invoice: Invoice) -> None:
+    """Once the issue commits, a job makes the PDF and emails it to the client
+    (billing.services.delivery); it stamps `sent_at` when the email goes."""
+    from billing import tasks
+
+    tasks.invoice_send_queue(invoice)
 
 
 @transaction.atomic
@@ -406,6 +418,10 @@ def invoice_void(*, invoice: Invoice, by: User | None, reason: str) -> Invoice:
     TimeEntry.objects.filter(
         organization_id=locked.organization_id, invoice_line__invoice=locked
     ).update(invoice_line=None)
+    # Its PDF is drawn again, saying VOID.
+    from billing import tasks
+
+    tasks.invoice_pdf_queue(locked)
     return locked
 
 

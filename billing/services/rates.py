@@ -1,5 +1,5 @@
-"""Rates and capacity: a member's billing and cost rates and weekly hours, an
-engagement's rates, and the firm's time rules (docs/billing.md, "Time").
+"""Rates and capacity: a member's billing and cost rates and weekly hours, and an
+engagement's rates (docs/billing.md, "Time").
 
 Changing a rate changes no time entry: each entry holds the rates it was
 recorded at (billing.services.time)."""
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from advisoros.tenancy.models import Membership
-from billing.models import BillingSettings, EngagementRate, MemberRate
+from billing.models import EngagementRate, MemberRate
 from clients.models import Engagement
 
 
@@ -71,28 +71,3 @@ def engagement_rate_set(
 @transaction.atomic
 def engagement_rate_delete(*, rate: EngagementRate) -> None:
     rate.delete()
-
-
-@transaction.atomic
-def time_rules_update(
-    *,
-    settings: BillingSettings,
-    time_increment_minutes: int,
-    time_rounding: str,
-    default_billing_rate: Decimal,
-) -> BillingSettings:
-    """The firm's rounding rule and default rate. Entries already recorded keep
-    their minutes and rates; the rule applies to time recorded from now on."""
-    settings.time_increment_minutes = time_increment_minutes
-    settings.time_rounding = time_rounding
-    settings.default_billing_rate = default_billing_rate
-    settings.full_clean()
-    settings.save(
-        update_fields=[
-            "time_increment_minutes",
-            "time_rounding",
-            "default_billing_rate",
-            "updated_at",
-        ]
-    )
-    return settings

@@ -1,5 +1,6 @@
-"""Rates and capacity: the firm's members' rates and weekly hours, the firm's
-time rules (admins), and an engagement's own rates (managers and above).
+"""Rates and capacity: the firm's members' rates and weekly hours (admins), and
+an engagement's own rates (managers and above). The firm's default rate and
+rounding rule are billing settings (billing.views.billing_settings).
 
 Changing a rate changes no recorded time: entries keep the rates they were
 recorded at (billing.services.time)."""
@@ -11,20 +12,19 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from advisoros.forms import add_service_errors, error_text, form_error_text
+from advisoros.forms import error_text, form_error_text
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Membership, Role
 from advisoros.tenancy.request import OrgRequest
-from billing.forms_time import EngagementRateForm, MemberRateForm, TimeRulesForm
+from billing.forms_time import EngagementRateForm, MemberRateForm
 from billing.models import ZERO, EngagementRate
 from billing.selectors import billing_settings
 from billing.services.rates import (
     engagement_rate_delete,
     engagement_rate_set,
     member_rate_set,
-    time_rules_update,
 )
 from clients.engagement_selectors import active_members
 from clients.models import Engagement
@@ -35,28 +35,12 @@ def _rates_url(request: OrgRequest) -> str:
     return reverse("billing:rates", kwargs={"org_slug": request.organization.slug})
 
 
+@require_GET
 @require_role(Role.ADMIN)
 def rates(request: OrgRequest, org_slug: str) -> HttpResponse:
     org = request.organization
-    # Query: the firm's billing settings (made on first use).
+    # Query: the firm's billing settings (its currency and default rate).
     settings = billing_settings(org)
-    form = TimeRulesForm(request.POST or None, instance=settings)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            time_rules_update(
-                settings=settings,
-                time_increment_minutes=data["time_increment_minutes"],
-                time_rounding=data["time_rounding"],
-                default_billing_rate=data["default_billing_rate"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, "Time rules saved. Time recorded from now on follows them."
-            )
-            return redirect(_rates_url(request))
     # Query: the active members with their users and rates.
     members = list(
         Membership.objects.filter(organization=org, is_active=True)
@@ -67,12 +51,9 @@ def rates(request: OrgRequest, org_slug: str) -> HttpResponse:
         rate = getattr(m, "rate", None)
         m.billing_rate = rate.billing_rate if rate else ZERO
         m.cost_rate = rate.cost_rate if rate else ZERO
-    ctx = {
-        "form": form,
-        "settings": settings,
-        "members": members,
-    }
-    return render(request, "billing/rates.html", ctx)
+    return render(
+        request, "billing/rates.html", {"settings": settings, "members": members}
+    )
 
 
 @require_POST

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from advisoros.tenancy.db import tenant_context
-from billing.models import BillingSettings, MemberRate
+from billing.models import MemberRate
 from tests.factories import make_member, time_entries
 from workflows.models import Task
 
@@ -131,47 +131,12 @@ def test_a_new_rate_changes_no_recorded_time(cast, login_as, acme, record):
     assert (entry.rate, entry.cost_rate) == (Decimal("150.00"), Decimal("0"))
 
 
-def test_an_admin_sets_the_firms_time_rules(cast, login_as, acme, record):
-    response = login_as(cast.alice).post(
-        URL,
-        {
-            "time_increment_minutes": "15",
-            "time_rounding": "nearest",
-            "default_billing_rate": "180",
-        },
-    )
+def test_the_page_points_to_the_rules_in_billing_settings(cast, login_as):
+    html = login_as(cast.alice).get(URL).content.decode()
 
-    assert response.status_code == 302
-    with tenant_context(cast.alpha):
-        settings = BillingSettings.objects.get()
-    assert (
-        settings.time_increment_minutes,
-        settings.time_rounding,
-        settings.default_billing_rate,
-    ) == (15, "nearest", Decimal("180"))
-    entry = record(cast.sam, acme, 22)
-    assert (entry.minutes, entry.rate) == (15, Decimal("180"))
-
-
-def test_bad_time_rules_are_shown_on_the_page(cast, login_as):
-    response = login_as(cast.alice).post(
-        URL,
-        {
-            "time_increment_minutes": "0",
-            "time_rounding": "sideways",
-            "default_billing_rate": "-5",
-        },
-    )
-
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert set(form.errors) == {
-        "time_increment_minutes",
-        "time_rounding",
-        "default_billing_rate",
-    }
-    with tenant_context(cast.alpha):
-        assert BillingSettings.objects.get().time_increment_minutes == 6
+    assert "the firm&#x27;s default rate, 150.00 USD an hour" in html
+    assert "6-minute increments, round up to the next increment" in html
+    assert 'href="/o/alpha/billing/settings/"' in html
 
 
 def test_the_page_costs_the_same_queries_for_5_or_25_members(

@@ -26,6 +26,8 @@ PAGES = [
     ("workflows/templates/", True),
     ("workflows/schedules/", True),
     ("workflows/start/", False),
+    ("billing/recurring/", True),
+    ("billing/recurring/new/", True),
     ("clients/new/", False),
     ("clients/import/", True),
     ("members/", True),
@@ -34,6 +36,18 @@ PAGES = [
     ("audit/integrity/", False),
     ("safeguards/", False),
     ("data/", False),
+    # The money reports (billing.views.reports). Not checked for rows: the
+    # phone walk's demo firm has no billing data yet; the accessibility walk's
+    # small firm has some (test_staff_pages_accessible.small_firm).
+    ("billing/reports/", False),
+    ("billing/reports/ageing/", False),
+    ("billing/reports/realization/", False),
+    ("billing/reports/revenue/", False),
+    ("billing/reports/budget/?period=all", False),
+    # True once the demo firm (test_phone_layout.py walks it) has invoices.
+    ("billing/invoices/", False),
+    ("billing/invoices/new/", False),
+    ("billing/settings/", False),
     ("billing/time/", False),
     ("billing/rates/", True),
 ]
@@ -46,5 +60,6 @@ CLIENT_TABS = [
     "documents",
     "workflows",
     "messages",
+    "invoices",
     "timeline",
 ]

@@ -55,12 +55,16 @@ def test_the_entries_keep_their_order_across_apps():
         "Templates",
         "Messages",
         "Time",
+        "Invoices",
+        "Recurring",
+        "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
         "Members",
         "Firm settings",
         "Document settings",
         "Retention",
+        "Billing settings",
         "Rates and capacity",
         "Failed jobs",
         "Audit log",
