@@ -12,6 +12,7 @@ class BillingConfig(AppConfig):
         from billing import (  # noqa: F401  (registrations)
             client_tab,
             demo,
+            panels,
             panels_recurring,
             receivers,
             timeline_sources,

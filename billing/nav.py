@@ -18,7 +18,18 @@ def _is_report_page(name: str) -> bool:
     return name.startswith("report_")
 
 
+# The timesheet and an entry's page mark "Time"; the rates page its own entry.
+_TIME_PAGES = {"timesheet", "entry_edit"}
+
+
 NAV = [
+    NavEntry(
+        "time",
+        "Time",
+        "billing:timesheet",
+        order=410,
+        current=lambda name: name in _TIME_PAGES,
+    ),
     NavEntry(
         "invoices",
         "Invoices",
@@ -28,7 +39,7 @@ NAV = [
     ),
     NavEntry(
         "recurring_invoices",
-        "Recurring",
+        "Recurring invoices",
         "billing:recurring_list",
         order=425,
         sub=True,
@@ -46,6 +57,14 @@ NAV = [
         "Billing settings",
         "billing:billing_settings",
         order=44,
+        section="settings",
+        admin_only=True,
+    ),
+    NavEntry(
+        "billing_rates",
+        "Rates and capacity",
+        "billing:rates",
+        order=45,
         section="settings",
         admin_only=True,
     ),

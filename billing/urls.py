@@ -7,10 +7,14 @@ from django.urls import include, path
 
 from billing.views import (
     billing_settings,
+    budgets,
     invoice_actions,
     invoice_drafts,
     invoices,
+    rates,
     reports,
+    time,
+    timer,
 )
 
 app_name = "billing"
@@ -22,4 +26,8 @@ urlpatterns = [
     *billing_settings.urlpatterns,
     path("", include("billing.urls_recurring")),
     *reports.urlpatterns,
+    *time.urlpatterns,
+    *timer.urlpatterns,
+    *rates.urlpatterns,
+    *budgets.urlpatterns,
 ]

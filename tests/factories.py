@@ -154,6 +154,41 @@ def make_recurring_invoice(
         )
 
 
+# Time ------------------------------------------------------------------------------
+
+
+def time_entries(organization: Organization, **filters) -> list:
+    """The firm's time entries (in the order they were made)."""
+    from billing.models import TimeEntry
+
+    with tenant_context(organization):
+        return list(
+            TimeEntry.objects.filter(organization=organization, **filters).order_by(
+                "pk"
+            )
+        )
+
+
+def timers(organization: Organization, **filters) -> list:
+    """The firm's running timers."""
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        return list(Timer.objects.filter(organization=organization, **filters))
+
+
+def run_timer_back(user: User, organization: Organization, minutes: float) -> None:
+    """Make `user`'s running timer look started `minutes` ago."""
+    from datetime import timedelta
+
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        Timer.objects.filter(organization=organization, user=user).update(
+            started_at=timezone.now() - timedelta(minutes=minutes)
+        )
+
+
 # Documents -------------------------------------------------------------------------
 
 _document_numbers = itertools.count(1)

@@ -47,6 +47,8 @@ PAGES = [
     ("billing/invoices/", True),
     ("billing/invoices/new/", False),
     ("billing/settings/", False),
+    ("billing/time/", False),
+    ("billing/rates/", True),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

@@ -65,6 +65,8 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
     "recurring_uuid": _alpha_sample("billing.RecurringInvoice"),
     "line_uuid": _alpha_sample("billing.InvoiceLine"),
+    "entry_uuid": _alpha_sample("billing.TimeEntry"),
+    "rate_uuid": _alpha_sample("billing.EngagementRate"),
 }
 
 

@@ -54,8 +54,9 @@ def test_the_entries_keep_their_order_across_apps():
         "Recurring",
         "Templates",
         "Messages",
+        "Time",
         "Invoices",
-        "Recurring",
+        "Recurring invoices",
         "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
@@ -64,6 +65,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Document settings",
         "Retention",
         "Billing settings",
+        "Rates and capacity",
         "Failed jobs",
         "Audit log",
     ]
