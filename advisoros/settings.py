@@ -440,6 +440,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "otp_totp",
     "otp_static",
     "clients.clientsearchtoken",
+    # Stripe's events: raw payloads at webhook rates; the table is their record.
+    "stripe_integration.stripeevent",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.
@@ -452,7 +454,16 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "exclude_fields": ["ocr_text", "search_vector", "ocr_pages_done"],
     },
 )
-AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "secret", "tax_id", "tin")
+AUDITLOG_MASK_TRACKING_FIELDS = (
+    "password",
+    "key",
+    "token",
+    "secret",
+    "tax_id",
+    "tin",
+    "secret_key",
+    "webhook_secret",
+)
 AUDITLOG_MASK_CALLABLE = "advisoros.audit.services.mask_fully"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 # Read the previous version through _base_manager: the scoped default manager
