@@ -218,6 +218,12 @@ def _open(
     except stripe.IdempotencyError:
         raise
     except StripeError as exc:
+        if exc.http_status == 409:
+            # The same attempt is still being opened (a click during a slow
+            # answer): Stripe finishes it, and the next click gets it.
+            raise ValidationError(
+                "Your payment page is being prepared: try again in a moment."
+            ) from exc
         logger.warning(
             "Firm %s: Checkout for invoice %s not opened: %s",
             invoice.organization_id,

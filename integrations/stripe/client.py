@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -123,3 +124,13 @@ def from_minor(value: int, currency: str) -> Decimal:
     if currency.upper() in ZERO_DECIMAL_CURRENCIES:
         return Decimal(value).quantize(Decimal("0.01"))
     return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+def checkout_origin() -> str:
+    """Where Checkout's pages live: the page with the Pay button lets its form
+    lead there (Content-Security-Policy form-action covers the redirect)."""
+    base = settings.STRIPE_API_BASE
+    if base:
+        parts = urlsplit(base)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "https://checkout.stripe.com"

@@ -45,7 +45,9 @@ def stripe_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         else {"accept_cards": True, "accept_ach": True}
     )
     form = StripeAccountForm(
-        request.POST or None, initial=initial, connected=account is not None
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        connected=account is not None,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.test import Client as HttpClient
 from django.urls import reverse
 
 from advisoros.tenancy.db import tenant_context
@@ -69,3 +70,23 @@ def fresh(invoice: Invoice) -> Invoice:
 def payments_of(invoice: Invoice) -> list:
     with tenant_context(invoice.organization):
         return list(invoice.payments.order_by("pk"))
+
+
+def django_webhook_target(url: str, capture_on_commit):
+    """A webhook target for the stand-in that posts to `url` through Django's
+    test client and runs what the request queued on commit (the job, in
+    django-q2's sync mode). `capture_on_commit`: pytest-django's
+    `django_capture_on_commit_callbacks`."""
+    http = HttpClient()
+
+    def post(body: bytes, headers: dict) -> int:
+        with capture_on_commit(execute=True):
+            response = http.post(
+                url,
+                body,
+                content_type="application/json",
+                headers={"Stripe-Signature": headers["Stripe-Signature"]},
+            )
+        return response.status_code
+
+    return post

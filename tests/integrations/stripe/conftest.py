@@ -12,35 +12,22 @@ network.
 from __future__ import annotations
 
 import pytest
-from django.test import Client as HttpClient
 
 from billing.models import Invoice
 from clients.models import Client, Contact
 from tests.factories import make_client, make_issued_invoice
-from tests.integrations.stripe.builders import StripeFirm, connect
+from tests.integrations.stripe.builders import (
+    StripeFirm,
+    connect,
+    django_webhook_target,
+)
 from tests.portal.builders import make_contact
 
 
 @pytest.fixture
 def webhook_target(django_capture_on_commit_callbacks):
-    """A stand-in webhook target that posts through Django's test client."""
-
-    def target_for(url: str):
-        http = HttpClient()
-
-        def post(body: bytes, headers: dict) -> int:
-            with django_capture_on_commit_callbacks(execute=True):
-                response = http.post(
-                    url,
-                    body,
-                    content_type="application/json",
-                    headers={"Stripe-Signature": headers["Stripe-Signature"]},
-                )
-            return response.status_code
-
-        return post
-
-    return target_for
+    """Each firm's stand-in account posts to its webhook through the test client."""
+    return lambda url: django_webhook_target(url, django_capture_on_commit_callbacks)
 
 
 @pytest.fixture

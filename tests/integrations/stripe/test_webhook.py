@@ -22,7 +22,9 @@ def pay(firm, invoice, joan, method: str = "card"):
 
 
 def deliver(firm, events, **options) -> list[int]:
-    return [d.status for d in firm.standin.deliver(events, account=firm.remote, **options)]
+    return [
+        d.status for d in firm.standin.deliver(events, account=firm.remote, **options)
+    ]
 
 
 # Signatures --------------------------------------------------------------------------
@@ -122,7 +124,10 @@ def test_a_bank_debit_is_pending_then_paid(alpha_stripe, invoice, joan):
     deliver(alpha_stripe, events)
 
     (payment,) = payments_of(invoice)
-    assert (payment.status, payment.method) == (PaymentStatus.PENDING, "us_bank_account")
+    assert (payment.status, payment.method) == (
+        PaymentStatus.PENDING,
+        "us_bank_account",
+    )
     owed = fresh(invoice)
     assert owed.status == InvoiceStatus.SENT
     assert owed.amount_paid == Decimal("0.00")
@@ -173,9 +178,9 @@ def test_events_out_of_order_give_the_same_result(alpha_stripe, invoice, joan):
     assert types.index("checkout.session.async_payment_succeeded") < types.index(
         "checkout.session.completed"
     )
-    assert {e.status for e in alpha_stripe.events() if e.type.startswith("checkout")} == {
-        StripeEvent.Status.PROCESSED
-    }
+    assert {
+        e.status for e in alpha_stripe.events() if e.type.startswith("checkout")
+    } == {StripeEvent.Status.PROCESSED}
 
 
 def test_an_unknown_event_type_is_marked_ignored(alpha_stripe):
@@ -336,7 +341,9 @@ def test_firm_as_webhook_cannot_touch_firm_bs_invoice(
     assert "not in this firm's Stripe account" in alpha_events[0].error
 
     # Beta's event signed by Beta, sent to Alpha's address: a bad signature.
-    assert set(deliver(beta_stripe, beta_events, to=alpha_stripe.remote.webhook_target)) == {400}
+    assert set(
+        deliver(beta_stripe, beta_events, to=alpha_stripe.remote.webhook_target)
+    ) == {400}
 
     assert payments_of(beta_invoice) == []
     assert fresh(beta_invoice).status == InvoiceStatus.SENT
@@ -365,7 +372,10 @@ def test_a_refund_made_in_stripe_is_recorded_once(alpha_stripe, invoice, joan):
     with tenant_context(alpha_stripe.organization):
         payment.refresh_from_db()
         (recorded,) = payment.refunds.all()
-    assert (recorded.stripe_refund, recorded.amount) == (refund["id"], Decimal("120.00"))
+    assert (recorded.stripe_refund, recorded.amount) == (
+        refund["id"],
+        Decimal("120.00"),
+    )
     assert payment.amount_refunded == Decimal("120.00")
     owed = fresh(invoice)
     assert (owed.status, owed.amount_paid) == (InvoiceStatus.PARTIAL, Decimal("380.00"))
