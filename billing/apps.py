@@ -7,3 +7,8 @@ class BillingConfig(AppConfig):
     name = "billing"
     label = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from billing import receivers
+
+        receivers.connect()

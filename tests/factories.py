@@ -74,6 +74,45 @@ def make_client(organization: Organization, display_name: str, **data) -> Client
         )
 
 
+# Billing ---------------------------------------------------------------------------
+
+
+def make_draft_invoice(
+    client: Client, by: User, lines=(("Tax return", "1", "500"),), **kw
+):
+    """A draft for `client` with fixed-fee `lines` of (description, quantity,
+    unit price), made through the invoice services."""
+    from decimal import Decimal
+
+    from billing.services.invoices import invoice_add_line, invoice_create
+
+    with tenant_context(client.organization):
+        invoice = invoice_create(
+            organization=client.organization, client=client, by=by, **kw
+        )
+        for description, quantity, price in lines:
+            invoice_add_line(
+                invoice=invoice,
+                by=by,
+                description=description,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+            )
+        invoice.refresh_from_db()
+        return invoice
+
+
+def make_issued_invoice(
+    client: Client, by: User, lines=(("Tax return", "1", "500"),), **kw
+):
+    """A draft made by `make_draft_invoice`, then issued (numbered, sent)."""
+    from billing.services.invoices import invoice_issue
+
+    invoice = make_draft_invoice(client, by, lines, **kw)
+    with tenant_context(client.organization):
+        return invoice_issue(invoice=invoice, by=by)
+
+
 # Documents -------------------------------------------------------------------------
 
 _document_numbers = itertools.count(1)
