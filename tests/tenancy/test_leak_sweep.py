@@ -63,7 +63,6 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
-    "payment_uuid": _alpha_sample("billing.Payment"),
 }
 
 
