@@ -34,6 +34,7 @@ PAGES = [
     ("audit/integrity/", False),
     ("safeguards/", False),
     ("data/", False),
+    ("integrations/stripe/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

@@ -1780,6 +1780,7 @@ def _page_html(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{html.escape(title)}</title></head>"
         f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
     )
