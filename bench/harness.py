@@ -107,6 +107,7 @@ MODULES = (
     "bench.portal",
     "bench.tenancy",
     "bench.firm_export",
+    "bench.stripe_webhooks",
 )
 FLOOR = "django_floor"
 

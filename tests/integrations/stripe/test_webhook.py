@@ -389,3 +389,40 @@ def test_events_after_a_disconnect_are_not_found(alpha_stripe, cast, invoice, jo
         stripe_account_disconnect(account=alpha_stripe.account, by=cast.alice)
 
     assert set(deliver(alpha_stripe, events)) == {404}
+
+
+def test_an_event_whose_job_was_lost_is_queued_again_later(
+    alpha_stripe, invoice, joan, django_capture_on_commit_callbacks
+):
+    """The process died between the event's commit and its job's queueing: the
+    half-hourly sweep finds the event still queued after an hour and runs it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.stripe.tasks import stripe_events_requeue
+
+    _, events = pay(alpha_stripe, invoice, joan)
+    completed = events[-1]
+    with tenant_context(alpha_stripe.organization):
+        StripeEvent.objects.create(
+            organization=alpha_stripe.organization,
+            event_id=completed["id"],
+            type=completed["type"],
+            payload=completed,
+        )
+
+    def sweep() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return stripe_events_requeue()  # firms queued; their jobs run
+
+    assert sweep() == 0  # too recent: its own job may still come
+    with tenant_context(alpha_stripe.organization):
+        StripeEvent.objects.update(created_at=timezone.now() - timedelta(hours=2))
+
+    assert sweep() == 1
+
+    assert fresh(invoice).status == InvoiceStatus.PAID
+    (event,) = alpha_stripe.events()
+    assert event.status == StripeEvent.Status.PROCESSED
+    assert sweep() == 0
