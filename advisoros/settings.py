@@ -163,7 +163,10 @@ TEMPLATES = [
                 "portal.context_processors.portal",
             ],
             # The core is no installed app: its tag libraries are named here.
-            "libraries": {"panels": "advisoros.templatetags.panels"},
+            "libraries": {
+                "figures": "advisoros.templatetags.figures",
+                "panels": "advisoros.templatetags.panels",
+            },
         },
     }
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("clients.urls")),
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
+    path("o/<slug:org_slug>/", include("billing.urls")),
     path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
     # A firm's look (public: the portal's sign-in page and emails show it).
     path("brand/<slug:org_slug>/style.css", brand_css, name="brand_css"),

@@ -9,6 +9,10 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import receivers
+        from billing import (  # noqa: F401  (registrations)
+            demo,
+            panels_recurring,
+            receivers,
+        )
 
         receivers.connect()

@@ -224,10 +224,15 @@ def invoice_add_line(
     taxable: bool = True,
     engagement: Engagement | None = None,
 ) -> InvoiceLine:
-    """A fixed fee, retainer or expense line: quantity x unit price."""
+    """A fixed fee, retainer, expense or late-fee line: quantity x unit price."""
     require_biller(invoice.organization_id, by)
     draft = _lock_draft(invoice)
-    if kind not in (LineKind.FEE, LineKind.RETAINER, LineKind.EXPENSE):
+    if kind not in (
+        LineKind.FEE,
+        LineKind.RETAINER,
+        LineKind.EXPENSE,
+        LineKind.LATE_FEE,
+    ):
         raise ValidationError("Time is added from time entries, not typed in.")
     _check_amounts(quantity, unit_price)
     if not description.strip():

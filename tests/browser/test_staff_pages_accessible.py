@@ -31,7 +31,16 @@ from tests.browser.axe import fit_and_accessibility_faults
 from tests.browser.conftest import sign_in
 from tests.browser.staff_pages import CLIENT_TABS, PAGES
 from tests.conftest import PASSWORD
-from tests.factories import make_client, make_template, start_workflow, upload_document
+from tests.factories import (
+    make_client,
+    make_recurring_invoice,
+    make_template,
+    start_workflow,
+    upload_document,
+    write_invoice,
+    write_payment,
+    write_time_entry,
+)
 from tests.portal.builders import make_contact, make_grant, make_request
 from workflows.models import RecurringSchedule
 
@@ -125,7 +134,25 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         JobFailure.objects.create(
             organization=org, func="documents.tasks.ocr", error="Timed out"
         )
+    # Billing: unbilled time, an invoice partly paid and past due, a draft.
+    today = timezone.localdate()
+    write_time_entry(
+        jane, cast.alice, minutes=90, rate="200", day=today, engagement=engagement
+    )
+    invoice = write_invoice(
+        jane,
+        lines=[("1000", "1200", engagement)],
+        status="partial",
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=10),
+        engagement=engagement,
+    )
+    write_payment(invoice, "400")
+    write_invoice(jane, lines=[("300", "300")], status="draft")
     execution = start_workflow(template, jane, engagement=engagement)
+    recurring = make_recurring_invoice(
+        engagement, cast.alice, next_date=timezone.localdate()
+    )
     with tenant_context(org):
         task = execution.tasks.order_by("step_index").first()
         item = request.items.first()
@@ -160,9 +187,15 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         f"workflows/templates/{template.uuid}/edit/",
         "workflows/templates/new/",
         "workflows/schedules/new/",
+        f"billing/recurring/{recurring.uuid}/",
+        f"billing/recurring/new/{engagement.uuid}/",
+        f"billing/recurring/engagement/{engagement.uuid}/",
         "portal/messages/",
         f"portal/messages/{jane.uuid}/",
         f"portal/contacts/{joan.uuid}/",
+        "billing/reports/?group=engagement",
+        "billing/reports/?group=partner",
+        "billing/reports/realization/?group=client",
     ]
 
 

@@ -63,6 +63,7 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
+    "recurring_uuid": _alpha_sample("billing.RecurringInvoice"),
 }
 
 

@@ -36,6 +36,7 @@ def test_it_creates_the_schedules_each_app_declares(db):
         "clients",
         "documents",
         "workflows",
+        "billing",
         "advisoros.accounts",
         "advisoros.audit",
         "advisoros.tenancy",
