@@ -357,6 +357,15 @@ DEFAULT_FROM_EMAIL = env.str(
 # a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
+# Stripe (integrations.stripe.client). Each firm connects its own account (keys
+# stored encrypted per firm); these only shape how we call Stripe. The API base
+# is Stripe's unless set (the tests point it at their local stand-in, which
+# speaks plain http); retries are the library's, on connection errors and 5xx,
+# each with the same idempotency key; every call gives up after the timeout.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
 # no scanner, every new file is recorded and shown as "not scanned". Set: each
 # upload waits "pending" (never served) for the scan job's verdict; a scanner not

@@ -21,12 +21,15 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
     path("o/<slug:org_slug>/", include("billing.urls")),
+    path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
     # A firm's look (public: the portal's sign-in page and emails show it).
     path("brand/<slug:org_slug>/style.css", brand_css, name="brand_css"),
     path("brand/<slug:org_slug>/logo", brand_logo, name="brand_logo"),
     # The client portal: its own sign-in and session (portal.middleware).
     path("p/<slug:org_slug>/", include("portal.urls")),
     path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
+    # Each firm's Stripe events (integrations.stripe.webhooks): signed, no session.
+    path("webhooks/stripe/", include("integrations.stripe.webhook_urls")),
     path("admin/", admin.site.urls),
     # Content-Security-Policy violations, posted by browsers (settings.SECURE_CSP).
     path("csp-report/", csp_report, name="csp_report"),

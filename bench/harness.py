@@ -109,6 +109,7 @@ MODULES = (
     "bench.tenancy",
     "bench.firm_export",
     "bench.billing",
+    "bench.stripe_webhooks",
 )
 FLOOR = "django_floor"
 

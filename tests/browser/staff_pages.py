@@ -49,6 +49,7 @@ PAGES = [
     ("billing/settings/", False),
     ("billing/time/", False),
     ("billing/rates/", True),
+    ("integrations/stripe/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
