@@ -107,6 +107,7 @@ MODULES = (
     "bench.portal",
     "bench.tenancy",
     "bench.firm_export",
+    "bench.billing_invoices",
 )
 FLOOR = "django_floor"
 
