@@ -110,6 +110,7 @@ MODULES = (
     "bench.firm_export",
     "bench.billing",
     "bench.stripe_webhooks",
+    "bench.billing_invoices",
 )
 FLOOR = "django_floor"
 
