@@ -450,6 +450,25 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # would refuse outside a scope, and RLS still applies underneath.
 AUDITLOG_USE_BASE_MANAGER = True
 
+# The firm's own subscription to AdvisorOS as a hosted service (advisoros.tenancy.plans,
+# integrations.stripe.platform): the platform's Stripe account, not a firm's. Both
+# unset: off entirely (no plans, limits, banners or Subscription page). One without
+# the other is a mistake, said at start.
+PLATFORM_STRIPE_SECRET_KEY = env.str("PLATFORM_STRIPE_SECRET_KEY", default="")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env.str("PLATFORM_STRIPE_WEBHOOK_SECRET", default="")
+if bool(PLATFORM_STRIPE_SECRET_KEY) != bool(PLATFORM_STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "Set both PLATFORM_STRIPE_SECRET_KEY and PLATFORM_STRIPE_WEBHOOK_SECRET "
+        "(the signing secret of the endpoint /webhooks/stripe/platform/), or "
+        "neither to run without subscriptions."
+    )
+# Days a firm whose payment failed, or whose subscription was canceled, keeps
+# writing (with a warning on every page) before it becomes read-only.
+PLATFORM_BILLING_GRACE_DAYS = env.int("PLATFORM_BILLING_GRACE_DAYS", default=7)
+# Stripe's API address: empty for Stripe itself; the tests point it at their
+# local stand-in (tests/standins/stripe.py).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
 # Security headers. Django 6's own Content-Security-Policy, with nonces.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
