@@ -206,3 +206,43 @@ def scanner(settings, clamd) -> str:
     """Uploads in this test are scanned by the session's clamd."""
     settings.CLAMD_SOCKET = clamd
     return clamd
+
+
+# The firm's own subscription (advisoros.tenancy.plans) -----------------------------
+
+PLATFORM_KEY = "sk_test_platform"
+PLATFORM_WEBHOOK_SECRET = "whsec_platform_test"
+
+
+@pytest.fixture
+def platform_billing(settings):
+    """AdvisorOS sold as a hosted service in this test: the platform's Stripe
+    keys are set (its API is the stand-in only where a test starts one). The
+    drawn navigation is cached per process, so it is forgotten either side."""
+    from advisoros.nav import nav_html
+
+    settings.PLATFORM_STRIPE_SECRET_KEY = PLATFORM_KEY
+    settings.PLATFORM_STRIPE_WEBHOOK_SECRET = PLATFORM_WEBHOOK_SECRET
+    settings.PLATFORM_BILLING_GRACE_DAYS = 7
+    nav_html.cache_clear()
+    yield settings
+    nav_html.cache_clear()
+
+
+@pytest.fixture
+def starter(db):
+    """The default plan, small enough to reach: 8 members, 3 clients, 1 GB."""
+    from tests.factories import make_plan
+
+    return make_plan(
+        "starter", "Starter", max_members=8, max_clients=3, max_storage_gb=1
+    )
+
+
+@pytest.fixture
+def alpha_on_starter(cast, platform_billing, starter):
+    """Alpha, in the middle of its Starter trial (the cast has Alice, Adam, Mia,
+    Sam and Rita, and one open invitation: 6 of the plan's 8 seats)."""
+    from tests.factories import make_subscription
+
+    return make_subscription(cast.alpha, starter)

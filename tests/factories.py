@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -23,7 +23,14 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import platform_bypass, tenant_context
-from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.models import (
+    FirmSubscription,
+    Membership,
+    Organization,
+    Plan,
+    Role,
+    SubscriptionStatus,
+)
 from clients.models import Client
 from clients.services.clients import client_create
 from documents.models import Document, OcrStatus
@@ -276,3 +283,34 @@ def index_scans(
         if node.get("Index Name"):
             scans[node["Index Name"]] = node
     return scans
+
+
+# The firm's own subscription -------------------------------------------------------
+
+
+def make_plan(code: str, name: str, **fields) -> Plan:
+    """A plan of the hosted service (the migration's plans may have been
+    flushed by a transactional test: each test makes the ones it needs). The
+    first plan made default stays the only default."""
+    fields.setdefault("is_default", code == "starter")
+    if fields["is_default"]:
+        Plan.objects.filter(is_default=True).exclude(code=code).update(is_default=False)
+    plan, _ = Plan.objects.update_or_create(
+        code=code,
+        defaults={"name": name, "trial_days": 14, **fields},
+    )
+    return plan
+
+
+def make_subscription(
+    organization: Organization, plan: Plan, **fields
+) -> FirmSubscription:
+    """The firm's subscription (replacing any): a trial with ten days left
+    unless `fields` say otherwise."""
+    fields.setdefault("status", SubscriptionStatus.TRIALING)
+    fields.setdefault("trial_ends_at", timezone.now() + timedelta(days=10))
+    with tenant_context(organization):
+        FirmSubscription.objects.filter(organization=organization).delete()
+        return FirmSubscription.objects.create(
+            organization=organization, plan=plan, **fields
+        )
