@@ -120,15 +120,19 @@ def plan_limit(plan: Plan, what: str) -> int | None:
     raise ValueError(f"No plan limits {what!r}.")
 
 
+def _rounded(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.1") if value < 10 else Decimal("1")).normalize()
+
+
 def size_text(size: int) -> str:
-    """Bytes as the Subscription page and the messages write them (decimal
-    places only below 10: "3.2 GB", "12 GB", "340 MB")."""
-    for unit, factor in (("GB", GB), ("MB", 1024**2), ("KB", 1024)):
-        if size >= factor:
-            value = Decimal(size) / factor
-            places = Decimal("0.1") if value < 10 else Decimal("1")
-            return f"{value.quantize(places).normalize():f} {unit}"
-    return f"{size} bytes"
+    """Bytes as the Subscription page and the messages write them, in the
+    largest unit that keeps the number under 1024, one decimal below 10
+    ("3.2 GB", "12 GB", "340 MB", "1 GB" for a few bytes short of it)."""
+    for unit, factor in (("bytes", 1), ("KB", 1024), ("MB", 1024**2)):
+        shown = _rounded(Decimal(size) / factor)
+        if shown < 1024:
+            return f"{shown:f} {unit}"
+    return f"{_rounded(Decimal(size) / GB):f} GB"
 
 
 def _limit_message(plan: Plan, what: str, limit: int, used: int, adding: int) -> str:
