@@ -354,6 +354,15 @@ DEFAULT_FROM_EMAIL = env.str(
 # a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
+# Stripe (integrations.stripe.client). Each firm connects its own account (keys
+# stored encrypted per firm); these only shape how we call Stripe. The API base
+# is Stripe's unless set (the tests point it at their local stand-in, which
+# speaks plain http); retries are the library's, on connection errors and 5xx,
+# each with the same idempotency key; every call gives up after the timeout.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
 # no scanner, every new file is recorded and shown as "not scanned". Set: each
 # upload waits "pending" (never served) for the scan job's verdict; a scanner not
@@ -465,9 +474,7 @@ if bool(PLATFORM_STRIPE_SECRET_KEY) != bool(PLATFORM_STRIPE_WEBHOOK_SECRET):
 # Days a firm whose payment failed, or whose subscription was canceled, keeps
 # writing (with a warning on every page) before it becomes read-only.
 PLATFORM_BILLING_GRACE_DAYS = env.int("PLATFORM_BILLING_GRACE_DAYS", default=7)
-# Stripe's API address: empty for Stripe itself; the tests point it at their
-# local stand-in (tests/standins/stripe.py).
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Its calls go where a firm's do (STRIPE_API_BASE and the retries above).
 
 # Security headers. Django 6's own Content-Security-Policy, with nonces.
 SECURE_CSP = {

@@ -208,6 +208,28 @@ def scanner(settings, clamd) -> str:
     return clamd
 
 
+@pytest.fixture(scope="session")
+def stripe_server():
+    """One Stripe stand-in (tests/standins/stripe.py) per test process."""
+    from tests.standins.stripe import StripeStandin
+
+    with StripeStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_standin(stripe_server, settings):
+    """The Stripe stand-in, emptied, with the app's Stripe calls pointed at it
+    (settings.STRIPE_API_BASE) and no retries (a 500 would otherwise sleep
+    through the library's backoff). Add an account with `add_account()`."""
+    stripe_server.reset()
+    settings.STRIPE_API_BASE = stripe_server.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5.0
+    yield stripe_server
+    stripe_server.reset()
+
+
 # The firm's own subscription (advisoros.tenancy.plans) -----------------------------
 
 PLATFORM_KEY = "sk_test_platform"
