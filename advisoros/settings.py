@@ -440,6 +440,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "otp_totp",
     "otp_static",
     "clients.clientsearchtoken",
+    # Raw webhook payloads of the platform's Stripe account, written once.
+    "stripe_integration.platformevent",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.

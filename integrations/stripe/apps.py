@@ -7,3 +7,8 @@ class StripeIntegrationConfig(AppConfig):
     name = "integrations.stripe"
     label = "stripe_integration"
     verbose_name = "Stripe"
+
+    def ready(self) -> None:
+        from integrations.stripe import platform_panels
+
+        platform_panels.register()
