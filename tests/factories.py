@@ -314,3 +314,17 @@ def make_subscription(
         return FirmSubscription.objects.create(
             organization=organization, plan=plan, **fields
         )
+
+
+def subscribe_through_checkout(
+    http, standin, slug: str, plan_code: str, *, deliver: bool = True
+) -> str:
+    """An owner (`http`, signed in) subscribes firm `slug` to `plan_code` on its
+    Subscription page and pays on the stand-in's Checkout page; the events go
+    to the platform's webhook when `deliver`. Returns the Checkout session's id."""
+    response = http.post(f"/o/{slug}/subscription/checkout/", {"plan": plan_code})
+    assert response.status_code == 302, response
+    session_id = response.url.rsplit("/", 1)[-1]
+    assert session_id.startswith("cs_test_"), response.url
+    standin.complete_checkout(session_id, deliver=deliver)
+    return session_id
