@@ -90,6 +90,7 @@ class TenancyMiddleware:
                     status=403,
                 )
             request.subscription_standing = GOOD
+            request.firm_subscription = None
             if platform_billing_on():
                 # The firm's own subscription (advisoros.tenancy.plans): one query,
                 # only while the platform's billing is on.
@@ -106,6 +107,7 @@ class TenancyMiddleware:
                             status=403,
                         )
                     request.subscription_standing = standing
+                    request.firm_subscription = subscription
             if request.session.get(ACTIVE_ORG_SESSION_KEY) != organization.slug:
                 request.session[ACTIVE_ORG_SESSION_KEY] = organization.slug
             response = self.get_response(request)

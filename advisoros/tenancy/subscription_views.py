@@ -27,14 +27,14 @@ def subscription_page(request: OrgRequest, org_slug: str) -> HttpResponse:
     if not platform_billing_on():
         return redirect("tenancy:dashboard", org_slug=org_slug)
     organization = request.organization
-    # Query 1: the subscription with its plan (made now, a trial, for a firm
-    # that has none yet: then three more).
-    subscription = subscription_for(organization)
+    # The subscription with its plan, as the middleware read it; for a firm
+    # that has none yet, a trial made now (three queries).
+    subscription = request.firm_subscription or subscription_for(organization)
     if subscription is not None:
         subscription.organization = organization
     ctx = {
         "subscription": subscription,
-        # Queries 2-5: members and open invitations, clients, stored bytes.
+        # Queries 1-4: members and open invitations, clients, stored bytes.
         "usage": plan_usage(organization, subscription.plan) if subscription else [],
         "standing": getattr(request, "subscription_standing", None),
     }

@@ -33,6 +33,9 @@ PAGES = [
     ("audit/", True),
     ("audit/integrity/", False),
     ("safeguards/", False),
+    # With the platform's billing off (as here) it leads to the dashboard; the
+    # page itself is walked with billing on by test_subscription_browser.py.
+    ("subscription/", False),
     ("data/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
