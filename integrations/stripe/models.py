@@ -133,3 +133,39 @@ class CheckoutSession(TenantModel):
             ),
         ]
         ordering = ["-attempt"]
+
+
+class PlatformEvent(models.Model):
+    """An event from the platform's own Stripe account, about a firm's
+    subscription to AdvisorOS (integrations.stripe.platform). Not a tenant
+    table: it arrives before anyone knows its firm (the customer id names it),
+    and it is the platform's record, not the firm's. The unique event id,
+    written in the transaction that queues its job, absorbs Stripe's retries."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    customer_id = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["customer_id", "received_at"], name="platformevent_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

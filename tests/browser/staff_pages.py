@@ -35,6 +35,9 @@ PAGES = [
     ("audit/", True),
     ("audit/integrity/", False),
     ("safeguards/", False),
+    # With the platform's billing off (as here) it leads to the dashboard; the
+    # page itself is walked with billing on by test_subscription_browser.py.
+    ("subscription/", False),
     ("data/", False),
     # The money reports (billing.views.reports); all time where the default
     # period might hold none of the firms' work early in a year.
