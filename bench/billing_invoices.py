@@ -12,24 +12,36 @@ Beside it, the yardstick: a bare ten-row table drawn by WeasyPrint with no
 styles, timed in turns with the invoice. On a busy machine both slow down
 together; their ratio says what the invoice's own layout costs.
 
-The invoice list's page scenario (`invoice_list` at bench-1k and bench-100k)
-joins once the billing seeder fills the bench firms with invoices.
+The invoice pages at bench-1k and bench-100k, with the invoices and time of
+bench/billing_seed.py (as many invoices as clients): the list's first page, a
+page 200 deep (its "Next" link followed), the overdue invoices (oldest due
+first, from the open invoices' index), a search by number, and an issued
+invoice's page with its payments. Target: p95 under 25 ms at 100,000 invoices,
+a 100k/1k ratio under 1.3, the same queries at both sizes.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from decimal import Decimal
+from html import unescape
 from io import BytesIO
 
 from django.core.files.base import ContentFile
+from django.urls import reverse
 from pypdf import PdfReader
 from weasyprint import HTML
 
 from advisoros.tenancy.db import tenant_context
-from bench.harness import bench_firm_ensure, register_measure
-from billing.models import Invoice
+from bench.harness import (
+    BenchFirm,
+    bench_firm_ensure,
+    register_measure,
+    register_scenario,
+)
+from billing.models import Invoice, InvoiceKind, InvoiceStatus
 from billing.pdf import invoice_pdf_render
 from billing.selectors import billing_settings
 from billing.services.invoices import (
@@ -58,6 +70,67 @@ LINES = [
     ("Courier and filing fees", "1", "38.50"),
     ("Quarterly retainer", "1", "900"),
 ]
+
+
+DEEP_PAGES = 200
+_NEXT_LINK = re.compile(r'<a\b[^>]*\brel="next"[^>]*>')
+_HREF = re.compile(r'\bhref="([^"]+)"')
+
+
+# The invoice pages -------------------------------------------------------------------
+
+
+def _invoice_list(firm: BenchFirm, query: str = "") -> str:
+    url = reverse("billing:invoice_list", args=[firm.organization.slug])
+    return f"{url}?{query}" if query else url
+
+
+@register_scenario("invoice_list_first_page")
+def invoice_list_first_page(firm: BenchFirm) -> str:
+    return _invoice_list(firm)
+
+
+@register_scenario("invoice_list_deep_page")
+def invoice_list_deep_page(firm: BenchFirm) -> str:
+    """Follow the "Next" link 200 pages deep, or to the last page of a small firm."""
+    path = _invoice_list(firm)
+    for _ in range(DEEP_PAGES):
+        html = firm.http.get(path).content.decode()
+        link = _NEXT_LINK.search(html)
+        if link is None:
+            break
+        path = unescape(_HREF.search(link.group(0)).group(1))
+    return path
+
+
+@register_scenario("invoice_list_overdue")
+def invoice_list_overdue(firm: BenchFirm) -> str:
+    return _invoice_list(firm, "status=overdue")
+
+
+@register_scenario("invoice_list_number")
+def invoice_list_number(firm: BenchFirm) -> str:
+    """A search for an invoice number in the middle of the firm's."""
+    numbered = Invoice.objects.filter(
+        kind=InvoiceKind.INVOICE, number__isnull=False
+    ).order_by("number")
+    middle = numbered[numbered.count() // 2]
+    return _invoice_list(firm, f"q={middle.display_number}")
+
+
+@register_scenario("invoice_page")
+def invoice_page(firm: BenchFirm) -> str:
+    """A paid invoice in the middle of the firm: its lines, payments, refunds."""
+    paid = Invoice.objects.filter(
+        kind=InvoiceKind.INVOICE, status=InvoiceStatus.PAID
+    ).order_by("pk")
+    invoice = paid[paid.count() // 2]
+    return reverse(
+        "billing:invoice_detail", args=[firm.organization.slug, invoice.uuid]
+    )
+
+
+# The PDF ------------------------------------------------------------------------------
 
 
 def bench_invoice() -> Invoice:

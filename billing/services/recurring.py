@@ -26,8 +26,8 @@ resuming it skips the periods that passed meanwhile. So is a client made
 inactive or archived: its periods pass unbilled (logged).
 
 Issue or review. With `issue_automatically` each invoice is issued through
-`invoice_issue` (numbered, sent) and its email queued
-(`billing.tasks.invoice_send_queue`). Otherwise it stays a draft and the
+`invoice_issue` (numbered, sent), which queues its PDF and email
+(`billing.tasks.invoice_send_job`). Otherwise it stays a draft and the
 people responsible (the engagement's partner and manager, and whoever set the
 recurring invoice up) get a "waiting for your review" notification; so they do
 when an automatic issue is refused (an invoice for nothing).
@@ -499,10 +499,7 @@ def _make_invoice(
         except ValidationError as exc:
             problem = " ".join(exc.messages)
         else:
-            from billing import tasks
-
-            tasks.invoice_send_queue(invoice)
-            return invoice
+            return invoice  # invoice_issue queued its PDF and email
     invoice.refresh_from_db()
     _notify_review(organization, recurring, invoice, label, problem)
     return invoice

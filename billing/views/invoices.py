@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from advisoros.forms import add_service_errors, error_text
@@ -395,6 +396,10 @@ def invoice_detail(request: OrgRequest, org_slug: str, invoice_uuid) -> HttpResp
     return invoice_page_response(request, invoice)
 
 
+# No Content-Security-Policy on the PDF: Chromium's viewer draws nothing under
+# any (docs/decisions.md, PDF scripts), and this file is our own WeasyPrint
+# output, which holds no script.
+@csp_override({})
 @require_role(Role.READONLY)
 def invoice_pdf(request: OrgRequest, org_slug: str, invoice_uuid) -> HttpResponse:
     """The PDF, to members who may see the invoice (never a public address): the

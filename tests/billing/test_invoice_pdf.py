@@ -28,6 +28,7 @@ from billing.pdf import (
     invoice_pdf_store,
 )
 from billing.services.invoices import invoice_update
+from documents.content_checks import pdf_has_scripts
 from tests.factories import make_draft_invoice
 
 D = Decimal
@@ -62,11 +63,23 @@ def test_the_pdf_has_the_number_the_client_the_lines_and_a_page_number(
     assert response["Content-Type"] == "application/pdf"
     assert 'filename="INV-00001.pdf"' in response["Content-Disposition"]
     assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # Chromium's viewer shows nothing under a CSP; the file holds no script.
+    assert "Content-Security-Policy" not in response
     assert data.startswith(b"%PDF")
     text = _text(data)
     assert "INV-00001" in text and "Alpha Accounting" in text and "Jane Doe" in text
     assert "Tax return" in text and "500.00" in text
     assert "Page 1 of 1" in text
+
+
+def test_the_pdf_holds_no_script(cast, login_as, issued, media_root):
+    login_as(cast.sam).get(_url(issued))
+    with tenant_context(cast.alpha):
+        stored = Invoice.objects.get(pk=issued.pk).pdf.name
+
+    # The uploads' own check: what lets the page go without a CSP.
+    assert pdf_has_scripts(str(media_root / stored)) is False
 
 
 def test_it_is_stored_privately_and_made_again_when_missing(
