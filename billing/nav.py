@@ -39,7 +39,7 @@ NAV = [
     ),
     NavEntry(
         "recurring_invoices",
-        "Recurring",
+        "Recurring invoices",
         "billing:recurring_list",
         order=425,
         sub=True,

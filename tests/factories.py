@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -24,7 +24,14 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import platform_bypass, tenant_context
-from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.models import (
+    FirmSubscription,
+    Membership,
+    Organization,
+    Plan,
+    Role,
+    SubscriptionStatus,
+)
 from clients.models import Client
 from clients.services.clients import client_create
 from documents.models import Document, OcrStatus
@@ -567,3 +574,48 @@ def make_invoices(client: Client, count: int, *, first_number: int = 1, **fields
             )
             for i in range(count)
         )
+
+
+# The firm's own subscription -------------------------------------------------------
+
+
+def make_plan(code: str, name: str, **fields) -> Plan:
+    """A plan of the hosted service (the migration's plans may have been
+    flushed by a transactional test: each test makes the ones it needs). The
+    first plan made default stays the only default."""
+    fields.setdefault("is_default", code == "starter")
+    if fields["is_default"]:
+        Plan.objects.filter(is_default=True).exclude(code=code).update(is_default=False)
+    plan, _ = Plan.objects.update_or_create(
+        code=code,
+        defaults={"name": name, "trial_days": 14, **fields},
+    )
+    return plan
+
+
+def make_subscription(
+    organization: Organization, plan: Plan, **fields
+) -> FirmSubscription:
+    """The firm's subscription (replacing any): a trial with ten days left
+    unless `fields` say otherwise."""
+    fields.setdefault("status", SubscriptionStatus.TRIALING)
+    fields.setdefault("trial_ends_at", timezone.now() + timedelta(days=10))
+    with tenant_context(organization):
+        FirmSubscription.objects.filter(organization=organization).delete()
+        return FirmSubscription.objects.create(
+            organization=organization, plan=plan, **fields
+        )
+
+
+def subscribe_through_checkout(
+    http, standin, slug: str, plan_code: str, *, deliver: bool = True
+) -> str:
+    """An owner (`http`, signed in) subscribes firm `slug` to `plan_code` on its
+    Subscription page and pays on the stand-in's Checkout page; the events go
+    to the platform's webhook when `deliver`. Returns the Checkout session's id."""
+    response = http.post(f"/o/{slug}/subscription/checkout/", {"plan": plan_code})
+    assert response.status_code == 302, response
+    session_id = response.url.rsplit("/", 1)[-1]
+    assert session_id.startswith("cs_test_"), response.url
+    standin.complete_checkout(session_id, deliver=deliver)
+    return session_id

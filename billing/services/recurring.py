@@ -332,6 +332,8 @@ def recurring_invoice_resume(
     that passed while it was paused are skipped (pausing meant not billing them)."""
     require_biller(recurring.organization_id, by)
     locked = _lock(recurring)
+    if locked.is_active and recurring_state(locked) == RecurringState.ACTIVE:
+        return locked  # a second click: its due periods stay due
     if recurring_state(locked) == RecurringState.ENDED:
         raise ValidationError(
             "This recurring invoice has ended: move its end date first."

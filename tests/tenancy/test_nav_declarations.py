@@ -56,7 +56,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Messages",
         "Time",
         "Invoices",
-        "Recurring",
+        "Recurring invoices",
         "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
