@@ -134,7 +134,7 @@ def test_a_new_rate_changes_no_recorded_time(cast, login_as, acme, record):
 def test_the_page_points_to_the_rules_in_billing_settings(cast, login_as):
     html = login_as(cast.alice).get(URL).content.decode()
 
-    assert "the firm&#x27;s default rate, 150.00 USD an hour" in html
+    assert "the firm's default rate, 150.00 USD an hour" in html
     assert "6-minute increments, round up to the next increment" in html
     assert 'href="/o/alpha/billing/settings/"' in html
 

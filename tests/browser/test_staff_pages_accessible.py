@@ -144,7 +144,7 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         )
     # Billing: unbilled time, an invoice partly paid and past due, a draft.
     today = timezone.localdate()
-    write_time_entry(
+    entry = write_time_entry(
         jane, cast.alice, minutes=90, rate="200", day=today, engagement=engagement
     )
     invoice = write_invoice(
@@ -167,6 +167,7 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
     invoice, draft, credit_note = _invoices(jane, engagement, cast.alice)
     with tenant_context(org):
         line = draft.lines.order_by("position").first()
+        unbilled = jane.time_entries.filter(invoice_line__isnull=True).first()
     client = f"clients/{jane.uuid}/"
     return [
         *(path for path, _ in PAGES),
@@ -213,6 +214,11 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         f"billing/invoices/lines/{line.uuid}/",
         f"billing/invoices/new/?client={jane.uuid}",
         "billing/invoices/new/?q=jane",
+        f"billing/time/?client={jane.uuid}&engagement={engagement.uuid}",
+        f"billing/time/{entry.uuid}/",
+        f"billing/time/{unbilled.uuid}/",
+        f"billing/engagements/{engagement.uuid}/time/",
+        f"billing/tasks/{task.uuid}/time/",
         "billing/invoices/?status=unpaid",
     ]
 
