@@ -274,6 +274,11 @@ def payment_refund_through_stripe(
         )
     amount = money(amount)
     with transaction.atomic():
+        # The invoice first, then the payment: the order billing's services
+        # lock them in (a refund event processed meanwhile waits, no deadlock).
+        Invoice.objects.select_for_update().only("pk").get(
+            organization_id=payment.organization_id, pk=payment.invoice_id
+        )
         locked = Payment.objects.select_for_update().get(
             organization_id=payment.organization_id, pk=payment.pk
         )
