@@ -54,6 +54,9 @@ class NavEntry:
     # Given a URL name of the entry's own app, whether that page marks the entry
     # current; None: its own page only.
     current: Callable[[str], bool] | None = None
+    # Whether the installation shows the entry at all (a feature switched on by
+    # settings, read once per process like the rest of the drawn HTML); None: always.
+    enabled: Callable[[], bool] | None = None
 
     @property
     def app_name(self) -> str:
@@ -130,7 +133,9 @@ def nav_html(
     shown = [
         e
         for e in declared_nav()
-        if (is_admin or not e.admin_only) and (is_owner or not e.owner_only)
+        if (is_admin or not e.admin_only)
+        and (is_owner or not e.owner_only)
+        and (e.enabled is None or e.enabled())
     ]
 
     def links(section: str) -> list[dict[str, Any]]:

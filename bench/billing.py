@@ -8,9 +8,8 @@ progress (issue 13: p95 under 100 ms). And a measure, `billing_query_plans`:
 the indexes their grouped queries read in bench-100k, and their time in
 PostgreSQL alone.
 
-The invoice list and the time-entry week belong to the pages that show them:
-`invoice_list` below is ready for `register_scenario` once the invoice list
-exists (its URL name is a guess to check then).
+The invoice list and the time-entry week belong to the pages that show them
+(bench/billing_invoices.py has the invoice pages).
 """
 
 from __future__ import annotations
@@ -75,14 +74,6 @@ def wip_by_client(firm: BenchFirm) -> str:
 def wip_by_partner(firm: BenchFirm) -> str:
     """The same entries by the client's partner (a join to the clients)."""
     return _report("report_wip", firm, "group=partner")
-
-
-def invoice_list(firm: BenchFirm) -> str:
-    """The invoice list's first page (issue 13: p95 under 25 ms). Not registered
-    here: register it where the invoice list is built, e.g.
-    `register_scenario("invoice_list")(invoice_list)` in this module, once
-    `billing:invoice_list` exists."""
-    return reverse("billing:invoice_list", args=[firm.organization.slug])
 
 
 # Which index each report's query reads at 100,000 invoices -----------------------------

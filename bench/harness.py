@@ -109,6 +109,8 @@ MODULES = (
     "bench.tenancy",
     "bench.firm_export",
     "bench.billing",
+    "bench.stripe_webhooks",
+    "bench.billing_invoices",
 )
 FLOOR = "django_floor"
 

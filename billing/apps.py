@@ -10,9 +10,12 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import (  # noqa: F401  (registrations)
+            client_tab,
             demo,
+            panels,
             panels_recurring,
             receivers,
+            timeline_sources,
         )
 
         receivers.connect()

@@ -17,12 +17,11 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization, enqueue_for_organizations
-from billing.emails import invoice_email, receipt_email
+from billing.emails import receipt_email
 from billing.models import (
     OPEN_INVOICE_STATUSES,
     Invoice,
     InvoiceKind,
-    InvoiceStatus,
     Payment,
     PaymentStatus,
     RecurringInvoice,
@@ -62,37 +61,49 @@ def payment_receipt_job(*, organization: Organization, payment_id: int) -> bool:
     return True
 
 
-# Invoice emails ----------------------------------------------------------------------
-# The name agreed with the invoice pages' helper (h/invoices): where both define
-# it, keep theirs if it stamps the invoice as emailed; this one is the minimum
-# recurring invoices and late fees need.
-
-
-def invoice_email_queue(invoice: Invoice) -> None:
-    """Email an issued invoice to the client's billing contacts, once the
-    issuing transaction has committed."""
+def invoice_send_queue(invoice: Invoice, *, resend: bool = False) -> None:
     organization = Organization.objects.get(pk=invoice.organization_id)
     enqueue_for_organization(
-        "billing.tasks.invoice_email_job", organization, invoice_id=invoice.pk
+        "billing.tasks.invoice_send_job",
+        organization,
+        invoice_id=invoice.pk,
+        resend=resend,
     )
 
 
-def invoice_email_job(*, organization: Organization, invoice_id: int) -> bool:
-    """Send the invoice's email (none for a draft or a void one). Returns whether
-    one went out."""
+def invoice_send_job(
+    *, organization: Organization, invoice_id: int, resend: bool = False
+) -> str:
+    """Make and keep the issued invoice's PDF, then email it to the client's
+    billing contacts (billing.services.delivery): once, or again on "Resend"."""
+    from billing.services.delivery import invoice_send
+
+    sent_to = invoice_send(
+        organization=organization, invoice_id=invoice_id, resend=resend
+    )
+    return f"sent to {', '.join(sent_to)}" if sent_to else "not sent"
+
+
+def invoice_pdf_queue(invoice: Invoice) -> None:
+    organization = Organization.objects.get(pk=invoice.organization_id)
+    enqueue_for_organization(
+        "billing.tasks.invoice_pdf_job", organization, invoice_id=invoice.pk
+    )
+
+
+def invoice_pdf_job(*, organization: Organization, invoice_id: int) -> str:
+    """Draw the issued invoice's PDF again and keep it (a voided invoice's says
+    VOID). Safe to run twice: the second run replaces the first's file."""
+    from billing.pdf import invoice_pdf_store
+
     invoice = (
-        Invoice.objects.select_related("client")
+        Invoice.objects.select_related("client", "engagement")
         .filter(organization=organization, pk=invoice_id)
         .first()
     )
-    if invoice is None or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
-        return False
-    message = invoice_email(organization, invoice)
-    if message is None:
-        logger.info("No address for the email of invoice %s", invoice.uuid)
-        return False
-    message.send()
-    return True
+    if invoice is None or invoice.is_draft:
+        return "no issued invoice"
+    return f"{len(invoice_pdf_store(invoice))} bytes"
 
 
 # Scheduled: recurring invoices and overdue invoices ----------------------------------

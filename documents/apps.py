@@ -9,9 +9,14 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Documents"
 
     def ready(self) -> None:
+        from advisoros.tenancy.plans import STORAGE, register_usage
         from documents import (  # noqa: F401  (registrations)
             client_tab,
             demo,
             timeline_requests,
             timeline_sources,
         )
+        from documents.services.documents import stored_bytes
+
+        # The firm's plan limits its stored bytes (advisoros.tenancy.plans).
+        register_usage(STORAGE, stored_bytes)

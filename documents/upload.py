@@ -192,6 +192,20 @@ class UploadQuarantined(UploadRejected):
         )
 
 
+class UploadOverPlan(UploadRejected):
+    """The firm's plan has no room for the file (advisoros.tenancy.plans):
+    nothing is stored. `message` is for anyone (the client portal shows it;
+    a client is not told about the firm's plan); `staff_message` names the
+    plan and its limit, for the firm's members."""
+
+    def __init__(self, name: str, staff_message: str) -> None:
+        super().__init__(
+            f"We could not accept {name}: the firm cannot store more files at the"
+            " moment. Please let them know, or send it another way."
+        )
+        self.staff_message = f"{name} was not stored. {staff_message}"
+
+
 # File names ---------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from django_q.models import Task as QTask
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
-from advisoros.tenancy.db import platform_bypass
+from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Invitation, Membership, Organization, Role
 from tests.factories import PASSWORD as PASSWORD  # modules import it from here
 from tests.factories import make_client, make_user
@@ -166,16 +166,17 @@ def login_as(client: Client):
 def run_schedule(django_capture_on_commit_callbacks) -> Callable[[Callable], int]:
     """Run a cross-firm scheduled job as the cluster would: the entry point queues
     one job per firm on commit, and each runs (django-q2's sync mode here).
-    Returns the sum of what the firms' jobs returned (emails sent, documents
-    archived ...)."""
+    Returns the sum of the counts the firms' jobs returned (emails sent,
+    documents archived ...)."""
 
     def run(entry: Callable[[], int]) -> int:
         before = set(QTask.objects.values_list("id", flat=True))
         with django_capture_on_commit_callbacks(execute=True):
             entry()
-        return sum(
-            QTask.objects.exclude(id__in=before).values_list("result", flat=True)
-        )
+        results = QTask.objects.exclude(id__in=before).values_list("result", flat=True)
+        # Counts only: a job the firms' jobs queue in turn (an invoice's email,
+        # which answers with words) is not part of the schedule's answer.
+        return sum(result for result in results if isinstance(result, int))
 
     return run
 
@@ -206,3 +207,153 @@ def scanner(settings, clamd) -> str:
     """Uploads in this test are scanned by the session's clamd."""
     settings.CLAMD_SOCKET = clamd
     return clamd
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """One Stripe stand-in (tests/standins/stripe.py) per test process."""
+    from tests.standins.stripe import StripeStandin
+
+    with StripeStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def stripe_standin(stripe_server, settings):
+    """The Stripe stand-in, emptied, with the app's Stripe calls pointed at it
+    (settings.STRIPE_API_BASE) and no retries (a 500 would otherwise sleep
+    through the library's backoff). Add an account with `add_account()`."""
+    stripe_server.reset()
+    settings.STRIPE_API_BASE = stripe_server.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5.0
+    yield stripe_server
+    stripe_server.reset()
+
+
+# The firm's own subscription (advisoros.tenancy.plans) -----------------------------
+
+PLATFORM_KEY = "sk_test_platform"
+PLATFORM_WEBHOOK_SECRET = "whsec_platform_test"
+
+
+@pytest.fixture
+def platform_billing(settings):
+    """AdvisorOS sold as a hosted service in this test: the platform's Stripe
+    keys are set (its API is the stand-in only where a test starts one). The
+    drawn navigation is cached per process, so it is forgotten either side."""
+    from advisoros.nav import nav_html
+
+    settings.PLATFORM_STRIPE_SECRET_KEY = PLATFORM_KEY
+    settings.PLATFORM_STRIPE_WEBHOOK_SECRET = PLATFORM_WEBHOOK_SECRET
+    settings.PLATFORM_BILLING_GRACE_DAYS = 7
+    nav_html.cache_clear()
+    yield settings
+    nav_html.cache_clear()
+
+
+@pytest.fixture
+def starter(db):
+    """The default plan, small enough to reach: 8 members, 3 clients, 1 GB."""
+    from tests.factories import make_plan
+
+    return make_plan(
+        "starter", "Starter", max_members=8, max_clients=3, max_storage_gb=1
+    )
+
+
+@pytest.fixture
+def alpha_on_starter(cast, platform_billing, starter):
+    """Alpha, in the middle of its Starter trial (the cast has Alice, Adam, Mia,
+    Sam and Rita, and one open invitation: 6 of the plan's 8 seats)."""
+    from tests.factories import make_subscription
+
+    return make_subscription(cast.alpha, starter)
+
+
+@pytest.fixture
+def post_webhook(django_capture_on_commit_callbacks):
+    """A stand-in webhook target (tests/standins/stripe.py) that posts to `url`
+    through Django's test client, inside captured on-commit callbacks: the
+    intake's transaction "commits" and the job it queued runs (django-q2's
+    sync mode), as in production minus the network."""
+
+    def target_for(url: str):
+        http = Client()
+
+        def post(body: bytes, headers: dict) -> int:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = http.post(
+                    url,
+                    body,
+                    content_type="application/json",
+                    headers={"Stripe-Signature": headers["Stripe-Signature"]},
+                )
+            return response.status_code
+
+        return post
+
+    return target_for
+
+
+@dataclass
+class PlatformStripe:
+    """The platform's account at the Stripe stand-in, with a price per plan."""
+
+    standin: object  # tests.standins.stripe.StripeStandin
+    account: object  # its Account
+    starter: object  # Plan, 49 USD
+    growth: object  # Plan, 149 USD: 20 members, 100 clients, 10 GB
+
+    def subscription_of(self, organization) -> str:
+        from advisoros.tenancy.models import FirmSubscription
+
+        with tenant_context(organization):
+            return FirmSubscription.objects.get(
+                organization=organization
+            ).stripe_subscription_id
+
+
+@pytest.fixture
+def platform_stripe(platform_billing, stripe_standin, starter, post_webhook):
+    """The platform's Stripe account at the stand-in: its key and signing
+    secret are the platform's settings, its events go to
+    /webhooks/stripe/platform/, and Starter and Growth have monthly prices."""
+    import stripe
+
+    from tests.factories import make_plan
+
+    account = stripe_standin.add_account(
+        PLATFORM_KEY,
+        webhook_secret=PLATFORM_WEBHOOK_SECRET,
+        webhook_target=post_webhook("/webhooks/stripe/platform/"),
+        name="AdvisorOS",
+    )
+    api = stripe.StripeClient(
+        PLATFORM_KEY, base_addresses={"api": stripe_standin.url}, max_network_retries=0
+    )
+
+    def price(name: str, cents: int) -> str:
+        return api.v1.prices.create(
+            params={
+                "currency": "usd",
+                "unit_amount": cents,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": f"AdvisorOS {name}"},
+            }
+        ).id
+
+    starter.stripe_price_id = price("Starter", 4900)
+    starter.monthly_price = 49
+    starter.save()
+    growth = make_plan(
+        "growth",
+        "Growth",
+        monthly_price=149,
+        max_members=20,
+        max_clients=100,
+        max_storage_gb=10,
+        stripe_price_id=price("Growth", 14900),
+    )
+    stripe_standin.requests.clear()  # the tests count their own requests
+    return PlatformStripe(stripe_standin, account, starter, growth)

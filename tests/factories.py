@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -24,7 +24,14 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import platform_bypass, tenant_context
-from advisoros.tenancy.models import Membership, Organization, Role
+from advisoros.tenancy.models import (
+    FirmSubscription,
+    Membership,
+    Organization,
+    Plan,
+    Role,
+    SubscriptionStatus,
+)
 from clients.models import Client
 from clients.services.clients import client_create
 from documents.models import Document, OcrStatus
@@ -151,6 +158,41 @@ def make_recurring_invoice(
                 for d, q, p in lines
             ],
             **kw,
+        )
+
+
+# Time ------------------------------------------------------------------------------
+
+
+def time_entries(organization: Organization, **filters) -> list:
+    """The firm's time entries (in the order they were made)."""
+    from billing.models import TimeEntry
+
+    with tenant_context(organization):
+        return list(
+            TimeEntry.objects.filter(organization=organization, **filters).order_by(
+                "pk"
+            )
+        )
+
+
+def timers(organization: Organization, **filters) -> list:
+    """The firm's running timers."""
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        return list(Timer.objects.filter(organization=organization, **filters))
+
+
+def run_timer_back(user: User, organization: Organization, minutes: float) -> None:
+    """Make `user`'s running timer look started `minutes` ago."""
+    from datetime import timedelta
+
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        Timer.objects.filter(organization=organization, user=user).update(
+            started_at=timezone.now() - timedelta(minutes=minutes)
         )
 
 
@@ -370,12 +412,13 @@ def write_time_entry(
     client: Client,
     user: User,
     *,
-    minutes: int,
-    rate: Decimal | str,
-    day: date,
+    minutes: int = 60,
+    rate: Decimal | str = "150",
+    day: date | None = None,
     engagement=None,
     billable: bool = True,
     invoice_line=None,
+    description: str = "",
 ):
     from billing.models import TimeEntry
 
@@ -385,8 +428,9 @@ def write_time_entry(
             user=user,
             client=client,
             engagement=engagement,
-            date=day,
+            date=day or timezone.localdate(),
             minutes=minutes,
+            description=description,
             recorded_minutes=minutes,
             rate=Decimal(rate),
             billable=billable,
@@ -484,3 +528,94 @@ def write_payment(
             invoice.amount_paid += amount - refunded
             invoice.save(update_fields=["amount_paid"])
     return payment
+
+
+def make_billing_contact(client: Client, email: str, role: str = "billing"):
+    """A contact of `client` with `email`, in `role` (billing or primary): where
+    invoices and receipts go (billing.emails.invoice_recipients)."""
+    from clients.models import ClientContact, Contact
+
+    with tenant_context(client.organization):
+        contact = Contact.objects.create(
+            organization=client.organization, first_name="Bill", email=email
+        )
+        ClientContact.objects.create(
+            organization=client.organization, client=client, contact=contact, role=role
+        )
+    return contact
+
+
+def make_invoices(client: Client, count: int, *, first_number: int = 1, **fields):
+    """`count` issued invoices of `client` written directly in one insert (for the
+    lists' paging and query counts): numbered from `first_number`, 100.00 each,
+    sent today and due in 30 days unless `fields` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from billing.models import Invoice
+
+    today = timezone.localdate()
+    values = {
+        "status": "sent",
+        "issue_date": today,
+        "due_date": today + timedelta(days=30),
+        "subtotal": Decimal("100.00"),
+        "total": Decimal("100.00"),
+        "issued_at": timezone.now(),
+        **fields,
+    }
+    with tenant_context(client.organization):
+        return Invoice.objects.bulk_create(
+            Invoice(
+                organization=client.organization,
+                client=client,
+                number=first_number + i,
+                **values,
+            )
+            for i in range(count)
+        )
+
+
+# The firm's own subscription -------------------------------------------------------
+
+
+def make_plan(code: str, name: str, **fields) -> Plan:
+    """A plan of the hosted service (the migration's plans may have been
+    flushed by a transactional test: each test makes the ones it needs). The
+    first plan made default stays the only default."""
+    fields.setdefault("is_default", code == "starter")
+    if fields["is_default"]:
+        Plan.objects.filter(is_default=True).exclude(code=code).update(is_default=False)
+    plan, _ = Plan.objects.update_or_create(
+        code=code,
+        defaults={"name": name, "trial_days": 14, **fields},
+    )
+    return plan
+
+
+def make_subscription(
+    organization: Organization, plan: Plan, **fields
+) -> FirmSubscription:
+    """The firm's subscription (replacing any): a trial with ten days left
+    unless `fields` say otherwise."""
+    fields.setdefault("status", SubscriptionStatus.TRIALING)
+    fields.setdefault("trial_ends_at", timezone.now() + timedelta(days=10))
+    with tenant_context(organization):
+        FirmSubscription.objects.filter(organization=organization).delete()
+        return FirmSubscription.objects.create(
+            organization=organization, plan=plan, **fields
+        )
+
+
+def subscribe_through_checkout(
+    http, standin, slug: str, plan_code: str, *, deliver: bool = True
+) -> str:
+    """An owner (`http`, signed in) subscribes firm `slug` to `plan_code` on its
+    Subscription page and pays on the stand-in's Checkout page; the events go
+    to the platform's webhook when `deliver`. Returns the Checkout session's id."""
+    response = http.post(f"/o/{slug}/subscription/checkout/", {"plan": plan_code})
+    assert response.status_code == 302, response
+    session_id = response.url.rsplit("/", 1)[-1]
+    assert session_id.startswith("cs_test_"), response.url
+    standin.complete_checkout(session_id, deliver=deliver)
+    return session_id

@@ -78,7 +78,19 @@ def firm_samples(organization: Organization, user: User) -> None:
 
         FirmExport.objects.create(organization=organization, created_by=user)
         AccessReview.objects.create(organization=organization, reviewed_by=user)
+        _subscription_samples(organization)
         _audit_samples(organization)
+
+
+def _subscription_samples(organization) -> None:
+    from advisoros.tenancy.models import FirmSubscription, Plan
+
+    plan, _ = Plan.objects.get_or_create(code="sample", defaults={"name": "Sample"})
+    FirmSubscription.objects.create(
+        organization=organization,
+        plan=plan,
+        stripe_customer_id=f"cus_sample_{organization.slug}",
+    )
 
 
 def _audit_samples(organization) -> None:

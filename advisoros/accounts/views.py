@@ -305,6 +305,23 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                     {**ctx, "reason": str(exc)},
                     status=410,
                 )
+            except ValidationError as exc:
+                if exc.code != "plan_limit":
+                    raise
+                # The firm's plan is full (advisoros.tenancy.plans): the link
+                # still works once the firm makes room.
+                return render(
+                    request,
+                    "accounts/invitation_unavailable.html",
+                    {
+                        **ctx,
+                        "reason": f"{organization.name} has no free seat on its "
+                        "AdvisorOS plan right now. Ask the person who invited you "
+                        "to make room or upgrade the plan, then open this link "
+                        "again.",
+                    },
+                    status=409,
+                )
             if not request.user.is_authenticated:
                 login(request, user, backend=BACKEND)
             bind_user(user.pk)

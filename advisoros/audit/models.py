@@ -109,6 +109,7 @@ class AuditAction(models.TextChoices):
     FIRM_DELETION_CANCELLED = "firm_deletion_cancelled", "Firm deletion cancelled"
     FIRM_DELETED = "firm_deleted", "Firm data deleted"
     ACCESS_REVIEWED = "access_reviewed", "Access reviewed"
+    SUBSCRIPTION_CHANGED = "subscription_changed", "Subscription changed"
     AUDIT_EXPORTED = "audit_exported", "Audit log exported"
     AUDIT_CHAIN_KEYED = "audit_chain_keyed", "Audit chain put under the key"
     AUDIT_CHECKPOINT_CREATED = "audit_checkpoint_created", "Audit checkpoint created"

@@ -3,7 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 
 from advisoros.admin_site import FirmAdmin
-from advisoros.tenancy.models import Invitation, Membership, Organization
+from advisoros.tenancy.models import (
+    FirmSubscription,
+    Invitation,
+    Membership,
+    Organization,
+    Plan,
+)
 from advisoros.tenancy.services import organization_update_settings
 
 
@@ -63,3 +69,53 @@ class InvitationAdmin(FirmAdmin):
     search_fields = ["email"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization", "invited_by", "accepted_by"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """The hosted service's plans (advisoros.tenancy.plans): platform superusers only."""
+
+    list_display = [
+        "name",
+        "code",
+        "monthly_price",
+        "max_members",
+        "max_clients",
+        "max_storage_gb",
+        "trial_days",
+        "is_default",
+        "is_active",
+        "stripe_price_id",
+    ]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code", "stripe_price_id"]
+
+
+@admin.register(FirmSubscription)
+class FirmSubscriptionAdmin(FirmAdmin):
+    """What Stripe last said of each firm's subscription. Read-only: it changes
+    through Stripe (checkout, the customer portal, webhooks), never by hand."""
+
+    list_display = [
+        "organization",
+        "plan",
+        "status",
+        "trial_ends_at",
+        "current_period_end",
+        "problem_since",
+    ]
+    list_filter = ["status", "plan"]
+    search_fields = [
+        "organization__name",
+        "organization__slug",
+        "stripe_customer_id",
+        "stripe_subscription_id",
+    ]
+    list_select_related = ["organization", "plan"]
+    raw_id_fields = ["organization"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

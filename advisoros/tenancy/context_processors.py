@@ -21,6 +21,10 @@ def tenancy(request):
         "user_firms": getattr(request, "user_firms", None)
         or SimpleLazyObject(lambda: list(user_memberships(user.pk))),
     }
+    standing = getattr(request, "subscription_standing", None)
+    if standing is not None and standing.notice is not None:
+        # The banner of every firm page (partials/subscription_notice.html).
+        context["subscription_notice"] = standing.notice
     if organization is not None and membership is not None:
         context["side_nav"] = nav_html(
             organization.slug,

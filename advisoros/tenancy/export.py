@@ -64,7 +64,7 @@ from advisoros.audit.models import (
 )
 from advisoros.audit.services import audit_event_record
 from advisoros.csv_safe import csv_safe
-from advisoros.tenancy.models import FirmExport, Organization
+from advisoros.tenancy.models import FirmExport, FirmSubscription, Organization
 from advisoros.tenancy.tasks import job_retry
 
 logger = logging.getLogger(__name__)
@@ -88,10 +88,19 @@ ORGANIZATION_SKIP = (
     "deleted_at",
 )
 USER_FIELDS = ("id", "email", "name", "is_active", "date_joined", "last_login")
-# Tables that are not the firm's data: the exports themselves, and the audit
+# Tables that are not the firm's data: the exports themselves, the audit
 # trail, which has its own section (and is never re-inserted: see the import),
-# with its seals and checkpoints (they vouch for the old firm's rows only).
-_NOT_DATA = (FirmExport, AuditEvent, LogEntry, ChangeLogSeal, AuditCheckpoint)
+# with its seals and checkpoints (they vouch for the old firm's rows only), and
+# the firm's subscription to AdvisorOS (the platform's contract with the firm,
+# with the platform's Stripe ids: an imported firm starts its own).
+_NOT_DATA = (
+    FirmExport,
+    FirmSubscription,
+    AuditEvent,
+    LogEntry,
+    ChangeLogSeal,
+    AuditCheckpoint,
+)
 
 
 # The tables ------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from advisoros.tenancy.db import (
     user_context,
 )
 from advisoros.tenancy.models import Membership, Organization, Role
-from advisoros.tenancy.offboarding import writes_refused
+from advisoros.tenancy.offboarding import write_refused_here, writes_refused
+from advisoros.tenancy.plans import (
+    GOOD,
+    firm_subscription,
+    platform_billing_on,
+    subscription_standing,
+)
 from advisoros.tenancy.selectors import user_memberships
 
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-\w]+)/")
@@ -43,6 +49,12 @@ class TenancyMiddleware:
         if request.path_info.startswith("/p/"):
             # The client portal sets its own firm context (portal.middleware) and
             # never reads the staff user: no user context to set and reset.
+            return self.get_response(request)
+        if user_id is None:
+            # No one signed in, outside a firm (the sign-in pages, Stripe's
+            # webhooks): the connection's settings are empty already (every
+            # context restores them on its way out), so setting an empty user
+            # and resetting it would be two round trips for nothing.
             return self.get_response(request)
         with user_context(user_id):
             return finish_in_context(
@@ -83,6 +95,25 @@ class TenancyMiddleware:
                     {"organization": organization, "membership": membership},
                     status=403,
                 )
+            request.subscription_standing = GOOD
+            request.firm_subscription = None
+            if platform_billing_on():
+                # The firm's own subscription (advisoros.tenancy.plans): one query,
+                # only while the platform's billing is on.
+                subscription = firm_subscription(organization)
+                if subscription is not None:
+                    subscription.organization = organization
+                    standing = subscription_standing(subscription)
+                    if standing.read_only and write_refused_here(request):
+                        # The page says why itself (no banner above it).
+                        return render(
+                            request,
+                            "tenancy/read_only.html",
+                            {"notice": standing.notice},
+                            status=403,
+                        )
+                    request.subscription_standing = standing
+                    request.firm_subscription = subscription
             if request.session.get(ACTIVE_ORG_SESSION_KEY) != organization.slug:
                 request.session[ACTIVE_ORG_SESSION_KEY] = organization.slug
             response = self.get_response(request)

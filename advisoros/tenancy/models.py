@@ -319,3 +319,105 @@ class AccessReview(TenantModel):
 
     def __str__(self) -> str:
         return f"Access review of {self.created_at:%Y-%m-%d}"
+
+
+# The firm's own subscription to AdvisorOS as a hosted service ------------------
+# (advisoros.tenancy.plans; off when the platform's Stripe key is unset)
+
+
+class Plan(models.Model):
+    """A plan of the hosted service: the platform's price list, the same for
+    every firm, so not a tenant table. A limit left empty is unlimited."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    stripe_price_id = models.CharField(
+        "Stripe price id",
+        max_length=255,
+        blank=True,
+        help_text="The recurring monthly price in the platform's Stripe account "
+        "(price_...). Empty: the plan is shown but cannot be subscribed to.",
+    )
+    monthly_price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    max_members = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Active members and open invitations."
+    )
+    max_clients = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Clients that are not archived."
+    )
+    max_storage_gb = models.PositiveIntegerField(
+        "max storage (GB)",
+        null=True,
+        blank=True,
+        help_text="Every stored version of every document.",
+    )
+    trial_days = models.PositiveSmallIntegerField(default=14)
+    is_default = models.BooleanField(
+        default=False, help_text="New firms start a trial of this plan."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Offered on the firms' Subscription page."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="plan_one_default",
+            ),
+        ]
+        ordering = ["monthly_price", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment failed"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Canceled"
+
+
+class FirmSubscription(TenantModel):
+    """The firm's subscription: its plan, where it stands, and its Stripe ids.
+
+    A tenant row (its members read it, row-level security applies), one per
+    firm, written by `advisoros.tenancy.plans` only: the trial when the firm is
+    made, then what Stripe says (integrations.stripe.platform re-reads the
+    subscription from Stripe on every event, so the order of events does not
+    matter). `problem_since` is when a payment problem was first seen; the
+    firm becomes read-only `PLATFORM_BILLING_GRACE_DAYS` after it.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=12,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.TRIALING,
+    )
+    trial_ends_at = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    problem_since = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], name="firmsubscription_one_per_org"
+            ),
+            # Stripe's ids are global: the platform webhook finds the firm by it.
+            models.UniqueConstraint(
+                fields=["stripe_customer_id"],
+                condition=~models.Q(stripe_customer_id=""),
+                name="firmsubscription_customer_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} subscription of {self.organization_id} ({self.status})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from advisoros.nav import NavEntry
+from advisoros.tenancy.plans import platform_billing_on
 
 NAV = [
     NavEntry("dashboard", "Dashboard", "tenancy:dashboard", order=0),
@@ -24,6 +25,16 @@ NAV = [
         owner_only=True,
         # The page and its access-review button.
         current=lambda name: name in ("safeguards", "access_review_create"),
+    ),
+    NavEntry(
+        "subscription",
+        "Subscription",
+        "tenancy:subscription",
+        order=27,
+        section="settings",
+        owner_only=True,
+        # Only where AdvisorOS is sold as a hosted service (advisoros.tenancy.plans).
+        enabled=platform_billing_on,
     ),
     NavEntry(
         "failed_jobs",

@@ -45,7 +45,8 @@ OPEN_WHEN_DEACTIVATED = "open_when_deactivated"
 
 def open_when_deactivated(view):
     """Mark a view that still takes a POST in a deactivated firm (start or
-    download the export, reactivate, cancel the deletion)."""
+    download the export, reactivate, cancel the deletion), or in a firm that
+    is read-only for its subscription (subscribe, fix the payment)."""
     setattr(view, OPEN_WHEN_DEACTIVATED, True)
     return view
 
@@ -59,11 +60,18 @@ def writes_refused(
     """True when `request` would write to a deactivated firm: any method but
     GET/HEAD/OPTIONS, unless its view is marked `open_when_deactivated` or its
     URL name is one of `open_names` (the portal's sign-in pages)."""
-    if organization.deactivated_at is None or request.method in (
-        "GET",
-        "HEAD",
-        "OPTIONS",
-    ):
+    if organization.deactivated_at is None:
+        return False
+    return write_refused_here(request, open_names=open_names)
+
+
+def write_refused_here(
+    request: HttpRequest, *, open_names: frozenset[str] = frozenset()
+) -> bool:
+    """True when `request` writes to a read-only firm's page that does not stay
+    open: also the wall of a firm read-only for its subscription
+    (advisoros.tenancy.plans), whose export and Subscription page stay open."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     try:
         match = resolve(request.path_info)

@@ -20,6 +20,12 @@ from advisoros.tenancy.models import (
     Organization,
     Role,
 )
+from advisoros.tenancy.plans import (
+    MEMBERS,
+    plan_limit_check,
+    platform_billing_on,
+    subscription_trial_start,
+)
 from advisoros.tenancy.tasks import enqueue_for_organization
 
 RESERVED_SLUGS = {"admin", "accounts", "static", "media", "api", "o", "new", "www"}
@@ -50,6 +56,8 @@ def organization_create(
         Membership.objects.create(
             organization=organization, user=owner, role=Role.OWNER
         )
+        if platform_billing_on():
+            subscription_trial_start(organization=organization)
     audit_event_record(
         action=AuditAction.FIRM_CREATED,
         organizations=[organization],
@@ -96,6 +104,9 @@ def invitation_create(
             )
             .first()
         )
+        # A seat of the plan: an open invitation already holds one.
+        holds_seat = invitation is not None and invitation.expires_at > timezone.now()
+        plan_limit_check(organization, MEMBERS, adding=0 if holds_seat else 1)
         if invitation is None:
             invitation = Invitation(organization=organization, email=email)
         invitation.role = role
@@ -153,6 +164,13 @@ def invitation_accept(
         )
     if normalize_email(user.email) != normalize_email(invitation.email):
         raise InvitationUnavailable(f"This invitation is for {invitation.email}.")
+    already = Membership.objects.filter(
+        organization_id=invitation.organization_id, user=user, is_active=True
+    ).exists()
+    if not already:
+        # The invitation held its seat: joining adds none, unless the plan
+        # shrank meanwhile (ValidationError, code "plan_limit").
+        plan_limit_check(invitation.organization, MEMBERS, adding=0)
     membership, created = Membership.objects.get_or_create(
         organization_id=invitation.organization_id,
         user=user,
@@ -264,6 +282,8 @@ def membership_set_active(
         raise ValidationError("The last owner cannot be deactivated.")
     if membership.is_active == active:
         return membership
+    if active:
+        plan_limit_check(membership.organization, MEMBERS)
     membership.is_active = active
     membership.save(update_fields=["is_active", "updated_at"])
     audit_event_record(

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from advisoros.tenancy import export_views, jobs_views, safeguards_views, views
+from advisoros.tenancy import (
+    export_views,
+    jobs_views,
+    safeguards_views,
+    subscription_views,
+    views,
+)
 
 app_name = "tenancy"
 
@@ -26,6 +32,7 @@ urlpatterns = [
         safeguards_views.access_review_create,
         name="access_review_create",
     ),
+    path("subscription/", subscription_views.subscription_page, name="subscription"),
     path("jobs/failed/", jobs_views.job_failures, name="job_failures"),
     path(
         "jobs/failed/<uuid:failure_uuid>/retry/",

@@ -373,12 +373,19 @@ def invoice_issue(
     locked.issue_date = issue_date or timezone.localdate()
     if locked.due_date is None or locked.due_date < locked.issue_date:
         locked.due_date = locked.issue_date + timedelta(days=rules.payment_terms_days)
-    now = timezone.now()
     locked.status = InvoiceStatus.SENT
-    locked.issued_at = now
-    locked.sent_at = now
+    locked.issued_at = timezone.now()
     locked.save()
+    _on_issue(locked)
     return locked
+
+
+def _on_issue(invoice: Invoice) -> None:
+    """Once the issue commits, a job makes the PDF and emails it to the client
+    (billing.services.delivery); it stamps `sent_at` when the email goes."""
+    from billing import tasks
+
+    tasks.invoice_send_queue(invoice)
 
 
 @transaction.atomic
@@ -411,6 +418,10 @@ def invoice_void(*, invoice: Invoice, by: User | None, reason: str) -> Invoice:
     TimeEntry.objects.filter(
         organization_id=locked.organization_id, invoice_line__invoice=locked
     ).update(invoice_line=None)
+    # Its PDF is drawn again, saying VOID.
+    from billing import tasks
+
+    tasks.invoice_pdf_queue(locked)
     return locked
 
 

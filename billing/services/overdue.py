@@ -164,9 +164,7 @@ def _charge(
     fee_invoice = invoice_issue(invoice=fee_invoice, by=None, issue_date=today)
     invoice.late_fee_invoice = fee_invoice
     invoice.save(update_fields=["late_fee_invoice", "updated_at"])
-    from billing import tasks
-
-    tasks.invoice_email_queue(fee_invoice)
+    # invoice_issue queued the fee invoice's PDF and email.
     logger.info("Late fee %s on %s: %s", fee_invoice.display_number, number, fee)
     return True
 

@@ -26,8 +26,8 @@ resuming it skips the periods that passed meanwhile. So is a client made
 inactive or archived: its periods pass unbilled (logged).
 
 Issue or review. With `issue_automatically` each invoice is issued through
-`invoice_issue` (numbered, sent) and its email queued
-(`billing.tasks.invoice_email_queue`). Otherwise it stays a draft and the
+`invoice_issue` (numbered, sent), which queues its PDF and email
+(`billing.tasks.invoice_send_job`). Otherwise it stays a draft and the
 people responsible (the engagement's partner and manager, and whoever set the
 recurring invoice up) get a "waiting for your review" notification; so they do
 when an automatic issue is refused (an invoice for nothing).
@@ -332,6 +332,8 @@ def recurring_invoice_resume(
     that passed while it was paused are skipped (pausing meant not billing them)."""
     require_biller(recurring.organization_id, by)
     locked = _lock(recurring)
+    if locked.is_active and recurring_state(locked) == RecurringState.ACTIVE:
+        return locked  # a second click: its due periods stay due
     if recurring_state(locked) == RecurringState.ENDED:
         raise ValidationError(
             "This recurring invoice has ended: move its end date first."
@@ -497,10 +499,7 @@ def _make_invoice(
         except ValidationError as exc:
             problem = " ".join(exc.messages)
         else:
-            from billing import tasks
-
-            tasks.invoice_email_queue(invoice)
-            return invoice
+            return invoice  # invoice_issue queued its PDF and email
     invoice.refresh_from_db()
     _notify_review(organization, recurring, invoice, label, problem)
     return invoice

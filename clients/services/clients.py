@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.models import Membership, Organization
+from advisoros.tenancy.plans import CLIENTS, plan_limit_check
 from clients.models import (
     Client,
     ClientSearchToken,
@@ -83,6 +84,8 @@ def client_create(
 ) -> Client:
     client = Client(organization=organization, **data)
     _prepare(client)
+    if client.status != ClientStatus.ARCHIVED:
+        plan_limit_check(organization, CLIENTS)
     _save(client)
     client_set_tags(client=client, tags=tags)
     search_index_clients([client.pk])
@@ -93,9 +96,12 @@ def client_create(
 def client_update(
     *, client: Client, data: dict, tags: Iterable[Tag] | None = None
 ) -> Client:
+    was_archived = client.status == ClientStatus.ARCHIVED
     for name, value in data.items():
         setattr(client, name, value)
     _prepare(client)
+    if was_archived and client.status != ClientStatus.ARCHIVED:
+        plan_limit_check(client.organization, CLIENTS)
     _save(client)
     if tags is not None:
         client_set_tags(client=client, tags=tags)
@@ -129,6 +135,7 @@ def client_archive(*, client: Client) -> Client:
 @transaction.atomic
 def client_restore(*, client: Client) -> Client:
     if client.status == ClientStatus.ARCHIVED:
+        plan_limit_check(client.organization, CLIENTS)
         client.status = ClientStatus.ACTIVE
         client.archived_at = None
         client.save(update_fields=["status", "archived_at", "updated_at"])
@@ -182,3 +189,12 @@ def clients_bulk_archive(*, clients: Iterable[Client]) -> int:
             client_archive(client=client)
             count += 1
     return count
+
+
+def clients_counted(organization: Organization) -> int:
+    """The clients a plan counts (advisoros.tenancy.plans): all but the archived."""
+    return (
+        Client.objects.filter(organization=organization)
+        .exclude(status=ClientStatus.ARCHIVED)
+        .count()
+    )

@@ -31,6 +31,7 @@ from advisoros.audit.services import audit_event_record, log_created
 from advisoros.http import client_ip
 from advisoros.jobs import progress_clear, progress_report
 from advisoros.tenancy.models import Membership, Organization
+from advisoros.tenancy.plans import CLIENTS, plan_limit_check
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import (
     Client,
@@ -533,7 +534,30 @@ def import_validate(
         elif code:
             first_row_of_code[code] = row.number
     _check_contacts(organization, rows)
+    _check_plan(organization, rows)
     return rows
+
+
+def _check_plan(organization: Organization, rows: list[ImportRow]) -> None:
+    """The whole file against the firm's plan (advisoros.tenancy.plans): a file
+    that would take the firm over its clients limit is refused as a whole, a
+    message of the file (row 0), before anything is written."""
+    adding = sum(
+        1 for r in rows if r.client_data.get("status") != ClientStatus.ARCHIVED
+    )
+    if not adding:
+        return
+    try:
+        plan_limit_check(organization, CLIENTS, adding=adding)
+    except ValidationError as exc:
+        rows[0].messages.append(
+            {
+                "row": 0,
+                "column": "",
+                "message": " ".join(exc.messages),
+                "level": "error",
+            }
+        )
 
 
 def _check_contacts(organization: Organization, rows: list[ImportRow]) -> None:

@@ -370,8 +370,12 @@ def client_archive(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespo
 def client_restore(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
     client = get_client_or_404(request, client_uuid)
     if client.is_archived:
-        services.client_restore(client=client)
-        messages.success(request, f"{client.display_name} restored as active.")
+        try:
+            services.client_restore(client=client)
+        except ValidationError as exc:  # the firm's plan is full
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, f"{client.display_name} restored as active.")
     return redirect("clients:client_detail", org_slug=org_slug, client_uuid=client.uuid)
 
 

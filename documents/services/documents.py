@@ -18,11 +18,12 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 
 from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction
 from advisoros.audit.services import audit_event_record
+from advisoros.tenancy.plans import STORAGE, plan_limit_check, platform_billing_on
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import Client, Contact, Engagement
 from documents.models import (
@@ -42,6 +43,7 @@ from documents.storage import document_file_delete, document_open, document_stor
 from documents.upload import (
     CheckedUpload,
     IncomingFile,
+    UploadOverPlan,
     UploadQuarantined,
     UploadRejected,
     download_filename,
@@ -125,9 +127,12 @@ def _check_engagement(client: Client, engagement: Engagement | None) -> None:
 
 def _insert(document: Document, upload: CheckedUpload, write) -> Document:
     """Store the file, then run `write` (the database part, atomic); when anything
-    fails the stored file is deleted again. The temporary file is always gone after."""
+    fails the stored file is deleted again. The temporary file is always gone after.
+    A file the firm's plan has no room for is refused before it is stored."""
     stored = ""
     try:
+        if platform_billing_on():
+            _check_plan(document, upload)
         stored = document_store(document=document, upload=upload)
         with transaction.atomic():
             write()
@@ -146,6 +151,22 @@ def _insert(document: Document, upload: CheckedUpload, write) -> Document:
     if document.is_quarantined:
         raise UploadQuarantined(upload.filename, document.scan_signature)
     return document
+
+
+def _check_plan(document: Document, upload: CheckedUpload) -> None:
+    try:
+        plan_limit_check(document.organization, STORAGE, adding=upload.size)
+    except ValidationError as exc:
+        raise UploadOverPlan(upload.original_filename, " ".join(exc.messages)) from exc
+
+
+def stored_bytes(organization) -> int:
+    """What the firm's plan counts as its storage (advisoros.tenancy.plans):
+    every stored version of every document, quarantined ones included."""
+    total = Document.objects.filter(organization=organization).aggregate(
+        total=Sum("size")
+    )["total"]
+    return total or 0
 
 
 def _scan_fields(upload: CheckedUpload) -> dict:

@@ -56,6 +56,7 @@ from documents.services import documents as services
 from documents.storage import document_download_response, shown_inline
 from documents.upload import (
     IncomingFile,
+    UploadOverPlan,
     UploadQuarantined,
     UploadRejected,
 )
@@ -121,13 +122,13 @@ def _stored_outcome(request: OrgRequest, name: str, document: Document) -> Outco
 
 
 def _naming_what_was_found(store):
-    """Staff are told what the scanner found in a quarantined upload (the
-    portal's wording never names it)."""
+    """Staff are told what the scanner found in a quarantined upload, and which
+    limit of the firm's plan refused a file (the portal's wording names neither)."""
 
     def wrapped(file: IncomingFile) -> Document:
         try:
             return store(file)
-        except UploadQuarantined as exc:
+        except (UploadQuarantined, UploadOverPlan) as exc:
             raise UploadRejected(exc.staff_message) from exc
 
     return wrapped
@@ -349,7 +350,7 @@ def document_restore(request: OrgRequest, org_slug: str, document_uuid) -> HttpR
             version=version, restored_by=request.user
         )
     except UploadRejected as exc:
-        messages.error(request, exc.message)
+        messages.error(request, getattr(exc, "staff_message", exc.message))
         return redirect(_detail_url(request, version))
     messages.success(
         request,

@@ -7,3 +7,9 @@ class StripeIntegrationConfig(AppConfig):
     name = "integrations.stripe"
     label = "stripe_integration"
     verbose_name = "Stripe"
+
+    def ready(self) -> None:
+        from integrations.stripe import panels, platform_panels
+
+        panels.register()
+        platform_panels.register()

@@ -404,6 +404,18 @@ def test_a_paused_one_makes_nothing_and_resuming_skips_the_paused_periods(
     assert _run(cast.alpha, date(2027, 4, 1)) == 1
 
 
+def test_resuming_one_that_is_not_paused_changes_nothing(cast, retainer):
+    recurring = make_recurring_invoice(retainer, cast.mia, next_date=JAN_1)
+
+    with tenant_context(cast.alpha):
+        recurring_invoice_resume(
+            recurring=recurring, by=cast.mia, today=date(2027, 2, 10)
+        )
+
+    assert _fresh(recurring).next_date == JAN_1  # its due periods stay due
+    assert _run(cast.alpha, date(2027, 2, 10)) == 2
+
+
 def test_ending_stops_it_and_resuming_needs_a_later_end_date(cast, retainer):
     recurring = make_recurring_invoice(retainer, cast.mia, next_date=JAN_1)
     _run(cast.alpha, JAN_1)

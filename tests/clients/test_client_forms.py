@@ -410,3 +410,52 @@ def test_archive_and_restore_are_post_only_and_not_for_read_only(
     assert rita.post(f"/o/alpha/clients/{client.uuid}/archive/").status_code == 403
     assert rita.post(f"/o/alpha/clients/{client.uuid}/restore/").status_code == 403
     assert _fresh(client).status == ClientStatus.ACTIVE
+
+
+# The firm's plan (advisoros.tenancy.plans) --------------------------------------
+
+CLIENTS_FULL = (
+    "Your plan (Starter) allows 3 clients (archived clients do not count); "
+    "upgrade on the Subscription page."
+)
+
+
+def test_a_client_beyond_the_plan_is_refused_on_the_form(
+    cast, login_as, make_client, alpha_on_starter
+):
+    for name in ("One", "Two", "Three"):
+        make_client(cast.alpha, name)
+
+    response = login_as(cast.sam).post(NEW, _data(display_name="Four"))
+
+    assert response.status_code == 200
+    assert CLIENTS_FULL in response.content.decode()
+    with tenant_context(cast.alpha):
+        assert not Client.objects.filter(display_name="Four").exists()
+
+
+def test_an_archived_client_frees_its_place_and_cannot_come_back_over_the_plan(
+    cast, login_as, make_client, alpha_on_starter
+):
+    one, *_ = [make_client(cast.alpha, name) for name in ("One", "Two", "Three")]
+    http = login_as(cast.sam)
+    http.post(f"/o/alpha/clients/{one.uuid}/archive/")
+
+    created = http.post(NEW, _data(display_name="Four"))
+    restored = http.post(f"/o/alpha/clients/{one.uuid}/restore/")
+
+    assert created.status_code == 302
+    assert restored.url == _detail(one)
+    assert _messages(restored)[-1] == CLIENTS_FULL
+    assert _fresh(one).status == ClientStatus.ARCHIVED
+
+
+def test_clients_are_not_limited_while_the_platforms_billing_is_off(
+    cast, login_as, make_client, starter
+):
+    for name in ("One", "Two", "Three"):
+        make_client(cast.alpha, name)
+
+    response = login_as(cast.sam).post(NEW, _data(display_name="Four"))
+
+    assert response.status_code == 302

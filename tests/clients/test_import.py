@@ -610,3 +610,65 @@ def test_a_failed_job_puts_the_file_back_to_its_preview_with_a_message(cast, log
     page = client.get(_preview_url(client_import)).content.decode()
     assert "stopped on an unexpected error and nothing was imported" in page
     assert _clients(cast.alpha) == []
+
+
+# The firm's plan (advisoros.tenancy.plans) --------------------------------------
+
+
+def test_a_file_that_would_take_the_firm_over_its_plan_is_refused_whole(
+    cast, login_as, make_client, alpha_on_starter
+):
+    make_client(cast.alpha, "Already Here")
+    make_client(cast.alpha, "Also Here")
+    client = login_as(cast.alice)
+
+    _upload(client, "alpha", _csv(GOOD).encode())
+    [client_import] = _imports(cast.alpha)
+    preview = client.get(_preview_url(client_import)).content.decode()
+    response = _confirm(client, client_import)
+
+    message = (
+        "Your plan (Starter) allows 3 clients: the firm has 2 and this adds 2. "
+        "Nothing was added; upgrade on the Subscription page."
+    )
+    assert client_import.error_count == 1
+    assert message in preview
+    assert "disabled>Import 2 clients" in preview
+    assert response.status_code == 302
+    assert len(_clients(cast.alpha)) == 2
+
+
+def test_the_plan_is_checked_again_when_the_import_runs(
+    cast, login_as, make_client, alpha_on_starter, starter
+):
+    make_client(cast.alpha, "Already Here")
+    _upload(login_as(cast.alice), "alpha", _csv(GOOD).encode())
+    [client_import] = _imports(cast.alpha)
+    assert client_import.error_count == 0
+    starter.max_clients = 2  # the plan changed between the preview and the run
+    starter.save()
+
+    with tenant_context(cast.alpha):
+        outcome = client_import_run(client_import=client_import, user=cast.alice)
+        client_import.refresh_from_db()
+
+    assert outcome.status == "invalid"
+    assert len(_clients(cast.alpha)) == 1
+    assert client_import.status == ImportStatus.PREVIEWED
+    assert client_import.errors[0]["row"] == 0
+    assert client_import.errors[0]["message"].startswith(
+        "Your plan (Starter) allows 2 clients: the firm has 1 and this adds 2."
+    )
+
+
+def test_archived_rows_of_a_file_do_not_count_against_the_plan(
+    cast, login_as, make_client, alpha_on_starter
+):
+    for name in ("One", "Two"):
+        make_client(cast.alpha, name)
+    rows = [[*GOOD[0], "active"], [*GOOD[1], "archived"]]
+
+    _upload(login_as(cast.alice), "alpha", _csv(rows, [*HEADER, "status"]).encode())
+
+    [client_import] = _imports(cast.alpha)
+    assert client_import.error_count == 0

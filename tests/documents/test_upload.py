@@ -25,6 +25,7 @@ from documents.services.settings import document_settings_for
 from documents.upload import UploadRejected, _WritingBehind
 from tests.documents.conftest import stored_files
 from tests.documents.scans import broken_pdf, encrypted_pdf, scan_png, text_layer_pdf
+from tests.factories import LEDGER
 
 W2_TEXT = ["Form W-2 Wage and Tax Statement 2024", "Employer: Acme Corp"]
 # A Windows program's first bytes (DOS stub and PE signature) and a Linux one's.
@@ -545,3 +546,71 @@ def test_another_firms_client_is_not_found_and_its_body_is_not_read(
 
     assert response.status_code == 404
     assert stored_files(media_root) == []
+
+
+# The firm's plan (advisoros.tenancy.plans) --------------------------------------
+
+
+@pytest.fixture
+def alpha_almost_full(cast, jane, alpha_on_starter):
+    """Alpha's Starter plan holds 1 GB: a stored file of 1 GB less 100 bytes."""
+    from tests.factories import make_document
+
+    return make_document(jane, size=1024**3 - 100)
+
+
+def test_a_file_beyond_the_plans_storage_is_refused_and_nothing_is_kept(
+    cast, login_as, jane, media_root, alpha_almost_full
+):
+    content = LEDGER * 8
+    response = send_raw(login_as(cast.sam), jane, content, "big.csv")
+
+    assert response.status_code == 400
+    assert answer(response)["message"] == (
+        "big.csv was not stored. Your plan (Starter) allows 1 GB of documents "
+        f"(1 GB used, this is {len(content)} bytes); upgrade on the Subscription page."
+    )
+    assert documents_of(jane) == [alpha_almost_full]
+    assert stored_files(media_root) == []
+
+
+def test_a_file_that_fits_the_plan_is_kept(
+    cast, login_as, jane, media_root, alpha_almost_full
+):
+    response = send_raw(login_as(cast.sam), jane, LEDGER, "ledger.csv")
+
+    assert response.status_code == 200
+    assert len(documents_of(jane)) == 2
+
+
+def test_a_client_is_told_the_firm_cannot_store_more_without_the_plans_name(
+    cast, jane, media_root, alpha_almost_full
+):
+    from documents.upload import UploadOverPlan
+
+    with tenant_context(cast.alpha), pytest.raises(UploadOverPlan) as refused:
+        document_create(client=jane, file=ContentFile(b"y" * 500), filename="w2.csv")
+
+    assert refused.value.message == (
+        "We could not accept w2.csv: the firm cannot store more files at the moment."
+        " Please let them know, or send it another way."
+    )
+    assert stored_files(media_root) == []
+
+
+def test_a_new_version_beyond_the_plan_is_refused_too(
+    cast, login_as, jane, media_root, alpha_on_starter, starter
+):
+    from documents.services.documents import document_add_version
+    from documents.upload import UploadOverPlan
+
+    with tenant_context(cast.alpha):
+        first = document_create(client=jane, file=ContentFile(LEDGER), filename="l.csv")
+    starter.max_storage_gb = 0
+    starter.save()
+
+    with tenant_context(cast.alpha), pytest.raises(UploadOverPlan):
+        document_add_version(document=first, file=ContentFile(LEDGER), filename="l.csv")
+
+    assert documents_of(jane) == [first]
+    assert len(stored_files(media_root)) == 1

@@ -64,7 +64,16 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
     "recurring_uuid": _alpha_sample("billing.RecurringInvoice"),
+    "line_uuid": _alpha_sample("billing.InvoiceLine"),
+    "entry_uuid": _alpha_sample("billing.TimeEntry"),
+    "rate_uuid": _alpha_sample("billing.EngagementRate"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path) -> None:
+    """Files a page makes on the way (an invoice's PDF) land in the test's folder."""
+    settings.MEDIA_ROOT = str(tmp_path)
 
 
 def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:

@@ -54,6 +54,8 @@ def test_the_entries_keep_their_order_across_apps():
         "Recurring",
         "Templates",
         "Messages",
+        "Time",
+        "Invoices",
         "Recurring invoices",
         "Money reports",
     ]
@@ -62,6 +64,8 @@ def test_the_entries_keep_their_order_across_apps():
         "Firm settings",
         "Document settings",
         "Retention",
+        "Billing settings",
+        "Rates and capacity",
         "Failed jobs",
         "Audit log",
     ]

@@ -40,6 +40,7 @@ def test_it_creates_the_schedules_each_app_declares(db):
         "advisoros.accounts",
         "advisoros.audit",
         "advisoros.tenancy",
+        "integrations.stripe",
     }
     assert output.count("Created schedule") == len(installed)
 
