@@ -101,12 +101,12 @@ def test_the_printed_table_has_each_pages_ratio_to_the_floor(tmp_path):
 def test_the_floor_is_a_bare_page_of_fifty_rows_from_one_query(
     client, django_assert_num_queries
 ):
-    # The view's one query, and around it what every request outside /o/ pays:
-    # the tenancy middleware clears the RLS settings before and after (no
-    # firm, no memberships, no navigation).
+    # The view's one query and nothing around it: an anonymous request outside
+    # /o/ enters no firm and no user, so the tenancy middleware sets nothing
+    # (no firm, no memberships, no navigation).
     with django_assert_num_queries(1):
         direct = floor(RequestFactory().get("/__bench__/floor/"))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         response = client.get("/__bench__/floor/")
 
     assert response.status_code == direct.status_code == 200

@@ -89,6 +89,18 @@ def _db_context(ctx: DbContext) -> Iterator[None]:
         _apply(previous)
 
 
+@contextmanager
+def request_start() -> Iterator[None]:
+    """A request begins with no context at all, whatever its thread ran before:
+    the contexts it enters restore the empty one on their way out, never a
+    context some earlier code left behind."""
+    token = _current.set(_EMPTY)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def current_organization_id() -> int | None:
     """The firm whose context is active, if any (used by the audit log)."""
     return _current.get().organization_id

@@ -32,6 +32,7 @@ to take its data elsewhere (docs/decisions.md, "A firm's data out").
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -260,7 +261,19 @@ class _CsvRow:
         self.text = text
 
 
-_ENCODER = DjangoJSONEncoder()
+class ExportJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, with datetimes to the microsecond: Django's keeps
+    milliseconds only, so a row read back from an export would not be the same
+    instant (and a second export of it would differ from the first)."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime):
+            text = o.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
+
+
+_ENCODER = ExportJSONEncoder()
 
 
 def _csv_cell(value: Any) -> str:
@@ -269,7 +282,7 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return csv_safe(json.dumps(value, cls=DjangoJSONEncoder))
+        return csv_safe(json.dumps(value, cls=ExportJSONEncoder))
     if isinstance(value, str):
         return csv_safe(value)
     if isinstance(value, int | float):
@@ -297,7 +310,7 @@ class ExportWriter:
             if count:
                 json_member.write_text(",\n")
             json_member.write_text(
-                json.dumps(dict(zip(columns, row, strict=True)), cls=DjangoJSONEncoder)
+                json.dumps(dict(zip(columns, row, strict=True)), cls=ExportJSONEncoder)
             )
             count += 1
         json_member.write_text("\n]\n" if count else "]\n")
@@ -346,7 +359,7 @@ class ExportWriter:
 
     def document(self, member: str, value: Any) -> None:
         out = _Member(self.zf, member)
-        out.write(json.dumps(value, cls=DjangoJSONEncoder, indent=2).encode())
+        out.write(json.dumps(value, cls=ExportJSONEncoder, indent=2).encode())
         self.members.append(out.close())
 
 

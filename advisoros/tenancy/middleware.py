@@ -15,6 +15,7 @@ from django.views.defaults import permission_denied
 from advisoros.tenancy.db import (
     firm_context,
     platform_bypass,
+    request_start,
     tenant_context,
     user_context,
 )
@@ -38,6 +39,10 @@ class TenancyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_start():
+            return self._dispatch(request)
+
+    def _dispatch(self, request: HttpRequest) -> HttpResponse:
         request.organization = None
         request.membership = None
         user_id = request.user.pk if request.user.is_authenticated else None

@@ -9,7 +9,7 @@ NAV = [
         "stripe",
         "Online payments",
         "stripe:connection",
-        order=45,
+        order=46,
         section="settings",
         admin_only=True,
     ),

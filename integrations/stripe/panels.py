@@ -1,7 +1,7 @@
 """What integrations.stripe adds to billing's pages (registered in its AppConfig).
 
-The staff invoice page offers the slot "invoice_detail"
-(`{% panels "invoice_detail" invoice %}`): this panel refunds its Stripe
+The staff invoice page offers the slot "invoice_payments"
+(`{% panels "invoice_payments" invoice %}`): this panel refunds its Stripe
 payments through Stripe, or, with no Stripe connected, says how clients could
 pay online.
 """
@@ -57,7 +57,7 @@ def invoice_stripe_context(request: HttpRequest, invoice: Invoice) -> dict | Non
 
 def register() -> None:
     register_panel(
-        "invoice_detail",
+        "invoice_payments",
         template="integrations/stripe/panels/invoice_stripe.html",
         context=invoice_stripe_context,
     )

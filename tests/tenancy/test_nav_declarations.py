@@ -31,6 +31,7 @@ def test_each_app_declares_its_own_entries():
         "documents",
         "workflows",
         "billing",
+        "stripe",
         "portal_staff",
     }
     assert len({e.key for e in entries}) == len(entries)
@@ -66,6 +67,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Retention",
         "Billing settings",
         "Rates and capacity",
+        "Online payments",
         "Failed jobs",
         "Audit log",
     ]

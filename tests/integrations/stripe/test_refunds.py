@@ -129,6 +129,20 @@ def test_a_manager_refunds_from_the_invoice_page(alpha_stripe, cast, login_as, p
     )
 
 
+def test_the_invoice_page_offers_the_stripe_refund_to_managers(
+    alpha_stripe, cast, login_as, invoice, paid
+):
+    page = f"/o/alpha/billing/invoices/{invoice.uuid}/"
+
+    manager = login_as(cast.mia).get(page).content.decode()
+    staff = login_as(cast.sam).get(page).content.decode()
+
+    assert 'data-testid="invoice-stripe"' in manager
+    assert url(paid) in manager  # the refund form posts to Stripe's refund view
+    assert 'data-testid="invoice-stripe"' in staff
+    assert url(paid) not in staff  # staff see the panel, not the refund
+
+
 def test_staff_cannot_refund_and_an_outside_address_is_not_followed(
     alpha_stripe, cast, login_as, paid
 ):
