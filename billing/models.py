@@ -218,10 +218,14 @@ class TimeEntry(TenantModel):
             models.Index(
                 fields=["organization", "user", "date"], name="timeentry_org_user_date"
             ),
+            # Unbilled billable time by client and date. It carries what work in
+            # progress adds up (billing.reports), so that report reads the index
+            # alone: an index-only scan, no visit to the table's rows.
             models.Index(
                 fields=["organization", "client", "date"],
                 name="timeentry_unbilled",
                 condition=Q(billable=True, invoice_line__isnull=True),
+                include=["engagement", "minutes", "rate"],
             ),
             models.Index(
                 fields=["organization", "engagement"], name="timeentry_org_engagement"
@@ -453,7 +457,9 @@ class Invoice(TenantModel):
         related_name="+",
     )
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the invoice's email last went out, and to whom (billing.services.delivery).
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_to = models.CharField(max_length=500, blank=True, editable=False)
     viewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     paid_at = models.DateTimeField(null=True, blank=True, editable=False)
     voided_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -485,6 +491,23 @@ class Invoice(TenantModel):
                 name="invoice_org_client",
             ),
             models.Index(fields=["organization", "engagement"], name="invoice_org_eng"),
+            # The invoice list (billing.invoice_selectors): a status's page in
+            # creation order, an issue-date range in issue order, and the open
+            # invoices by due date, carrying what the outstanding totals add up
+            # (read from the index alone).
+            models.Index(
+                fields=["organization", "status", "created_at", "id"],
+                name="invoice_org_status_new",
+            ),
+            models.Index(
+                fields=["organization", "issue_date", "id"], name="invoice_org_issued"
+            ),
+            models.Index(
+                fields=["organization", "due_date", "id"],
+                name="invoice_open_due",
+                condition=Q(kind="invoice", status__in=OPEN_INVOICE_STATUSES),
+                include=["total", "amount_paid", "amount_credited", "currency"],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -14,6 +14,7 @@ class PortalConfig(AppConfig):
             hooks,
             hooks_access,
             hooks_export,
+            hooks_invoices,
             hooks_letters,
             hooks_messages,
         )

@@ -96,6 +96,10 @@ def seed_demo_portal(
             can_upload=True,
             can_sign=True,
             can_message=True,
+            # The household's invoices (billing.demo leaves one open): seen
+            # and paid on the portal (online once the firm connects Stripe).
+            can_view_invoices=True,
+            can_pay=True,
             granted_by=staff,
         )
         PortalGrant.objects.create(
@@ -106,6 +110,7 @@ def seed_demo_portal(
             can_upload=True,
             can_sign=False,
             can_message=True,
+            can_view_invoices=True,
             granted_by=staff,
         )
         account = PortalAccount.objects.filter(email=PORTAL_EMAIL).first()

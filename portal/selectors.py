@@ -10,6 +10,12 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from advisoros.tenancy.clock import firm_today
+from billing.models import (
+    OPEN_INVOICE_STATUSES,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+)
 from clients.models import CLOSED_ENGAGEMENT_STATUSES, Engagement
 from documents.models import SERVABLE_SCAN_STATUSES, Document, DocumentRequest
 from documents.services.requests import with_progress
@@ -127,4 +133,49 @@ def signed_letters(portal: PortalSession) -> QuerySet[Engagement]:
         letter_engagements(portal)
         .filter(letter_accepted_at__isnull=False)
         .order_by("-letter_accepted_at", "-id")
+    )
+
+
+# Invoices ----------------------------------------------------------------------------
+
+# What an invoice row shows: never the PDF's path or the staff's notes.
+LISTED_INVOICE_FIELDS = (
+    "id",
+    "uuid",
+    "organization_id",
+    "client_id",
+    "kind",
+    "number",
+    "status",
+    "currency",
+    "issue_date",
+    "due_date",
+    "total",
+    "amount_paid",
+    "amount_credited",
+)
+
+
+def client_invoices(portal: PortalSession) -> QuerySet[Invoice]:
+    """Invoices issued to the clients whose grant shows invoices: never a draft
+    (not sent yet) or a voided one, never a credit note on its own."""
+    ids = portal.client_ids(Capability.VIEW_INVOICES)
+    return (
+        Invoice.objects.filter(
+            organization=portal.organization,
+            client_id__in=ids,
+            kind=InvoiceKind.INVOICE,
+        )
+        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+        .order_by("-issue_date", "-id")
+    )
+
+
+def invoices_to_pay(portal: PortalSession) -> QuerySet[Invoice]:
+    """The shown invoices still owed, the earliest due first."""
+    return (
+        client_invoices(portal)
+        .filter(status__in=OPEN_INVOICE_STATUSES)
+        .only(*LISTED_INVOICE_FIELDS)
+        .order_by("due_date", "id")
     )

@@ -77,6 +77,11 @@ class PortalSession:
             row.client = self.grants[row.client_id].client
         return rows
 
+    @property
+    def sees_invoices(self) -> bool:
+        """Whether any grant shows invoices (the nav's Invoices entry)."""
+        return any(g.allows(Capability.VIEW_INVOICES) for g in self.grants.values())
+
     def client_ids(self, capability: Capability | str | None = None) -> list[int]:
         return [c.pk for c in self.clients(capability)]
 

@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("portal.urls_documents")),
     path("", include("portal.urls_letters")),
     path("", include("portal.urls_messages")),
+    path("", include("portal.urls_invoices")),
 ]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -78,6 +79,120 @@ def make_client(organization: Organization, display_name: str, **data) -> Client
             organization=organization,
             data={"display_name": display_name, **data},
             tags=tags,
+        )
+
+
+# Billing ---------------------------------------------------------------------------
+
+
+def make_draft_invoice(
+    client: Client, by: User, lines=(("Tax return", "1", "500"),), **kw
+):
+    """A draft for `client` with fixed-fee `lines` of (description, quantity,
+    unit price), made through the invoice services."""
+    from decimal import Decimal
+
+    from billing.services.invoices import invoice_add_line, invoice_create
+
+    with tenant_context(client.organization):
+        invoice = invoice_create(
+            organization=client.organization, client=client, by=by, **kw
+        )
+        for description, quantity, price in lines:
+            invoice_add_line(
+                invoice=invoice,
+                by=by,
+                description=description,
+                quantity=Decimal(quantity),
+                unit_price=Decimal(price),
+            )
+        invoice.refresh_from_db()
+        return invoice
+
+
+def make_issued_invoice(
+    client: Client, by: User, lines=(("Tax return", "1", "500"),), **kw
+):
+    """A draft made by `make_draft_invoice`, then issued (numbered, sent)."""
+    from billing.services.invoices import invoice_issue
+
+    invoice = make_draft_invoice(client, by, lines, **kw)
+    with tenant_context(client.organization):
+        return invoice_issue(invoice=invoice, by=by)
+
+
+def make_retainer(client: Client, name: str = "Monthly bookkeeping", **fields):
+    """An engagement of `client` on a monthly retainer (written directly)."""
+    from decimal import Decimal
+
+    from clients.models import Engagement, EngagementType, FeeModel
+
+    fields.setdefault("engagement_type", EngagementType.BOOKKEEPING)
+    fields.setdefault("fee_model", FeeModel.RETAINER)
+    fields.setdefault("fee_amount", Decimal("450.00"))
+    with tenant_context(client.organization):
+        return Engagement.objects.create(
+            organization=client.organization, client=client, name=name, **fields
+        )
+
+
+def make_recurring_invoice(
+    engagement, by: User, *, next_date: date, lines=(("Bookkeeping", "1", "450"),), **kw
+):
+    """A recurring invoice of `engagement` from `next_date`, made through the
+    service (its `today` is `next_date`, so any date is accepted)."""
+    from decimal import Decimal
+
+    from billing.services.recurring import LineData, recurring_invoice_create
+
+    kw.setdefault("cadence", "monthly")
+    with tenant_context(engagement.organization):
+        return recurring_invoice_create(
+            organization=engagement.organization,
+            engagement=engagement,
+            by=by,
+            next_date=next_date,
+            today=kw.pop("today", next_date),
+            lines=[
+                LineData(description=d, quantity=Decimal(q), unit_price=Decimal(p))
+                for d, q, p in lines
+            ],
+            **kw,
+        )
+
+
+# Time ------------------------------------------------------------------------------
+
+
+def time_entries(organization: Organization, **filters) -> list:
+    """The firm's time entries (in the order they were made)."""
+    from billing.models import TimeEntry
+
+    with tenant_context(organization):
+        return list(
+            TimeEntry.objects.filter(organization=organization, **filters).order_by(
+                "pk"
+            )
+        )
+
+
+def timers(organization: Organization, **filters) -> list:
+    """The firm's running timers."""
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        return list(Timer.objects.filter(organization=organization, **filters))
+
+
+def run_timer_back(user: User, organization: Organization, minutes: float) -> None:
+    """Make `user`'s running timer look started `minutes` ago."""
+    from datetime import timedelta
+
+    from billing.models import Timer
+
+    with tenant_context(organization):
+        Timer.objects.filter(organization=organization, user=user).update(
+            started_at=timezone.now() - timedelta(minutes=minutes)
         )
 
 
@@ -283,6 +398,182 @@ def index_scans(
         if node.get("Index Name"):
             scans[node["Index Name"]] = node
     return scans
+
+
+# Billing rows, written directly --------------------------------------------------
+# For the money reports' tests: invoices in any status with exact amounts, as
+# the billing services leave them (numbers on issued ones, totals from the
+# lines, amount_paid moved by payments net of refunds).
+
+_invoice_numbers = itertools.count(1)
+
+
+def write_time_entry(
+    client: Client,
+    user: User,
+    *,
+    minutes: int = 60,
+    rate: Decimal | str = "150",
+    day: date | None = None,
+    engagement=None,
+    billable: bool = True,
+    invoice_line=None,
+    description: str = "",
+):
+    from billing.models import TimeEntry
+
+    with tenant_context(client.organization):
+        return TimeEntry.objects.create(
+            organization_id=client.organization_id,
+            user=user,
+            client=client,
+            engagement=engagement,
+            date=day or timezone.localdate(),
+            minutes=minutes,
+            description=description,
+            recorded_minutes=minutes,
+            rate=Decimal(rate),
+            billable=billable,
+            invoice_line=invoice_line,
+        )
+
+
+def write_invoice(
+    client: Client,
+    *,
+    lines: Sequence[tuple] = (),
+    status: str = "sent",
+    kind: str = "invoice",
+    issue_date: date | None = None,
+    due_date: date | None = None,
+    engagement=None,
+    discount_amount: Decimal | str = "0",
+    tax_amount: Decimal | str = "0",
+    credited_invoice=None,
+):
+    """An invoice (or credit note) with `lines`: (amount, standard_amount) or
+    (amount, standard_amount, engagement). Totals follow the lines; an issued one
+    gets the next number. A credit note adds its total to the credited invoice's
+    amount_credited, as issuing one does."""
+    from billing.models import Invoice, InvoiceLine
+
+    subtotal = sum((Decimal(line[0]) for line in lines), Decimal("0.00"))
+    discount, tax = Decimal(discount_amount), Decimal(tax_amount)
+    with tenant_context(client.organization):
+        invoice = Invoice.objects.create(
+            organization_id=client.organization_id,
+            client=client,
+            engagement=engagement,
+            kind=kind,
+            status=status,
+            number=None if status == "draft" else next(_invoice_numbers),
+            issue_date=issue_date,
+            due_date=due_date,
+            subtotal=subtotal,
+            discount_amount=discount,
+            tax_amount=tax,
+            total=subtotal - discount + tax,
+            credited_invoice=credited_invoice,
+        )
+        for position, (amount, standard, *rest) in enumerate(lines):
+            InvoiceLine.objects.create(
+                organization_id=client.organization_id,
+                invoice=invoice,
+                position=position,
+                kind="fee",
+                description=f"Line {position + 1}",
+                unit_price=Decimal(amount),
+                amount=Decimal(amount),
+                standard_amount=Decimal(standard),
+                engagement=rest[0] if rest else None,
+            )
+        if credited_invoice is not None and status != "draft":
+            credited_invoice.amount_credited += invoice.total
+            credited_invoice.save(update_fields=["amount_credited"])
+    return invoice
+
+
+def write_payment(
+    invoice,
+    amount: Decimal | str,
+    *,
+    refunded: Decimal | str = "0",
+    status: str = "succeeded",
+    received_on: date | None = None,
+):
+    """A payment of `invoice` (and a refund of `refunded` of it); a succeeded one
+    adds what it kept to the invoice's amount_paid."""
+    from billing.models import Payment, Refund
+
+    amount, refunded = Decimal(amount), Decimal(refunded)
+    with tenant_context(invoice.client.organization):
+        payment = Payment.objects.create(
+            organization_id=invoice.organization_id,
+            invoice=invoice,
+            client_id=invoice.client_id,
+            amount=amount,
+            currency=invoice.currency,
+            method="check",
+            status=status,
+            received_on=received_on or timezone.localdate(),
+            amount_refunded=refunded,
+        )
+        if refunded:
+            Refund.objects.create(
+                organization_id=invoice.organization_id,
+                payment=payment,
+                amount=refunded,
+            )
+        if status == "succeeded":
+            invoice.amount_paid += amount - refunded
+            invoice.save(update_fields=["amount_paid"])
+    return payment
+
+
+def make_billing_contact(client: Client, email: str, role: str = "billing"):
+    """A contact of `client` with `email`, in `role` (billing or primary): where
+    invoices and receipts go (billing.emails.invoice_recipients)."""
+    from clients.models import ClientContact, Contact
+
+    with tenant_context(client.organization):
+        contact = Contact.objects.create(
+            organization=client.organization, first_name="Bill", email=email
+        )
+        ClientContact.objects.create(
+            organization=client.organization, client=client, contact=contact, role=role
+        )
+    return contact
+
+
+def make_invoices(client: Client, count: int, *, first_number: int = 1, **fields):
+    """`count` issued invoices of `client` written directly in one insert (for the
+    lists' paging and query counts): numbered from `first_number`, 100.00 each,
+    sent today and due in 30 days unless `fields` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from billing.models import Invoice
+
+    today = timezone.localdate()
+    values = {
+        "status": "sent",
+        "issue_date": today,
+        "due_date": today + timedelta(days=30),
+        "subtotal": Decimal("100.00"),
+        "total": Decimal("100.00"),
+        "issued_at": timezone.now(),
+        **fields,
+    }
+    with tenant_context(client.organization):
+        return Invoice.objects.bulk_create(
+            Invoice(
+                organization=client.organization,
+                client=client,
+                number=first_number + i,
+                **values,
+            )
+            for i in range(count)
+        )
 
 
 # The firm's own subscription -------------------------------------------------------

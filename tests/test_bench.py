@@ -209,3 +209,19 @@ def test_only_picks_names_containing_it_or_any_of_its_comma_separated_parts():
     assert bench.chosen_by("board,my_work", "my_work")
     assert not bench.chosen_by("board,my_work", "workflow_list")
     assert not bench.chosen_by(",", "board")
+
+
+def test_a_scenario_with_its_own_target_misses_only_past_it():
+    def m(name, size, p95, target):
+        return bench.Measurement(
+            name, size, times_ms=[p95] * 3, queries=9, target_p95_ms=target
+        )
+
+    # The money reports add up a whole ledger: 100 ms (issue 13), not 25.
+    assert bench.misses([m("ar_ageing", 1, 60, 100), m("ar_ageing", 2, 70, 100)]) == []
+    assert bench.misses([m("ar_ageing", 1, 95, 100), m("ar_ageing", 2, 101, 100)]) == [
+        "ar_ageing: p95 101.0 ms at 2 clients"
+    ]
+    assert bench.misses([m("list", 1, 24, 25), m("list", 2, 26, 25)]) == [
+        "list: p95 26.0 ms at 2 clients"
+    ]

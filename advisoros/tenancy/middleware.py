@@ -50,6 +50,12 @@ class TenancyMiddleware:
             # The client portal sets its own firm context (portal.middleware) and
             # never reads the staff user: no user context to set and reset.
             return self.get_response(request)
+        if user_id is None:
+            # No one signed in, outside a firm (the sign-in pages, Stripe's
+            # webhooks): the connection's settings are empty already (every
+            # context restores them on its way out), so setting an empty user
+            # and resetting it would be two round trips for nothing.
+            return self.get_response(request)
         with user_context(user_id):
             return finish_in_context(
                 self.get_response(request), lambda: user_context(user_id)

@@ -9,6 +9,7 @@ class StripeIntegrationConfig(AppConfig):
     verbose_name = "Stripe"
 
     def ready(self) -> None:
-        from integrations.stripe import platform_panels
+        from integrations.stripe import panels, platform_panels
 
+        panels.register()
         platform_panels.register()

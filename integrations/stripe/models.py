@@ -19,7 +19,9 @@ class StripeAccount(TenantModel):
     event names its firm before anything is read from it."""
 
     secret_key = EncryptedTextField()
-    webhook_secret = EncryptedTextField()
+    # Stripe makes the signing secret when the firm adds our webhook URL there,
+    # after the key is saved: empty until pasted (no online payment till then).
+    webhook_secret = EncryptedTextField(blank=True)
     # Shown on the page ("sk_live_…4242"), never the key.
     key_hint = models.CharField(max_length=40, blank=True)
     stripe_account_id = models.CharField(max_length=255, blank=True)
@@ -38,6 +40,29 @@ class StripeAccount(TenantModel):
 
     def __str__(self) -> str:
         return f"Stripe account of {self.organization_id}"
+
+    @property
+    def payment_methods(self) -> list[str]:
+        """Stripe's `payment_method_types` the firm takes, for a currency:
+        US bank accounts are for US dollars only."""
+        return self.methods_for("USD")
+
+    def methods_for(self, currency: str) -> list[str]:
+        methods = ["card"] if self.accept_cards else []
+        if self.accept_ach and currency.upper() == "USD":
+            methods.append("us_bank_account")
+        return methods
+
+    @property
+    def is_ready(self) -> bool:
+        """Clients may pay online: a checked key, the webhook's signing secret
+        (else payments would never be recorded) and a way to pay."""
+        return bool(
+            self.checked_at
+            and self.secret_key
+            and self.webhook_secret
+            and (self.accept_cards or self.accept_ach)
+        )
 
 
 class StripeEvent(TenantModel):

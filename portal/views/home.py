@@ -11,6 +11,7 @@ from portal.decorators import portal_login_required
 from portal.models import PortalGrant
 from portal.selectors import (
     HOME_SHOWN,
+    invoices_to_pay,
     letters_to_sign,
     open_requests,
     shared_documents_listed,
@@ -25,12 +26,14 @@ def home(request: HttpRequest, org_slug: str) -> HttpResponse:
     requests = portal.with_clients(open_requests(portal)[: HOME_SHOWN + 1])
     documents = portal.with_clients(shared_documents_listed(portal)[:5])
     letters = list(letters_to_sign(portal)[:HOME_SHOWN])
+    to_pay = portal.with_clients(invoices_to_pay(portal)[:HOME_SHOWN])
     ctx = {
         "portal_section": "home",
         "requests": requests[:HOME_SHOWN],
         "more_requests": len(requests) > HOME_SHOWN,
         "documents": documents,
         "letters": letters,
+        "to_pay": to_pay,
         "unread": unread_messages(portal),
         "clients": portal.clients(),
         "show_client": len(portal.grants) > 1,

@@ -26,6 +26,8 @@ PAGES = [
     ("workflows/templates/", True),
     ("workflows/schedules/", True),
     ("workflows/start/", False),
+    ("billing/recurring/", True),
+    ("billing/recurring/new/", True),
     ("clients/new/", False),
     ("clients/import/", True),
     ("members/", True),
@@ -37,6 +39,20 @@ PAGES = [
     # page itself is walked with billing on by test_subscription_browser.py.
     ("subscription/", False),
     ("data/", False),
+    # The money reports (billing.views.reports); all time where the default
+    # period might hold none of the firms' work early in a year.
+    ("billing/reports/", True),
+    ("billing/reports/ageing/", True),
+    ("billing/reports/realization/?period=all", True),
+    ("billing/reports/revenue/", True),
+    ("billing/reports/budget/?period=all", True),
+    # The demo firm (test_phone_layout.py walks it) has invoices.
+    ("billing/invoices/", True),
+    ("billing/invoices/new/", False),
+    ("billing/settings/", False),
+    ("billing/time/", False),
+    ("billing/rates/", True),
+    ("integrations/stripe/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
@@ -47,5 +63,6 @@ CLIENT_TABS = [
     "documents",
     "workflows",
     "messages",
+    "invoices",
     "timeline",
 ]

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
+from billing.models import RecurringInvoice
 from clients.models import Client, Engagement
 from clients.services.clients import client_create
 from documents.models import Document, DocumentRequest
@@ -57,6 +58,7 @@ def busy_firm(demo) -> dict[str, str]:
             "workflow": f"workflows/{WorkflowExecution.objects.first().uuid}/",
             "template": f"workflows/templates/{WorkflowTemplate.objects.first().uuid}/",
             "task": f"tasks/{Task.objects.filter(assignee=owner).first().uuid}/",
+            "recurring": f"billing/recurring/{RecurringInvoice.objects.first().uuid}/",
         }
 
 

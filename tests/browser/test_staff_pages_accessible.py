@@ -23,6 +23,13 @@ from django.utils import timezone
 from advisoros.nav import declared_nav
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import JobFailure
+from billing.services.invoices import (
+    credit_note_create,
+    invoice_add_time,
+    invoice_issue,
+    invoice_line_update,
+)
+from billing.services.payments import payment_record, payment_refund
 from clients.models import ClientImport, EngagementType
 from clients.services.engagements import engagement_create
 from clients.services.notes import note_create
@@ -31,7 +38,17 @@ from tests.browser.axe import fit_and_accessibility_faults
 from tests.browser.conftest import sign_in
 from tests.browser.staff_pages import CLIENT_TABS, PAGES
 from tests.conftest import PASSWORD
-from tests.factories import make_client, make_template, start_workflow, upload_document
+from tests.factories import (
+    make_client,
+    make_draft_invoice,
+    make_recurring_invoice,
+    make_template,
+    start_workflow,
+    upload_document,
+    write_invoice,
+    write_payment,
+    write_time_entry,
+)
 from tests.portal.builders import make_contact, make_grant, make_request
 from workflows.models import RecurringSchedule
 
@@ -125,10 +142,32 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         JobFailure.objects.create(
             organization=org, func="documents.tasks.ocr", error="Timed out"
         )
+    # Billing: unbilled time, an invoice partly paid and past due, a draft.
+    today = timezone.localdate()
+    entry = write_time_entry(
+        jane, cast.alice, minutes=90, rate="200", day=today, engagement=engagement
+    )
+    invoice = write_invoice(
+        jane,
+        lines=[("1000", "1200", engagement)],
+        status="partial",
+        issue_date=today - timedelta(days=40),
+        due_date=today - timedelta(days=10),
+        engagement=engagement,
+    )
+    write_payment(invoice, "400")
+    write_invoice(jane, lines=[("300", "300")], status="draft")
     execution = start_workflow(template, jane, engagement=engagement)
+    recurring = make_recurring_invoice(
+        engagement, cast.alice, next_date=timezone.localdate()
+    )
     with tenant_context(org):
         task = execution.tasks.order_by("step_index").first()
         item = request.items.first()
+    invoice, draft, credit_note = _invoices(jane, engagement, cast.alice)
+    with tenant_context(org):
+        line = draft.lines.order_by("position").first()
+        unbilled = jane.time_entries.filter(invoice_line__isnull=True).first()
     client = f"clients/{jane.uuid}/"
     return [
         *(path for path, _ in PAGES),
@@ -160,10 +199,57 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         f"workflows/templates/{template.uuid}/edit/",
         "workflows/templates/new/",
         "workflows/schedules/new/",
+        f"billing/recurring/{recurring.uuid}/",
+        f"billing/recurring/new/{engagement.uuid}/",
+        f"billing/recurring/engagement/{engagement.uuid}/",
         "portal/messages/",
         f"portal/messages/{jane.uuid}/",
         f"portal/contacts/{joan.uuid}/",
+        "billing/reports/?group=engagement",
+        "billing/reports/?group=partner",
+        "billing/reports/realization/?group=client",
+        f"billing/invoices/{invoice.uuid}/",
+        f"billing/invoices/{draft.uuid}/",
+        f"billing/invoices/{credit_note.uuid}/",
+        f"billing/invoices/lines/{line.uuid}/",
+        f"billing/invoices/new/?client={jane.uuid}",
+        "billing/invoices/new/?q=jane",
+        f"billing/time/?client={jane.uuid}&engagement={engagement.uuid}",
+        f"billing/time/{entry.uuid}/",
+        f"billing/time/{unbilled.uuid}/",
+        f"billing/engagements/{engagement.uuid}/time/",
+        f"billing/tasks/{task.uuid}/time/",
+        "billing/invoices/?status=unpaid",
     ]
+
+
+def _invoices(client, engagement, by):
+    """An issued invoice partly paid, refunded in part and credited, with a
+    written-down time line; a draft with time on it and more time unbilled."""
+    for minutes in (90, 45, 30):
+        write_time_entry(client, by, minutes=minutes, engagement=engagement)
+    invoice = make_draft_invoice(client, by)
+    with tenant_context(client.organization):
+        (line,) = invoice_add_time(
+            invoice=invoice, by=by, entries=[client.time_entries.order_by("pk")[0]]
+        )
+        invoice_line_update(
+            line=line, by=by, amount=Decimal("200"), adjustment_reason="First year"
+        )
+        invoice_issue(invoice=invoice, by=by)
+        payment = payment_record(
+            invoice=invoice, by=by, amount=Decimal("300"), method="check"
+        )
+        payment_refund(payment=payment, by=by, amount=Decimal("20"), reason="Fee")
+        note = credit_note_create(
+            invoice=invoice, by=by, amount=Decimal("50"), reason="Goodwill"
+        )
+    draft = make_draft_invoice(client, by, engagement=engagement)
+    with tenant_context(client.organization):
+        invoice_add_time(
+            invoice=draft, by=by, entries=[client.time_entries.order_by("pk")[1]]
+        )
+    return invoice, draft, note
 
 
 def walk(

@@ -223,9 +223,10 @@ TAB_QUERIES = {
     "engagements": 6 + 1 + 1,
     # notes with authors and engagements, the new-note form's engagement choices
     "notes": 6 + 2 + 1,
-    # the timeline's eight sources (notes, engagements, client changes, documents,
-    # document requests, work, portal activity, portal messages)
-    "timeline": 6 + 8 + 1,
+    # the timeline's ten sources (notes, engagements, client changes, documents,
+    # document requests, work, portal activity, portal messages, invoices issued,
+    # payments received)
+    "timeline": 6 + 10 + 1,
 }
 
 
@@ -271,8 +272,8 @@ def test_the_recent_activity_costs_the_same_queries_for_few_or_many_rows(
     for numbers in (range(2), range(2, 20)):
         _fill(jane, numbers, cast, make_contact, make_engagement)
         # The frame (session, user, firm, the member's firms), the client, the
-        # timeline's eight sources, the RLS context reset.
-        with django_assert_num_queries(4 + 1 + 8 + 1):
+        # timeline's ten sources, the RLS context reset.
+        with django_assert_num_queries(4 + 1 + 10 + 1):
             response = web.get(url)
         assert response.status_code == 200
         assert response.content.decode().count('class="timeline-item"') == 5

@@ -9,8 +9,7 @@ out again and its effect happens exactly once.
   before it committed: nothing of it is visible, the import is still queued,
   and the re-run imports every row once (no duplicated clients, one audit event).
 
-The webhook job of the billing issue comes later: it adds its case with
-`kill_worker_when` (tests/faults/workers.py).
+The Stripe webhook's job has its case in test_webhook_worker_kill.py.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
+from billing.models import OPEN_INVOICE_STATUSES, Invoice
 from clients.models import Engagement
 from documents.models import Document, DocumentRequest
 from portal.demo import PORTAL_EMAIL, PORTAL_PASSWORD
@@ -31,6 +32,8 @@ def test_the_demo_portal_contact_has_a_full_portal(db, settings, tmp_path, clien
         assert len(grants) == 2
         kinds = {g.client.entity_type == "individual": g for g in grants}
         assert kinds[True].can_sign and not kinds[False].can_sign
+        assert kinds[True].can_pay and not kinds[False].can_pay
+        assert all(g.can_view_invoices for g in grants)
         client_ids = [g.client_id for g in grants]
         assert (
             DocumentRequest.objects.filter(
@@ -58,3 +61,14 @@ def test_the_demo_portal_contact_has_a_full_portal(db, settings, tmp_path, clien
     page = home.content.decode()
     assert "2025 tax organizer" in page and "Year-end close" in page
     assert "Read and sign" in page
+    # The household's open invoice (billing.demo), to pay; Stripe is not
+    # connected in the demo, so its page says payments are not online yet.
+    assert 'data-testid="home-to-pay"' in page
+    invoices = client.get("/p/demo/invoices/").content.decode()
+    assert "INV-" in invoices
+    with tenant_context(demo):
+        open_invoice = Invoice.objects.filter(
+            client=kinds[True].client, status__in=OPEN_INVOICE_STATUSES
+        ).first()
+    detail = client.get(f"/p/demo/invoices/{open_invoice.uuid}/").content.decode()
+    assert "does not take payments online yet" in detail

@@ -20,7 +20,7 @@ from advisoros.tenancy.db import tenant_context
 from clients.models import Engagement
 from documents.models import Document
 from portal.models import PortalGrant
-from tests.factories import make_document
+from tests.factories import make_document, make_issued_invoice
 from tests.portal.builders import make_link, make_request
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,7 @@ def foreign(pcast, cast) -> list[dict[str, str]]:
                 letter_filename="letter.pdf",
             )
         _, token = make_link(request, contact)
+        invoice = make_issued_invoice(client, None)
         variants.append(
             {
                 "org_slug": "alpha",
@@ -101,6 +102,7 @@ def foreign(pcast, cast) -> list[dict[str, str]]:
                 "client_uuid": str(client.uuid),
                 "signature_uuid": str(uuid.uuid4()),
                 "message_uuid": str(uuid.uuid4()),
+                "invoice_uuid": str(invoice.uuid),
                 "token": token if client.organization_id != cast.alpha.pk else "x" * 43,
             }
         )

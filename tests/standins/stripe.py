@@ -33,8 +33,9 @@ What it serves (all per account, that is per secret key):
 Idempotency keys are honoured as Stripe does: the same key with the same
 parameters replays the first answer (header `Idempotent-Replayed: true`), the
 same key with other parameters (or on another endpoint) is a 400
-`idempotency_error`. Only successful answers are kept, as Stripe keeps no
-result for a request refused by validation.
+`idempotency_error`, and a retry that arrives while the first request is
+still being served is a 409 `idempotency_error`. Only successful answers are
+kept, as Stripe keeps no result for a request refused by validation.
 
 Every request is recorded (`requests`: method, path, parameters, idempotency
 key, key used, status), and faults can be queued (`fail_next`: an error status,
@@ -273,6 +274,7 @@ class StripeStandin:
         self.accounts: dict[str, Account] = {}  # by secret key
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.in_flight: set[tuple[str | None, str | None]] = set()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -316,6 +318,7 @@ class StripeStandin:
             self.accounts.clear()
             self.requests.clear()
             self.faults.clear()
+            self.in_flight.clear()
 
     # Accounts -----------------------------------------------------------------
 
@@ -357,6 +360,17 @@ class StripeStandin:
         answer `status` (None: the real answer, late)."""
         with self.lock:
             self.faults.append(Fault(method, path, status, delay, times))
+
+    def wait_for_answers(self, timeout: float = 10.0) -> None:
+        """Until every request received so far has been answered (a request
+        the client gave up on is still being served, as at Stripe)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(r.status is not None for r in self.requests):
+                    return
+            time.sleep(0.02)
+        raise TimeoutError("the stand-in is still answering")
 
     def requests_to(
         self, path: str, method: str | None = None
@@ -1317,23 +1331,47 @@ class _Handler(BaseHTTPRequestHandler):
             received_at=time.time(),
         )
         owner = self.owner
+        flight = (api_key, record.idempotency_key) if method == "POST" else None
         with owner.lock:
             owner.requests.append(record)
+            if flight and record.idempotency_key and flight in owner.in_flight:
+                # Stripe's answer to a retry that overtakes the request it repeats.
+                record.status = 409
+                self._json(
+                    409,
+                    {
+                        "error": {
+                            "type": "idempotency_error",
+                            "message": "There is currently another in-progress "
+                            "request using this Idempotent Key (that probably "
+                            "means you submitted twice, and the other request is "
+                            "still going through): "
+                            f"{record.idempotency_key}. Please try again later.",
+                        }
+                    },
+                )
+                return
+            if flight and record.idempotency_key:
+                owner.in_flight.add(flight)
             fault = next((f for f in owner.faults if f.matches(method, path)), None)
             if fault is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     owner.faults.remove(fault)
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and fault.status is not None:
-            record.status = fault.status
-            self._json(
-                fault.status,
-                {"error": {"type": "api_error", "message": "Stand-in fault."}},
-            )
-            return
-        status, body, replayed = self._api(method, path, params, api_key, record)
+        try:
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and fault.status is not None:
+                record.status = fault.status
+                self._json(
+                    fault.status,
+                    {"error": {"type": "api_error", "message": "Stand-in fault."}},
+                )
+                return
+            status, body, replayed = self._api(method, path, params, api_key, record)
+        finally:
+            with owner.lock:
+                owner.in_flight.discard(flight)
         record.status, record.replayed = status, replayed
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         if record.idempotency_key:
@@ -1742,6 +1780,7 @@ def _page_html(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{html.escape(title)}</title></head>"
         f"<body><main><h1>{html.escape(title)}</h1>{body}</main></body></html>"
     )

@@ -1,8 +1,10 @@
 """Every firm page, found in the URL resolver: outsiders get 404, read-only gets 403.
 
-New apps' pages under /o/<org_slug>/ join the sweep by themselves. A new `<uuid:...>`
-parameter should get a real Alpha object in `ALPHA_OBJECTS`, so the cross-firm test
-proves the view filters by firm rather than merely failing to find a random uuid.
+New apps' pages under /o/<org_slug>/ join the sweep by themselves. Each `<uuid:...>`
+parameter is filled with a real Alpha object, so the cross-firm test proves the view
+filters by firm rather than merely failing to find a random uuid: a parameter named
+after its model (`invoice_uuid` -> billing.Invoice) finds it by itself, from the row
+tests/samples.py makes; any other name needs an entry in `ALPHA_OBJECTS`.
 """
 
 from __future__ import annotations
@@ -61,7 +63,17 @@ ALPHA_OBJECTS: dict[str, Callable] = {
     "notification_uuid": _alpha_sample("workflows.Notification"),
     "failure_uuid": _alpha_sample("tenancy.JobFailure"),
     "export_uuid": _alpha_sample("tenancy.FirmExport"),
+    "recurring_uuid": _alpha_sample("billing.RecurringInvoice"),
+    "line_uuid": _alpha_sample("billing.InvoiceLine"),
+    "entry_uuid": _alpha_sample("billing.TimeEntry"),
+    "rate_uuid": _alpha_sample("billing.EngagementRate"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path) -> None:
+    """Files a page makes on the way (an invoice's PDF) land in the test's folder."""
+    settings.MEDIA_ROOT = str(tmp_path)
 
 
 def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
@@ -86,12 +98,37 @@ def _params(routes):
     return [pytest.param(route, id=name) for name, route in routes]
 
 
+def _model_named(param: str):
+    """The tenant model a `<thing>_uuid` parameter names by its own name
+    ("invoice_uuid" -> billing.Invoice), so a new app's pages join the sweep
+    without an entry in ALPHA_OBJECTS when their parameters follow the rule."""
+    from django.apps import apps
+
+    wanted = param.removesuffix("_uuid").replace("_", "")
+    found = [
+        model
+        for model in apps.get_models()
+        if model._meta.model_name == wanted
+        and {"organization", "uuid"} <= {f.name for f in model._meta.fields}
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _alpha_uuids(cast, route: str) -> dict:
+    uuids = {}
+    for match in PARAM.finditer(route):
+        name = match["name"]
+        if match["converter"] != "uuid" or name in uuids:
+            continue
+        if name in ALPHA_OBJECTS:
+            uuids[name] = ALPHA_OBJECTS[name](cast)
+        elif (model := _model_named(name)) is not None:
+            uuids[name] = _alpha_sample(model._meta.label)(cast)
+    return uuids
+
+
 def _fill(route: str, cast, slug: str = "alpha", uuids: dict | None = None) -> str:
-    uuids = (
-        {name: get(cast) for name, get in ALPHA_OBJECTS.items()}
-        if uuids is None
-        else uuids
-    )
+    uuids = _alpha_uuids(cast, route) if uuids is None else uuids
 
     def value(match: re.Match) -> str:
         converter, name = match["converter"], match["name"]

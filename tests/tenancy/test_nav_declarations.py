@@ -30,6 +30,7 @@ def test_each_app_declares_its_own_entries():
         "clients",
         "documents",
         "workflows",
+        "billing",
         "portal_staff",
     }
     assert len({e.key for e in entries}) == len(entries)
@@ -53,12 +54,18 @@ def test_the_entries_keep_their_order_across_apps():
         "Recurring",
         "Templates",
         "Messages",
+        "Time",
+        "Invoices",
+        "Recurring invoices",
+        "Money reports",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
         "Members",
         "Firm settings",
         "Document settings",
         "Retention",
+        "Billing settings",
+        "Rates and capacity",
         "Failed jobs",
         "Audit log",
     ]

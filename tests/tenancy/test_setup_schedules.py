@@ -36,9 +36,11 @@ def test_it_creates_the_schedules_each_app_declares(db):
         "clients",
         "documents",
         "workflows",
+        "billing",
         "advisoros.accounts",
         "advisoros.audit",
         "advisoros.tenancy",
+        "integrations.stripe",
     }
     assert output.count("Created schedule") == len(installed)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from advisoros.tenancy.models import Role
+from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.models import Membership, Role
 from tests.workflows.pages import make_task, make_tasks, today
 from workflows.views.workload import CAPACITY_HOURS, WEEKS, Cell
 
@@ -129,6 +130,38 @@ def test_a_cell_says_how_full_the_week_is():
     assert Cell(hours * 11 // 10).load == "load-over"
     assert Cell(hours * 2).load == "load-way-over"
     assert Cell(hours // 2).percent == 50
+
+
+def test_each_person_is_measured_against_their_own_capacity(cast, login_as):
+    with tenant_context(cast.alpha):
+        Membership.objects.filter(user=cast.sam).update(weekly_capacity_hours=20)
+        Membership.objects.filter(user=cast.mia).update(weekly_capacity_hours=0)
+    now = today(cast.alpha)
+    for person in (cast.sam, cast.adam, cast.mia):
+        make_task(
+            cast.alpha,
+            "Half a week",
+            assignee=person,
+            due_date=now,
+            budgeted_minutes=20 * 60,
+        )
+    make_task(cast.alpha, "Nobody's", due_date=now, budgeted_minutes=60)
+
+    response = login_as(cast.alice).get(URL)
+
+    rows = _rows(response)
+    html = response.content.decode()
+    assert (rows["Sam Staff"].capacity, rows["Adam Admin"].capacity) == (20, 40)
+    assert rows["Sam Staff"].weeks[0].load == "load-full"  # 20 of 20 hours
+    assert rows["Adam Admin"].weeks[0].load == "load-ok"  # 20 of 40 hours
+    assert rows["Sam Staff"].weeks[0].percent == 100
+    # No capacity at all: any work is far over, and nothing divides by zero.
+    assert rows["Mia Manager"].weeks[0].load == "load-way-over"
+    assert rows["Mia Manager"].weeks[0].percent == 100
+    assert rows["Unassigned"].capacity == CAPACITY_HOURS
+    assert '<meter min="0" max="20"' in html
+    assert 'data-testid="capacity">20 h a week<' in html
+    assert 'data-testid="capacity">0 h a week<' in html
 
 
 def test_the_cells_are_drawn_without_inline_styles(cast, login_as):

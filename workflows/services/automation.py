@@ -8,7 +8,7 @@ where the event concerns one object, `completes_on_target` ("<app>.<model>:<id>"
 | request_item_fulfilled | staff accept the item the client sent (documents) | the DocumentRequestItem, set with `task_link_request` |
 | request_fulfilled | every item of the request is accepted | the DocumentRequest, set with `task_link_request` |
 | letter_accepted | the engagement letter is accepted (clients) | the workflow's engagement, or an Engagement target |
-| invoice_paid | (billing, later) | |
+| invoice_paid | the invoice is paid in full (billing) | the workflow's engagement (the invoice's), or an Invoice target ("billing.invoice:<id>") |
 
 The lower apps send signals after their transaction commits; the receivers in
 `workflows.signals` call `tasks_complete_for_event`, which moves each waiting open
@@ -110,6 +110,30 @@ def engagement_letter_accepted(*, engagement: Engagement) -> int:
         targets=Q(execution__engagement_id=engagement.pk)
         | Q(completes_on_target=target_of(engagement)),
         reason="Completed automatically: the engagement letter was accepted.",
+    )
+
+
+def invoice_paid(
+    *,
+    organization_id: int,
+    invoice_target: str,
+    engagement_id: int | None,
+    client_id: int,
+    number: str,
+) -> int:
+    """An invoice was paid in full: complete the tasks waiting for it, in the
+    workflows of its engagement (or, for an invoice of no engagement, the
+    client's workflows of no engagement), or targeting it by name. Billing sits
+    above this app, so the invoice arrives as plain values."""
+    if engagement_id is not None:
+        scope = Q(execution__engagement_id=engagement_id)
+    else:
+        scope = Q(execution__client_id=client_id, execution__engagement__isnull=True)
+    return tasks_complete_for_event(
+        organization_id=organization_id,
+        completes_on=CompletesOn.INVOICE_PAID,
+        targets=scope | Q(completes_on_target=invoice_target),
+        reason=f"Completed automatically: invoice {number} was paid.",
     )
 
 

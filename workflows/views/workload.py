@@ -7,9 +7,11 @@ a week: when it is done is the question the overdue column asks). Only open
 tasks count (waiting, ready, in progress, in review) and only those the viewer
 may see.
 
-Capacity: CAPACITY_HOURS a week for every member (a full-time week). The firm
-has no per-person capacity yet; when it gets one, `capacity_for` is where it
-goes. A cell's colour says how full the week is; the numbers say it too.
+Capacity: each member's own weekly hours (`Membership.weekly_capacity_hours`,
+set with their rates; CAPACITY_HOURS, a full-time week, until changed). Work of
+former members and unassigned work is measured against CAPACITY_HOURS. A cell's
+colour says how full the week is; the numbers say it too. A person with no
+capacity (0 hours) is far over with any work at all.
 
 Two queries whatever the firm's size: one aggregate over the open tasks
 (conditional sums, grouped by assignee, an index-only scan of task_board_open)
@@ -40,8 +42,9 @@ CAPACITY_HOURS = 40
 
 
 def capacity_for(member: Membership | None) -> int:
-    """A person's weekly capacity in hours (the same for everyone, for now)."""
-    return CAPACITY_HOURS
+    """A person's weekly capacity in hours: their own, or a full-time week for
+    the rows that are nobody's (former members, unassigned work)."""
+    return CAPACITY_HOURS if member is None else member.weekly_capacity_hours
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Cell:
         """How full the week is, as a CSS class."""
         if not self.minutes:
             return "load-none"
+        if not self.capacity:
+            return "load-way-over"
         share = self.minutes / (self.capacity * 60)
         if share < 0.5:
             return "load-low"
@@ -71,6 +76,8 @@ class Cell:
 
     @property
     def percent(self) -> int:
+        if not self.capacity:
+            return 100 if self.minutes else 0
         return round(100 * self.minutes / (self.capacity * 60))
 
 
@@ -136,7 +143,9 @@ def workload_rows(request: OrgRequest, today: date) -> tuple[list[Row], list[dat
         Membership.objects.filter(organization=request.organization, is_active=True)
         .exclude(role=Role.READONLY)
         .select_related("user")
-        .only("role", "user__uuid", "user__name", "user__email")
+        .only(
+            "role", "weekly_capacity_hours", "user__uuid", "user__name", "user__email"
+        )
         .order_by("user__name", "user__email")
     )
     rows = []

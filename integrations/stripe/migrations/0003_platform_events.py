@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stripe_integration", "0001_initial"),
+        ("stripe_integration", "0002_webhook_secret_pasted_later"),
     ]
 
     operations = [
