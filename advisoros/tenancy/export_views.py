@@ -31,6 +31,7 @@ from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.export import EXPORT_KEEP_DAYS, firm_export_start
 from advisoros.tenancy.models import FirmExport, Role
 from advisoros.tenancy.offboarding import open_when_deactivated
+from advisoros.tenancy.plans import platform_billing_on
 from advisoros.tenancy.request import OrgRequest
 
 LINK_SECONDS = 15 * 60
@@ -83,6 +84,8 @@ def firm_exports(request: OrgRequest, org_slug: str) -> HttpResponse:
         "keep_days": EXPORT_KEEP_DAYS,
         "link_minutes": LINK_SECONDS // 60,
         "deletion_days": offboarding.DELETION_DELAY_DAYS,
+        # Leaving does not stop the firm's subscription to AdvisorOS: said here.
+        "billing_on": platform_billing_on(),
     }
     return render(request, "tenancy/exports.html", ctx)
 

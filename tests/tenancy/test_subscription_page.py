@@ -151,3 +151,17 @@ def test_the_page_makes_the_same_number_of_queries_for_few_or_many_rows(
         # 10 the plans on offer (the panel), 11 reset the RLS context.
         with django_assert_num_queries(11):
             assert client.get(URL).status_code == 200
+
+
+def test_the_data_page_says_leaving_does_not_cancel_the_subscription(
+    cast, login_as, platform_billing, starter
+):
+    html = login_as(cast.alice).get("/o/alpha/data/").content.decode()
+
+    assert "does not cancel its AdvisorOS subscription" in html
+
+
+def test_without_billing_the_data_page_says_nothing_of_a_subscription(cast, login_as):
+    html = login_as(cast.alice).get("/o/alpha/data/").content.decode()
+
+    assert 'data-testid="offboarding-subscription"' not in html
