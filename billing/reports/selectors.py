@@ -981,3 +981,20 @@ def budget_rows(scope: ReportScope, period: Period):
         order="over_minutes",
         organization=scope.organization,
     )
+
+
+# Firm-wide totals (the dashboard) ------------------------------------------------------
+
+ALL_TIME = Period("all", None, None)
+
+
+def ar_ageing_totals(scope: ReportScope) -> dict[str, Any]:
+    """What the firm (or the member's share) is owed, by days past due, all time:
+    the receivables report's totals row (keys as `AR_AGES`, `total`, `invoices`)."""
+    return ar_ageing_report(scope, ALL_TIME, limit=0).total
+
+
+def wip_totals(scope: ReportScope) -> dict[str, Any]:
+    """Unbilled work, all time: the work-in-progress report's totals row (keys
+    `time`, `drafts`, `minutes`, the `WIP_AGES` bands and `total`)."""
+    return wip_report(scope, ALL_TIME, BY_CLIENT, limit=0).total
