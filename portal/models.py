@@ -229,6 +229,8 @@ class Activity(models.TextChoices):
     UPLOAD_REMOVED = "upload_removed", "Removed an upload"
     UPLOAD_REFUSED = "upload_refused", "Upload refused"
     LETTER_VIEWED = "letter_viewed", "Read an engagement letter"
+    INVOICE_VIEWED = "invoice_viewed", "Viewed an invoice"
+    INVOICE_DOWNLOADED = "invoice_downloaded", "Downloaded an invoice"
     LETTER_SIGNED = "letter_signed", "Signed an engagement letter"
     MESSAGE_SENT = "message_sent", "Sent a message"
     TWO_FACTOR_ENABLED = "2fa_enabled", "Two-factor enabled"

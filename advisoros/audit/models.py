@@ -148,6 +148,11 @@ class AuditAction(models.TextChoices):
     PORTAL_UPLOAD_REMOVED = "portal_upload_removed", "Portal: upload removed"
     PORTAL_UPLOAD_REFUSED = "portal_upload_refused", "Portal: upload refused"
     PORTAL_LETTER_VIEWED = "portal_letter_viewed", "Portal: letter read"
+    PORTAL_INVOICE_VIEWED = "portal_invoice_viewed", "Portal: invoice viewed"
+    PORTAL_INVOICE_DOWNLOADED = (
+        "portal_invoice_downloaded",
+        "Portal: invoice PDF opened",
+    )
     PORTAL_LETTER_SIGNED = "portal_letter_signed", "Portal: letter signed"
     PORTAL_MESSAGE_SENT = "portal_message_sent", "Portal: message sent"
     PORTAL_2FA_ENABLED = "portal_2fa_enabled", "Portal: two-factor enabled"

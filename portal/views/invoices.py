@@ -19,7 +19,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,12 +30,14 @@ from advisoros.forms import error_text
 from advisoros.http import get_only
 from advisoros.pagination import keyset_page
 from billing.models import Invoice, Payment, PaymentStatus
+from billing.pdf import invoice_pdf_for_client
 from billing.services.invoices import invoice_mark_viewed
 from integrations.stripe.checkout import amount_due_online, checkout_start
 from integrations.stripe.client import checkout_origin
 from integrations.stripe.services import stripe_account_of
+from portal.activity import portal_activity_record
 from portal.decorators import portal_login_required
-from portal.models import Capability
+from portal.models import Activity, Capability
 from portal.selectors import LISTED_INVOICE_FIELDS, client_invoices
 from portal.session import PortalSession
 
@@ -86,10 +88,12 @@ def invoice_detail(request: HttpRequest, org_slug: str, invoice_uuid) -> HttpRes
     invoice = _get_invoice(portal, invoice_uuid)
     if not_allowed := get_only(request):
         return not_allowed
+    client = invoice.client
     if invoice.viewed_at is None:
-        client = invoice.client
         invoice = invoice_mark_viewed(invoice=invoice)  # the first view only
         invoice.client = client
+    # Queries: the portal's activity row and the audit event (and its chain).
+    _record(request, portal, invoice, Activity.INVOICE_VIEWED, "Viewed")
     may_pay = portal.grant_for(invoice.client_id, Capability.PAY) is not None
     # Query: the firm's Stripe account (online payment on or off).
     account = stripe_account_of(portal.organization) if may_pay else None
@@ -158,22 +162,30 @@ def invoice_pay(request: HttpRequest, org_slug: str, invoice_uuid) -> HttpRespon
 
 @portal_login_required
 def invoice_pdf(request: HttpRequest, org_slug: str, invoice_uuid) -> HttpResponse:
+    """The issued invoice's PDF: the stored file, or drawn (and stored) again
+    when it is missing, so a lost file never leaves the client without it."""
     portal = request.portal
     invoice = _get_invoice(portal, invoice_uuid)
     if not_allowed := get_only(request):
         return not_allowed
-    if not invoice.pdf:
-        raise Http404("This invoice has no PDF yet.")
-    try:
-        handle = invoice.pdf.storage.open(invoice.pdf.name, "rb")
-    except FileNotFoundError as exc:
-        logger.error("Invoice %s: PDF file missing", invoice.pk)
-        raise Http404("The invoice's PDF is missing.") from exc
-    response = FileResponse(
-        handle,
-        as_attachment=False,
-        filename=f"{invoice.display_number}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
+    response = invoice_pdf_for_client(request, invoice)
+    _record(request, portal, invoice, Activity.INVOICE_DOWNLOADED, "Opened the PDF of")
     return response
+
+
+def _record(
+    request: HttpRequest,
+    portal: PortalSession,
+    invoice: Invoice,
+    action: Activity,
+    verb: str,
+) -> None:
+    portal_activity_record(
+        organization_id=portal.organization.pk,
+        action=action,
+        request=request,
+        contact=portal.contact,
+        client=invoice.client,
+        summary=f"{verb} invoice {invoice.display_number}",
+        detail={"invoice": str(invoice.uuid), "total": str(invoice.total)},
+    )

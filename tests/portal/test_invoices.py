@@ -11,12 +11,13 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from advisoros.audit.models import AuditAction, AuditEvent
 from advisoros.tenancy.db import tenant_context
 from billing.links import invoice_link_for
 from billing.models import Invoice, InvoiceStatus
 from billing.services.invoices import invoice_void
 from integrations.stripe.models import StripeAccount
-from portal.models import PortalGrant
+from portal.models import Activity, PortalActivity, PortalGrant
 from tests.factories import make_draft_invoice, make_issued_invoice
 from tests.integrations.stripe.builders import connect, django_webhook_target
 
@@ -215,12 +216,7 @@ def test_the_firm_turning_off_both_methods_hides_the_button(
 # The PDF, the home page, the emails' link ------------------------------------------------
 
 
-def test_the_pdf_is_offered_when_there_is_one(payer, joan_portal, invoice, cast):
-    assert (
-        'data-testid="invoice-pdf"'
-        not in joan_portal.get(url(invoice)).content.decode()
-    )
-    assert joan_portal.get(url(invoice, "pdf/")).status_code == 404
+def test_the_pdf_is_served_from_the_stored_file(payer, joan_portal, invoice, cast):
     with tenant_context(cast.alpha):
         stored = fresh(invoice)
         stored.pdf.save("invoices/inv-1.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
@@ -228,7 +224,56 @@ def test_the_pdf_is_offered_when_there_is_one(payer, joan_portal, invoice, cast)
     assert 'data-testid="invoice-pdf"' in joan_portal.get(url(invoice)).content.decode()
     response = joan_portal.get(url(invoice, "pdf/"))
     assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content) == b"%PDF-1.4 test"
+
+
+def test_a_missing_pdf_is_drawn_again_and_stored(payer, joan_portal, invoice, cast):
+    """No stored file (never made, or lost): the client still gets the PDF, and
+    the next request reads the stored one."""
+    assert not fresh(invoice).pdf
+
+    response = joan_portal.get(url(invoice, "pdf/"))
+
+    assert response.status_code == 200
+    body = (
+        response.content
+        if not response.streaming
+        else b"".join(response.streaming_content)
+    )
+    assert body.startswith(b"%PDF-")
+    assert fresh(invoice).pdf.name
+
+
+def test_viewing_and_opening_the_pdf_are_recorded(payer, joan_portal, invoice, cast):
+    joan_portal.get(url(invoice))
+    joan_portal.get(url(invoice, "pdf/"))
+
+    with tenant_context(cast.alpha):
+        rows = list(
+            PortalActivity.objects.filter(contact=payer.joan)
+            .order_by("pk")
+            .values_list("action", "summary", "detail")
+        )
+        events = set(
+            AuditEvent.objects.filter(organization=cast.alpha).values_list(
+                "action", flat=True
+            )
+        )
+    actions = [action for action, _, _ in rows]
+    assert actions[-2:] == [Activity.INVOICE_VIEWED, Activity.INVOICE_DOWNLOADED]
+    assert all(detail["invoice"] == str(invoice.uuid) for *_, detail in rows[-2:])
+    assert invoice.display_number in rows[-1][1]
+    assert {
+        AuditAction.PORTAL_INVOICE_VIEWED,
+        AuditAction.PORTAL_INVOICE_DOWNLOADED,
+    } <= events
+
+
+def test_a_draft_has_no_pdf_for_the_client(payer, joan_portal, cast):
+    draft = make_draft_invoice(payer.jane, cast.alice)
+
+    assert joan_portal.get(url(draft, "pdf/")).status_code == 404
 
 
 def test_home_lists_what_is_left_to_pay(cast, payer, joan_portal, invoice):
