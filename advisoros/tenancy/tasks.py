@@ -126,6 +126,27 @@ def enqueue_for_organizations(
     return len(ids)
 
 
+def enqueue_with_record(func: str, organization: Organization, **kwargs) -> None:
+    """Queue `func` for `organization` together with the row the caller is writing
+    in an open transaction (`transaction.atomic`): a webhook's event and the job
+    that processes it commit together, or neither does.
+
+    With the database broker (ours by default) the job's row is written in that
+    same transaction, so the pair costs one commit, not two, and no crash between
+    them can lose the job. Another broker (Redis) is outside the database: the
+    job is queued once the transaction commits, as `enqueue_for_organization`
+    does, and a sweep re-queues what a crash in between lost.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue_with_record needs the caller's transaction")
+    # Sync mode (the tests) runs a job as it is queued: after the commit, as a
+    # worker would.
+    if transaction.get_connection().alias == Conf.ORM and not Conf.SYNC:
+        async_task(ADAPTER, func, organization.pk, kwargs, cluster=cluster_of(func))
+    else:
+        _enqueue_on_commit(func, organization.pk, kwargs)
+
+
 def _enqueue_on_commit(func: str, organization_id: int, kwargs: dict) -> None:
     cluster = cluster_of(func)
     transaction.on_commit(

@@ -29,6 +29,7 @@ from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import (
     enqueue_for_organization,
     enqueue_for_organizations,
+    enqueue_with_record,
     job_retry,
 )
 from integrations.stripe.events import EventRefused, event_handle
@@ -43,8 +44,8 @@ REQUEUE_FOR = timedelta(days=3)
 
 
 def stripe_event_queue(event: StripeEvent, organization: Organization) -> None:
-    """Run the event's job once the transaction that recorded it commits."""
-    enqueue_for_organization(PROCESS, organization, event_id=event.pk)
+    """Queue the event's job in the transaction that records the event."""
+    enqueue_with_record(PROCESS, organization, event_id=event.pk)
 
 
 @job_retry(attempts=5, backoff_seconds=60)

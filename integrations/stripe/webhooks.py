@@ -16,12 +16,16 @@ its firm before a byte of it is read. The intake:
    right after the commit) is queued again by the half-hourly sweep.
 
 Every delivery Stripe makes goes through here, so it is written for speed
-(bench/stripe_webhooks.py measures it): the token's firm is looked up across
-firms once per process (a token never changes firm; the lookup is the one read
+(bench/stripe_webhooks.py measures it): the token's firm and signing secret are
+learnt once per process (a token never changes firm; the lookup is the one read
 under the platform bypass) and the firm entered with `firm_context`, one
-statement; the signing secret is read on every event (a new one counts at
-once); the event is one `INSERT ... ON CONFLICT DO NOTHING RETURNING` in its
-own transaction, so a duplicate costs no exception and no rollback.
+statement. A secret that no longer verifies is read again before the event is
+refused, so a secret pasted anew counts at once. The event is one
+`INSERT ... ON CONFLICT DO NOTHING RETURNING`, guarded by the account still
+holding the token (a disconnected account records nothing), and its job's row
+is written in the same transaction (`enqueue_with_record`): one commit for both,
+so a duplicate costs no exception and no rollback, and a crash never keeps the
+event without its job.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import stripe
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from advisoros.tenancy.db import firm_context, platform_bypass
@@ -43,8 +47,8 @@ logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 
-# Webhook token -> (firm id, firm slug), learnt once per process.
-_firms_by_token: dict[UUID, tuple[int, str]] = {}
+# Webhook token -> (firm id, firm slug, signing secret), learnt once per process.
+_firms_by_token: dict[UUID, tuple[int, str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,14 @@ class Received:
     message: str
 
 
-def _firm_of(token: UUID) -> tuple[int, str] | None:
+def _firm_of(token: UUID) -> tuple[int, str, str] | None:
     found = _firms_by_token.get(token)
     if found is None:
         # PLATFORM BYPASS: the firm is not known yet; the token names it.
         with platform_bypass():
             found = (
                 StripeAccount.objects.filter(webhook_token=token)
-                .values_list("organization_id", "organization__slug")
+                .values_list("organization_id", "organization__slug", "webhook_secret")
                 .first()
             )
         if found is not None:
@@ -77,34 +81,47 @@ def webhook_receive(*, token: UUID, body: bytes, signature: str | None) -> Recei
             if organization is None or organization.pk != firm[0]:
                 _firms_by_token.pop(token, None)
                 continue
-            return _receive(organization, token, body, signature)
+            return _receive(organization, token, firm[2], body, signature)
     return Received(404, "Unknown webhook.")
 
 
-def _receive(organization, token: UUID, body: bytes, signature: str | None):
-    secret = (
-        StripeAccount.objects.filter(organization=organization, webhook_token=token)
-        .values_list("webhook_secret", flat=True)
-        .first()
-    )
-    if secret is None:  # disconnected since
-        _firms_by_token.pop(token, None)
-        return Received(404, "Unknown webhook.")
-    if not secret:
-        logger.warning(
-            "Firm %s: a Stripe event arrived before the signing secret was saved",
-            organization.pk,
-        )
-        return Received(400, "No signing secret is saved for this webhook yet.")
+def _signature_error(secret: str, body: bytes, signature: str | None) -> str:
+    """Why `body` is not signed with `secret` ("" when it is)."""
     try:
         stripe.WebhookSignature.verify_header(
             body, signature, secret, TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as exc:
-        logger.warning(
-            "Firm %s: Stripe webhook refused: %s", organization.pk, str(exc)[:200]
+        return str(exc)[:200] or "bad signature"
+    return ""
+
+
+def _receive(organization, token: UUID, learnt: str, body: bytes, signature):
+    error = _signature_error(learnt, body, signature) if learnt else "no secret"
+    if error:
+        # Before refusing: the secret saved now (pasted anew, or removed since).
+        saved = (
+            StripeAccount.objects.filter(organization=organization, webhook_token=token)
+            .values_list("webhook_secret", flat=True)
+            .first()
         )
-        return Received(400, "Bad signature.")
+        if saved is None:  # disconnected since
+            _firms_by_token.pop(token, None)
+            return Received(404, "Unknown webhook.")
+        _firms_by_token[token] = (organization.pk, organization.slug, saved)
+        if not saved:
+            logger.warning(
+                "Firm %s: a Stripe event arrived before the signing secret was saved",
+                organization.pk,
+            )
+            return Received(400, "No signing secret is saved for this webhook yet.")
+        if saved != learnt:
+            error = _signature_error(saved, body, signature)
+        if error:
+            logger.warning(
+                "Firm %s: Stripe webhook refused: %s", organization.pk, error
+            )
+            return Received(400, "Bad signature.")
     try:
         payload = json.loads(body)
     except ValueError:
@@ -112,27 +129,40 @@ def _receive(organization, token: UUID, body: bytes, signature: str | None):
     event_id, event_type = _event_fields(payload)
     if not event_id:
         return Received(400, "Not a Stripe event.")
-    # One statement, its own transaction (inside the caller's, if any): the job
-    # is queued once it has committed.
-    event = _record(organization, event_id, event_type, body)
+    # One transaction: the event's row and its job's, or neither.
+    with transaction.atomic():
+        event = _record(organization, token, event_id, event_type, body)
+        if event is not None:
+            stripe_event_queue(event, organization)
     if event is None:
+        if not StripeAccount.objects.filter(
+            organization=organization, webhook_token=token
+        ).exists():  # disconnected since the secret was learnt
+            _firms_by_token.pop(token, None)
+            return Received(404, "Unknown webhook.")
         return Received(200, "Already received.")
-    stripe_event_queue(event, organization)
     return Received(200, "Received.")
 
 
 _INSERT = (
     "INSERT INTO {table} (organization_id, uuid, created_at, updated_at, event_id,"
     " type, payload, status, attempts, error)"
-    " VALUES (%s, gen_random_uuid(), %s, %s, %s, %s, %s::jsonb, %s, 0, '')"
+    " SELECT %s, gen_random_uuid(), %s, %s, %s, %s, %s::jsonb, %s, 0, ''"
+    " WHERE EXISTS (SELECT 1 FROM {accounts} a"
+    " WHERE a.organization_id = %s AND a.webhook_token = %s)"
     " ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING id"
 )
 
 
-def _record(organization, event_id: str, event_type: str, body: bytes):
-    """The event's row, or None when it was recorded before (a duplicate)."""
+def _record(organization, token: UUID, event_id: str, event_type: str, body: bytes):
+    """The event's row, or None when it was recorded before (a duplicate) or the
+    account no longer holds the token (disconnected)."""
     now = timezone.now()
-    sql = _INSERT.format(table=connection.ops.quote_name(StripeEvent._meta.db_table))
+    quote = connection.ops.quote_name
+    sql = _INSERT.format(
+        table=quote(StripeEvent._meta.db_table),
+        accounts=quote(StripeAccount._meta.db_table),
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
@@ -144,6 +174,8 @@ def _record(organization, event_id: str, event_type: str, body: bytes):
                 event_type,
                 body.decode(),  # stored as Stripe sent it (parsed by PostgreSQL)
                 StripeEvent.Status.QUEUED,
+                organization.pk,
+                token,
             ],
         )
         row = cursor.fetchone()

@@ -426,3 +426,68 @@ def test_an_event_whose_job_was_lost_is_queued_again_later(
     (event,) = alpha_stripe.events()
     assert event.status == StripeEvent.Status.PROCESSED
     assert sweep() == 0
+
+
+# The signing secret learnt, and the event's job in its transaction ---------------------
+
+
+def test_a_secret_pasted_anew_counts_at_once(alpha_stripe, cast, invoice, joan):
+    """The intake keeps the secret it learnt; a signature it does not verify sends
+    it back to the saved one before refusing."""
+    from integrations.stripe.services import stripe_account_save
+
+    _, events = pay(alpha_stripe, invoice, joan)
+    assert deliver(alpha_stripe, events[:1]) == [200]  # the secret is learnt
+    old = alpha_stripe.remote.webhook_secret
+    alpha_stripe.remote.webhook_secret = "whsec_" + "b" * 32
+    with tenant_context(cast.alpha):
+        stripe_account_save(
+            organization=cast.alpha,
+            webhook_secret=alpha_stripe.remote.webhook_secret,
+            accept_cards=True,
+            accept_ach=True,
+            by=cast.alice,
+        )
+
+    assert set(deliver(alpha_stripe, events[1:])) == {200}
+    assert set(deliver(alpha_stripe, events[:1], secret=old)) == {400}
+    assert fresh(invoice).status == InvoiceStatus.PAID
+
+
+def test_with_the_database_broker_the_job_is_written_with_the_event(
+    alpha_stripe, invoice, joan, monkeypatch
+):
+    """Outside the tests' sync mode the job's row is written in the transaction
+    that records the event: visible before it commits, gone if it rolls back."""
+    from django.db import transaction
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    from integrations.stripe.webhooks import webhook_receive
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    _, events = pay(alpha_stripe, invoice, joan)
+    body, header = alpha_stripe.standin.sign(
+        events[-1], alpha_stripe.remote.webhook_secret
+    )
+    token = alpha_stripe.account.webhook_token
+    queued = OrmQ.objects.count()
+
+    class RolledBack(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            received = webhook_receive(token=token, body=body, signature=header)
+            assert received.status == 200
+            (job,) = OrmQ.objects.order_by("-pk")[:1]
+            assert OrmQ.objects.count() == queued + 1  # before any commit
+            (event,) = alpha_stripe.events()
+            assert job.task["args"][1] == alpha_stripe.organization.pk
+            assert job.task["args"][2] == {"event_id": event.pk}
+            raise RolledBack
+    except RolledBack:
+        pass
+
+    assert OrmQ.objects.count() == queued
+    assert alpha_stripe.events() == []
