@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django_scopes import ScopedManager
 
 from advisoros.tenancy.models import Membership, TenantModel
 from clients.models import Client, Engagement
@@ -729,3 +730,97 @@ class Refund(TenantModel):
 
     def __str__(self) -> str:
         return f"Refund of {self.amount}"
+
+
+# Summaries kept by PostgreSQL ---------------------------------------------------------
+
+
+class ClientBalance(models.Model):
+    """One client's unbilled time, drafts and open receivables, kept by the
+    database.
+
+    Triggers (billing/summaries.py, migration 0004) add and take away each time
+    entry's and each invoice's part as rows are written, in the same statement,
+    so the sums are never stale and no service has to remember them. The money
+    reports read them to find their largest clients at once in a firm of a
+    hundred thousand (billing.reports.selectors). Cents, as the reports sum.
+    Never written by the application.
+    """
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="+")
+    unbilled_entries = models.IntegerField(default=0)
+    unbilled_minutes = models.BigIntegerField(default=0)
+    unbilled_cents = models.BigIntegerField(default=0)
+    draft_invoices = models.IntegerField(default=0)
+    draft_cents = models.BigIntegerField(default=0)
+    open_invoices = models.IntegerField(default=0)
+    open_cents = models.BigIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+    kept_by_database = True  # not exported: an import's rows rebuild it
+
+    class Meta:
+        indexes = [
+            # Work in progress: unbilled time and drafts, largest first.
+            models.Index(
+                F("organization"),
+                (F("unbilled_cents") + F("draft_cents")).desc(),
+                F("client"),
+                name="clientbalance_wip",
+                condition=Q(unbilled_entries__gt=0) | Q(draft_invoices__gt=0),
+            ),
+            models.Index(
+                F("organization"),
+                F("open_cents").desc(),
+                F("client"),
+                name="clientbalance_open",
+                condition=Q(open_invoices__gt=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"client {self.client_id}: {self.unbilled_cents} + {self.draft_cents}"
+            f" / {self.open_cents}"
+        )
+
+
+class MoneyDay(models.Model):
+    """A firm's unbilled time by the entries' date, its drafts by the day they
+    were started (in the firm's time zone), or its receivables by due date, for
+    each partner (`partner_key`: the client's partner's user id, 0 for
+    none): a few thousand rows however many clients, from which the reports'
+    totals and age bands are added up. Kept by the same triggers as
+    ClientBalance (a client's new partner moves its part)."""
+
+    class Kind(models.TextChoices):
+        UNBILLED = "unbilled", "Unbilled time"
+        DRAFT = "draft", "Draft invoice"
+        DUE = "due", "Receivable"
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    partner_key = models.BigIntegerField(default=0)
+    day = models.DateField()
+    count = models.IntegerField(default=0)
+    minutes = models.BigIntegerField(default=0)
+    cents = models.BigIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+    kept_by_database = True  # not exported: an import's rows rebuild it
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "partner_key", "day"],
+                name="moneyday_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} (partner {self.partner_key}): {self.cents}"

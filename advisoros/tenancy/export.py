@@ -122,9 +122,11 @@ def _exportable(model: type[models.Model]) -> bool:
         and meta.managed
         and not meta.proxy
         and model not in _NOT_DATA
-        # A table with a composite key (documents' search dictionary) is kept by
-        # a database trigger from its source rows: the import rebuilds it.
+        # A table with a composite key (documents' search dictionary), or one
+        # that says it is `kept_by_database` (billing's summaries), is kept by
+        # database triggers from its source rows: the import rebuilds it.
         and not isinstance(meta.pk, models.CompositePrimaryKey)
+        and not getattr(model, "kept_by_database", False)
     )
 
 

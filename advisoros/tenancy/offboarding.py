@@ -180,7 +180,9 @@ def firm_delete_job(*, organization: Organization) -> int:
 
 
 def _deleted_tables() -> list:
-    """Every tenant table but the audit trail, children first."""
+    """Every tenant table but the audit trail, children first, and last the
+    tables database triggers keep from the others (deleting a source row
+    writes to them)."""
     data = firm_tables()
     rest = [
         m
@@ -188,7 +190,9 @@ def _deleted_tables() -> list:
         if m not in data
         and m not in (AuditEvent, LogEntry, ChangeLogSeal, AuditCheckpoint)
     ]
-    return [*rest, *reversed(data)]
+    kept = [m for m in rest if getattr(m, "kept_by_database", False)]
+    rest = [m for m in rest if m not in kept]
+    return [*rest, *reversed(data), *kept]
 
 
 def _all_tenant_models() -> list:

@@ -72,10 +72,12 @@ from advisoros.tenancy.request import OrgRequest
 from billing.models import (
     OPEN_INVOICE_STATUSES,
     BillingSettings,
+    ClientBalance,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    MoneyDay,
     Payment,
     PaymentStatus,
     TimeEntry,
@@ -544,18 +546,113 @@ def _wip_measures(today: date) -> list[Measure]:
 
 
 def wip_report(
-    scope: ReportScope, period: Period, grouping: Grouping, *, limit=PAGE_ROWS
+    scope: ReportScope,
+    period: Period,
+    grouping: Grouping,
+    *,
+    limit=PAGE_ROWS,
+    summaries: bool = True,
 ) -> Grouped:
-    """Work in progress by client, engagement or partner (one query)."""
+    """Work in progress by client, engagement or partner: one query, or two from
+    the summaries (`summaries=False`: always from the entries themselves)."""
+    measures = _wip_measures(scope.today)
+    if summaries and _summaries_answer(scope, period) and grouping is not BY_ENGAGEMENT:
+        return _wip_from_summaries(scope, period, grouping, measures, limit)
     return _grouped(
         _wip_sources(scope, period, grouping),
         WIP_COLUMNS,
         grouping,
-        _wip_measures(scope.today),
+        measures,
         order="total",
         organization=scope.organization,
         limit=limit,
     )
+
+
+def _summaries_answer(scope: ReportScope, period: Period) -> bool:
+    """The summaries (billing.models.ClientBalance, MoneyDay) hold the whole
+    firm's figures for all time: the reports' default view and the dashboard.
+    A member limited to some clients, or a period, reads the rows themselves
+    (fewer of them)."""
+    return scope.clients is None and period.start is None and period.end is None
+
+
+def _wip_days(scope: ReportScope, partner: bool) -> QuerySet:
+    """The firm's unbilled time and drafts by day (and partner), as WIP's rows."""
+    return (
+        MoneyDay.objects.filter(
+            organization=scope.organization,
+            kind__in=(MoneyDay.Kind.UNBILLED, MoneyDay.Kind.DRAFT),
+            count__gt=0,  # a day whose time was all billed since: nothing
+        )
+        .order_by()
+        .annotate(
+            k_client=_null_int(),
+            k_engagement=_null_int(),
+            k_partner=NullIf(F("partner_key"), Value(0)) if partner else _null_int(),
+            w_day=F("day"),
+            w_kind=Case(
+                When(kind=MoneyDay.Kind.DRAFT, then=Value("draft")),
+                default=Value("time"),
+            ),
+            w_minutes=F("minutes"),
+            w_cents=F("cents"),
+        )
+        .values(*WIP_COLUMNS)
+    )
+
+
+def _wip_from_summaries(scope, period, grouping, measures, limit) -> Grouped:
+    """By partner: the partners' days, one query. By client: the totals from
+    the days; the rows from the entries and drafts of the `limit` + 1 clients
+    with the most work in progress (ClientBalance's index: a client outside
+    them has no more than the last of them, so cannot rank above them). The
+    same figures as the entries and drafts give
+    (tests/billing/test_money_summaries.py), at the cost of a firm's few
+    thousand days and a page of clients, whatever the firm's size."""
+    days = _wip_days(scope, grouping is BY_PARTNER)
+    if grouping is BY_PARTNER or limit == 0:
+        found = _grouped(
+            [days],
+            WIP_COLUMNS,
+            grouping,
+            measures,
+            order="total",
+            organization=scope.organization,
+            limit=limit,
+        )
+        return found if grouping is BY_PARTNER else Grouped(total=found.total, rows=[])
+    totals = _grouped(
+        [days],
+        WIP_COLUMNS,
+        grouping,
+        measures,
+        order="total",
+        organization=scope.organization,
+        limit=0,
+    )
+    largest = (
+        ClientBalance.objects.filter(
+            Q(unbilled_entries__gt=0) | Q(draft_invoices__gt=0),
+            organization=scope.organization,
+        )
+        .annotate(wip=F("unbilled_cents") + F("draft_cents"))
+        .order_by("-wip", "client_id")
+        .values("client_id")[: limit + 1]
+    )
+    found = _grouped(
+        [
+            source.filter(client_id__in=largest)
+            for source in _wip_sources(scope, period, grouping)
+        ],
+        WIP_COLUMNS,
+        grouping,
+        measures,
+        order="total",
+        organization=scope.organization,
+        limit=limit,
+    )
+    return Grouped(total=totals.total, rows=found.rows, more=found.more)
 
 
 def wip_rows(scope: ReportScope, period: Period, grouping: Grouping):
@@ -571,7 +668,7 @@ def wip_rows(scope: ReportScope, period: Period, grouping: Grouping):
 
 # Receivables ageing ------------------------------------------------------------------
 
-AR_COLUMNS = ("k_client", "due", "balance_cents")
+AR_COLUMNS = ("k_client", "due", "balance_cents", "n")
 # (name, label, most days past due, fewest); current: not yet due.
 AR_AGES = (
     ("current", "Current", None, None),
@@ -602,6 +699,7 @@ def _ar_sources(scope: ReportScope, period: Period) -> list[QuerySet]:
                     output_field=MONEY,
                 )
             ),
+            n=Value(1),
         )
         .values(*AR_COLUMNS)
     ]
@@ -622,21 +720,70 @@ def _ar_measures(today: date) -> list[Measure]:
     return [
         *measures,
         _sum("total", balance, cents=True),
-        Measure("invoices", "count(*)"),
+        _sum("invoices", "n", zero="0"),
     ]
 
 
-def ar_ageing_report(scope: ReportScope, period: Period, *, limit=PAGE_ROWS) -> Grouped:
-    """What each client owes, by days past due (one query)."""
-    return _grouped(
-        _ar_sources(scope, period),
+def ar_ageing_report(
+    scope: ReportScope, period: Period, *, limit=PAGE_ROWS, summaries: bool = True
+) -> Grouped:
+    """What each client owes, by days past due: one query, or two from the
+    summaries (`summaries=False`: always from the invoices themselves)."""
+    measures = _ar_measures(scope.today)
+    sources = _ar_sources(scope, period)
+    if not (summaries and _summaries_answer(scope, period)):
+        return _grouped(
+            sources,
+            AR_COLUMNS,
+            BY_CLIENT,
+            measures,
+            order="total",
+            organization=scope.organization,
+            limit=limit,
+        )
+    # The totals from the firm's due days; the rows from the open invoices of
+    # the `limit` + 1 clients owing most (ClientBalance's index): as WIP's.
+    due_days = (
+        MoneyDay.objects.filter(
+            organization=scope.organization, kind=MoneyDay.Kind.DUE, count__gt=0
+        )
+        .order_by()
+        .annotate(
+            k_client=_null_int(),
+            due=F("day"),
+            balance_cents=F("cents"),
+            n=F("count"),
+        )
+        .values(*AR_COLUMNS)
+    )
+    totals = _grouped(
+        [due_days],
         AR_COLUMNS,
         BY_CLIENT,
-        _ar_measures(scope.today),
+        measures,
+        order="total",
+        organization=scope.organization,
+        limit=0,
+    )
+    if limit == 0:
+        return Grouped(total=totals.total, rows=[])
+    largest = (
+        ClientBalance.objects.filter(
+            organization=scope.organization, open_invoices__gt=0
+        )
+        .order_by("-open_cents", "client_id")
+        .values("client_id")[: limit + 1]
+    )
+    found = _grouped(
+        [source.filter(client_id__in=largest) for source in sources],
+        AR_COLUMNS,
+        BY_CLIENT,
+        measures,
         order="total",
         organization=scope.organization,
         limit=limit,
     )
+    return Grouped(total=totals.total, rows=found.rows, more=found.more)
 
 
 def ar_ageing_rows(scope: ReportScope, period: Period):

@@ -195,10 +195,11 @@ def test_the_page_costs_the_same_queries_for_two_clients_or_sixty(
             client = make_client(cast.alpha, f"Debtor {extra}-{i}")
             write_invoice(client, lines=[("10", "10")], due_date=today)
         # 1 session, 2 user, 3 the firm (entered in its RLS context), 4 the
-        # member's firms, 5 the firm's currency, 6 the balances grouped by
-        # client with the totals row and the clients' names, 7 reset the RLS
-        # context.
-        with django_assert_num_queries(7):
+        # member's firms, 5 the firm's currency, 6 the totals row from the
+        # firm's due days (billing_moneyday), 7 the open invoices of the clients
+        # owing most (billing_clientbalance) grouped by client with their
+        # names, 8 reset the RLS context.
+        with django_assert_num_queries(8):
             response = http.get(URL)
         assert response.status_code == 200
     assert len(response.context["rows"]) == 50
