@@ -249,8 +249,7 @@ def test_its_fonts_are_subset_by_harfbuzz_and_embedded_small(cast, issued):
 
     reader = PdfReader(BytesIO(data))
     fonts = [
-        font["/BaseFont"]
-        for font in reader.pages[0]["/Resources"]["/Font"].values()
+        font["/BaseFont"] for font in reader.pages[0]["/Resources"]["/Font"].values()
     ]
     assert fonts and all("+" in str(name) for name in fonts)  # subset tags
     assert len(data) < 60_000
