@@ -36,6 +36,7 @@ from integrations.quickbooks.tokens import (
     NeedsReconnect,
     TokenRefreshFailed,
     connection_access_token,
+    reconnect_flags_prime,
 )
 
 logger = logging.getLogger(__name__)
@@ -118,14 +119,22 @@ def _due(now) -> Q:
 
 
 def quickbooks_expiry_check() -> int:
-    """Daily: queue the firm job of each firm with a connection due (listed
-    under the platform bypass, nothing else read). Returns how many firms."""
+    """Daily: queue the firm job of each firm with a connection due, and put
+    the reconnect banner's flag back for each firm with a connection waiting
+    (both listed under the platform bypass, nothing else read). Returns how
+    many firms were queued."""
     with platform_bypass():
         firm_ids = set(
             QuickBooksConnection.objects.filter(_due(timezone.now())).values_list(
                 "organization_id", flat=True
             )
         )
+        waiting = set(
+            QuickBooksConnection.objects.filter(
+                status=ConnectionStatus.RECONNECT
+            ).values_list("organization_id", flat=True)
+        )
+    reconnect_flags_prime(waiting)
     return enqueue_for_organizations(
         "integrations.quickbooks.tasks.quickbooks_expiry_check_job", firm_ids
     )

@@ -203,3 +203,10 @@ def reconnect_flag_forget(organization_id: int) -> None:
 def firm_needs_reconnect(organization_id: int) -> bool:
     """Whether a connection of the firm waits for a new sign-in (the cache only)."""
     return bool(cache.get(RECONNECT_FLAG.format(organization_id)))
+
+
+def reconnect_flags_prime(organization_ids: set[int]) -> None:
+    """The daily check's refresh of the flags it found set in the database (a
+    cache that lost them shows the banner again within a day)."""
+    for organization_id in organization_ids:
+        cache.set(RECONNECT_FLAG.format(organization_id), 1, None)
