@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -51,6 +52,17 @@ def intuit_enabled() -> bool:
 def discovery_url() -> str:
     env = settings.INTUIT_ENVIRONMENT
     return DISCOVERY.get(env.lower(), env)
+
+
+def authorization_origin() -> str:
+    """Where the Connect button's answer sends the browser (Intuit's consent
+    page), for the page's Content-Security-Policy form-action; known without
+    fetching the discovery document."""
+    url = discovery_url()
+    if settings.INTUIT_ENVIRONMENT.lower() in DISCOVERY:
+        return "https://appcenter.intuit.com"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def api_base() -> str:

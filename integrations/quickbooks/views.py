@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.csp import CSP
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -28,7 +29,11 @@ from integrations.quickbooks.models import (
     SyncRun,
     WebhookEvent,
 )
-from integrations.quickbooks.oauth import AuthClientError, intuit_enabled
+from integrations.quickbooks.oauth import (
+    AuthClientError,
+    authorization_origin,
+    intuit_enabled,
+)
 from integrations.quickbooks.services import (
     WRONG_STATE,
     connect_finish,
@@ -84,7 +89,13 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         "redirect_uri": settings.INTUIT_REDIRECT_URI
         or absolute_url(reverse("quickbooks_public:oauth_return")),
     }
-    return render(request, "integrations/quickbooks/connection.html", ctx)
+    response = render(request, "integrations/quickbooks/connection.html", ctx)
+    # The Connect buttons' forms are answered with a redirect to Intuit.
+    response._csp_config = {
+        **settings.SECURE_CSP,
+        "form-action": [CSP.SELF, authorization_origin()],
+    }
+    return response
 
 
 @require_POST
