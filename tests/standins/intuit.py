@@ -35,7 +35,8 @@ What it serves:
   same id answers the first result again.
 
 Faults are injected with `fail_next` (a status with an optional Retry-After,
-or a delay), every request is recorded (`requests`, `requests_to`), and
+or a delay), every request is recorded (`requests`, `requests_to`), the most
+accounting requests served at once per company is kept (`most_in_flight`), and
 `post_webhook` signs CloudEvents arrays as Intuit does (header
 `intuit-signature` = base64 HMAC-SHA256 of the raw body with the verifier) and
 posts them to a URL or hands them to a callable (Django's test client).
@@ -203,6 +204,9 @@ class IntuitStandin:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.access_seconds = ACCESS_SECONDS
+        # Accounting API requests being served per company, and the most seen.
+        self.in_flight: dict[str, int] = {}
+        self.most_in_flight: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
 
     # Life ---------------------------------------------------------------------
@@ -250,6 +254,8 @@ class IntuitStandin:
             self.access.clear()
             self.requests.clear()
             self.faults.clear()
+            self.in_flight.clear()
+            self.most_in_flight.clear()
             self.access_seconds = ACCESS_SECONDS
 
     # Companies and consent ------------------------------------------------------
@@ -823,23 +829,37 @@ class _Handler(BaseHTTPRequestHandler):
         )
         owner = self.owner
         fault = None
+        company = re.match(r"/v3/company/(\w+)/", split.path)
+        realm = company[1] if company else None
         with owner.lock:
             owner.requests.append(record)
+            if realm:
+                owner.in_flight[realm] = owner.in_flight.get(realm, 0) + 1
+                owner.most_in_flight[realm] = max(
+                    owner.most_in_flight.get(realm, 0), owner.in_flight[realm]
+                )
             for candidate in owner.faults:
                 if candidate.times > 0 and candidate.matches(method, split.path):
                     candidate.times -= 1
                     fault = candidate
                     break
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and fault.status is not None:
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            status, answer = (
-                fault.status,
-                _fault(fault.status, "Injected fault", str(fault.status)).body,
-            )
-        else:
-            status, answer, headers = owner.handle(record)
+        try:
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and fault.status is not None:
+                headers = (
+                    {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                )
+                status, answer = (
+                    fault.status,
+                    _fault(fault.status, "Injected fault", str(fault.status)).body,
+                )
+            else:
+                status, answer, headers = owner.handle(record)
+        finally:
+            if realm:
+                with owner.lock:
+                    owner.in_flight[realm] -= 1
         record.status = status
         self._send(status, answer, headers)
 

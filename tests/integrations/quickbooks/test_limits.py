@@ -91,3 +91,44 @@ def test_the_minutes_budget_moves_to_the_next_window():
 
     assert all(int(s) == int(began) for s in starts[:3])
     assert int(starts[3]) == int(began) + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_client_never_has_more_than_ten_requests_at_intuit_at_once(
+    cast, intuit_standin, firm_company
+):
+    from advisoros.tenancy.db import tenant_context
+    from integrations.quickbooks.client import QuickBooksClient
+    from integrations.quickbooks.models import QuickBooksConnection
+    from tests.integrations.quickbooks.conftest import FIRM_REALM, connect
+
+    books = connect(cast.alpha, cast.alice, intuit_standin, FIRM_REALM)
+    customer = firm_company.add("Customer", DisplayName="Jane Doe")
+    # Every answer takes a while, so fourteen workers pile up.
+    intuit_standin.fail_next(
+        f"/v3/company/{FIRM_REALM}/customer/", status=None, delay=0.3, times=28
+    )
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with tenant_context(cast.alpha):
+                mine = QuickBooksConnection.objects.get(pk=books.pk)
+                api = QuickBooksClient(mine)
+                for _ in range(2):
+                    api.read("Customer", customer["Id"])
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(14)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    reads = intuit_standin.requests_to(f"/v3/company/{FIRM_REALM}/customer/")
+    assert [r.status for r in reads] == [200] * 28
+    assert intuit_standin.most_in_flight[FIRM_REALM] == 10
