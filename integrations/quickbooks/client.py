@@ -39,7 +39,11 @@ from django.conf import settings
 from integrations.quickbooks.limits import RealmLimiter
 from integrations.quickbooks.models import QuickBooksConnection
 from integrations.quickbooks.oauth import api_base
-from integrations.quickbooks.tokens import NeedsReconnect, connection_access_token
+from integrations.quickbooks.tokens import (
+    NeedsReconnect,
+    TokenRefreshFailed,
+    connection_access_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +55,16 @@ RETRYABLE = frozenset({429, 500, 502, 503, 504})
 STALE_OBJECT = "5010"
 _REQUEST_IDS = uuid.UUID("6f1d6f4e-9a51-4c1e-9a43-8e0f2f3b8a11")
 
+# What a call may raise: QuickBooksError (Intuit refused, or was not reached
+# after every try; StaleObject for an old SyncToken), NeedsReconnect (the
+# connection waits for a new sign-in), TokenRefreshFailed (Intuit's token
+# endpoint not reached: try later), limits.LimitWaitExceeded (no slot in time).
 __all__ = [
     "NeedsReconnect",
     "QuickBooksClient",
     "QuickBooksError",
     "StaleObject",
+    "TokenRefreshFailed",
     "request_id",
 ]
 

@@ -121,15 +121,6 @@ class QuickBooksConnection(TenantModel):
     def is_connected(self) -> bool:
         return self.status == ConnectionStatus.CONNECTED
 
-    @property
-    def expires_at(self) -> timezone.datetime | None:
-        """When the refresh token dies unless used (rolling) or at all (hard):
-        the sooner of the two."""
-        known = [
-            d for d in (self.refresh_expires_at, self.refresh_hard_expires_at) if d
-        ]
-        return min(known) if known else None
-
     def expires_within(self, days: int) -> bool:
         hard = self.refresh_hard_expires_at
         return hard is not None and hard <= timezone.now() + timedelta(days=days)
