@@ -214,3 +214,12 @@ def test_with_no_keys_the_button_is_disabled_and_says_how(cast, login_as, settin
 
 def test_staff_cannot_open_the_page(cast, login_as):
     assert login_as(cast.sam).get(URL).status_code == 403
+
+
+def test_a_return_from_intuit_with_no_session_says_so(client, intuit_standin):
+    response = client.get(
+        "/integrations/quickbooks/callback/?code=c&state=s&realmId=1", follow=True
+    )
+
+    assert WRONG_STATE in response.content.decode()
+    assert intuit_standin.token_requests() == []

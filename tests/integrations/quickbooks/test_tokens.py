@@ -174,3 +174,22 @@ def test_intuit_unreachable_changes_nothing(alpha_books, intuit_standin):
         "connected",
         alpha_books.refresh_token,
     )
+
+
+def test_intuit_slower_than_the_timeout_fails_fast(
+    alpha_books, intuit_standin, settings
+):
+    import time
+
+    from integrations.quickbooks.tokens import TokenRefreshFailed
+
+    settings.QUICKBOOKS_TIMEOUT_SECONDS = 0.3
+    expire(alpha_books)
+    intuit_standin.fail_next("/oauth2/v1/tokens/bearer", status=503, delay=2.0)
+
+    began = time.monotonic()
+    with tenant_context(alpha_books.organization), pytest.raises(TokenRefreshFailed):
+        connection_access_token(reload(alpha_books))
+
+    assert time.monotonic() - began < 1.5
+    assert reload(alpha_books).status == "connected"
