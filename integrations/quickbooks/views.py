@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.csp import CSP
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -71,7 +70,6 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         "firm_connection": firm,
         "client_connections": [c for c in connections if c.kind == "client"],
         "warn_days": warn_days,
-        "now": timezone.now(),
         "expiring": {c.pk for c in connections if c.expires_within(warn_days)},
         # Query: the latest sync runs of every connection (the health table).
         "runs": list(
