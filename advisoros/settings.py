@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "workflows",
     "billing",
     "integrations.stripe",
+    "integrations.quickbooks",
     "portal",
     # Django admin with our site class (advisoros.admin_site).
     "advisoros.apps.AdvisorAdminConfig",
@@ -366,6 +367,45 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 
+# QuickBooks Online (integrations.quickbooks): our app's keys at Intuit. All
+# unset: off (the connection page shows the connect button disabled and how to
+# turn it on). Client id, secret and redirect URI go together: one without the
+# others is a mistake, said at start. INTUIT_ENVIRONMENT is "sandbox",
+# "production", or a discovery document's URL (the tests' stand-in), in which
+# case INTUIT_API_BASE names the accounting API too. The webhook verifier token
+# is the one Intuit shows on the app's Webhooks page.
+INTUIT_CLIENT_ID = env.str("INTUIT_CLIENT_ID", default="")
+INTUIT_CLIENT_SECRET = env.str("INTUIT_CLIENT_SECRET", default="")
+INTUIT_REDIRECT_URI = env.str("INTUIT_REDIRECT_URI", default="")
+INTUIT_ENVIRONMENT = env.str("INTUIT_ENVIRONMENT", default="sandbox")
+INTUIT_API_BASE = env.str("INTUIT_API_BASE", default="")
+INTUIT_WEBHOOK_VERIFIER = env.str("INTUIT_WEBHOOK_VERIFIER", default="")
+_intuit_keys = [INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET, INTUIT_REDIRECT_URI]
+if any(_intuit_keys) and not all(_intuit_keys):
+    raise ImproperlyConfigured(
+        "Set INTUIT_CLIENT_ID, INTUIT_CLIENT_SECRET and INTUIT_REDIRECT_URI "
+        "together (the redirect URI ends in /integrations/quickbooks/callback/), "
+        "or none of them to run without QuickBooks."
+    )
+if INTUIT_ENVIRONMENT.lower() not in ("sandbox", "production") and not INTUIT_API_BASE:
+    raise ImproperlyConfigured(
+        "INTUIT_ENVIRONMENT names a discovery document: set INTUIT_API_BASE too."
+    )
+# Every call to Intuit gives up after this; 429 and 5xx are tried again up to
+# QUICKBOOKS_MAX_ATTEMPTS times in all, waiting Retry-After (or backing off from
+# QUICKBOOKS_BACKOFF_SECONDS, doubling) but never longer than
+# QUICKBOOKS_MAX_WAIT_SECONDS at once.
+QUICKBOOKS_TIMEOUT_SECONDS = env.float("QUICKBOOKS_TIMEOUT_SECONDS", default=15.0)
+QUICKBOOKS_MAX_ATTEMPTS = env.int("QUICKBOOKS_MAX_ATTEMPTS", default=5)
+QUICKBOOKS_BACKOFF_SECONDS = env.float("QUICKBOOKS_BACKOFF_SECONDS", default=1.0)
+QUICKBOOKS_MAX_WAIT_SECONDS = env.float("QUICKBOOKS_MAX_WAIT_SECONDS", default=60.0)
+# Intuit's limits per company: 10 requests at once (PostgreSQL advisory locks)
+# and 500 a minute (counted in the cache: Redis in production, CACHE_URL).
+QUICKBOOKS_CONCURRENCY = env.int("QUICKBOOKS_CONCURRENCY", default=10)
+QUICKBOOKS_RATE_PER_MINUTE = env.int("QUICKBOOKS_RATE_PER_MINUTE", default=500)
+# The admins are warned this many days before a refresh token's hard expiry.
+QUICKBOOKS_EXPIRY_WARNING_DAYS = env.int("QUICKBOOKS_EXPIRY_WARNING_DAYS", default=30)
+
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
 # no scanner, every new file is recorded and shown as "not scanned". Set: each
 # upload waits "pending" (never served) for the scan job's verdict; a scanner not
@@ -447,11 +487,27 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "stripe_integration.stripeevent",
     # Raw webhook payloads of the platform's Stripe account, written once.
     "stripe_integration.platformevent",
+    # Intuit's webhook events: ids only, at webhook rates; the table is their record.
+    "quickbooks.webhookevent",
+    # Written by every sync run; the table is their record.
+    "quickbooks.syncrun",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "clients.clientimport", "exclude_fields": ["content"]},
+    # A QuickBooks connection's tokens rotate every hour: the change log keeps
+    # its status, realm and who connected it, not each refresh.
+    {
+        "model": "quickbooks.quickbooksconnection",
+        "exclude_fields": [
+            "access_token",
+            "refresh_token",
+            "access_expires_at",
+            "refresh_expires_at",
+            "refreshed_at",
+        ],
+    },
     # OCR text and its search vector are large and derived: the change log keeps
     # the facts (status, confidence, category), not the text.
     {
@@ -468,6 +524,8 @@ AUDITLOG_MASK_TRACKING_FIELDS = (
     "tin",
     "secret_key",
     "webhook_secret",
+    "access_token",
+    "refresh_token",
 )
 AUDITLOG_MASK_CALLABLE = "advisoros.audit.services.mask_fully"
 AUDITLOG_DISABLE_REMOTE_ADDR = False

@@ -23,6 +23,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("workflows.urls")),
     path("o/<slug:org_slug>/", include("billing.urls")),
     path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
+    path(
+        "o/<slug:org_slug>/integrations/quickbooks/",
+        include("integrations.quickbooks.urls"),
+    ),
     # The owners' subscription buttons (AdvisorOS as a hosted service).
     path(
         "o/<slug:org_slug>/subscription/",
@@ -36,6 +40,9 @@ urlpatterns = [
     path("o/<slug:org_slug>/portal/", include("portal.staff_urls")),
     # Each firm's Stripe events (integrations.stripe.webhooks): signed, no session.
     path("webhooks/stripe/", include("integrations.stripe.webhook_urls")),
+    # Intuit's webhook (signed, no session) and OAuth redirect (the one address
+    # registered at Intuit; it sends the browser on to the firm's own page).
+    path("", include("integrations.quickbooks.public_urls")),
     path("admin/", admin.site.urls),
     # The platform's Stripe events about firms' subscriptions: signed, no session.
     path(

@@ -231,6 +231,38 @@ def stripe_standin(stripe_server, settings):
     stripe_server.reset()
 
 
+# QuickBooks Online (integrations.quickbooks) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def intuit_server():
+    """One Intuit stand-in (tests/standins/intuit.py) per test process."""
+    from tests.standins.intuit import IntuitStandin
+
+    with IntuitStandin() as server:
+        yield server
+
+
+@pytest.fixture
+def intuit_standin(intuit_server, settings):
+    """The Intuit stand-in, emptied, with QuickBooks turned on and pointed at it:
+    our app's keys, its discovery document as INTUIT_ENVIRONMENT, its API, the
+    webhook verifier, and short waits between retries."""
+    from tests.standins import intuit
+
+    intuit_server.reset()
+    settings.INTUIT_CLIENT_ID = intuit.CLIENT_ID
+    settings.INTUIT_CLIENT_SECRET = intuit.CLIENT_SECRET
+    settings.INTUIT_REDIRECT_URI = "http://testserver/integrations/quickbooks/callback/"
+    settings.INTUIT_ENVIRONMENT = intuit_server.discovery_url
+    settings.INTUIT_API_BASE = intuit_server.url
+    settings.INTUIT_WEBHOOK_VERIFIER = intuit.VERIFIER
+    settings.QUICKBOOKS_TIMEOUT_SECONDS = 5.0
+    settings.QUICKBOOKS_BACKOFF_SECONDS = 0.01
+    yield intuit_server
+    intuit_server.reset()
+
+
 # The firm's own subscription (advisoros.tenancy.plans) -----------------------------
 
 PLATFORM_KEY = "sk_test_platform"

@@ -69,6 +69,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         _workflow_samples(organization, user, client=one, engagement=engagement)
         _portal_samples(organization, user, client=one, contact=contact)
         _billing_samples(organization, user, client=one, engagement=engagement)
+        _quickbooks_samples(organization, client=one)
         from advisoros.tenancy.models import AccessReview, JobFailure
 
         JobFailure.objects.create(
@@ -80,6 +81,35 @@ def firm_samples(organization: Organization, user: User) -> None:
         AccessReview.objects.create(organization=organization, reviewed_by=user)
         _subscription_samples(organization)
         _audit_samples(organization)
+
+
+def _quickbooks_samples(organization, *, client) -> None:
+    from integrations.quickbooks.models import (
+        QuickBooksConnection,
+        SyncRun,
+        WebhookEvent,
+    )
+
+    firm_books = QuickBooksConnection.objects.create(
+        organization=organization,
+        kind="firm",
+        realm_id=f"9{organization.pk}01",
+        access_token="sample-access",
+        refresh_token="sample-refresh",
+    )
+    QuickBooksConnection.objects.create(
+        organization=organization, kind="client", client=client, realm_id=""
+    )
+    WebhookEvent.objects.create(
+        organization=organization,
+        connection=firm_books,
+        event_id=f"sample-{organization.pk}",
+        type="qbo.customer.updated.v1",
+        payload={},
+    )
+    SyncRun.objects.create(
+        organization=organization, connection=firm_books, kind="full"
+    )
 
 
 def _subscription_samples(organization) -> None:

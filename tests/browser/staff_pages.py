@@ -53,6 +53,7 @@ PAGES = [
     ("billing/time/", False),
     ("billing/rates/", True),
     ("integrations/stripe/", False),
+    ("integrations/quickbooks/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

@@ -32,6 +32,7 @@ def test_each_app_declares_its_own_entries():
         "workflows",
         "billing",
         "stripe",
+        "quickbooks",
         "portal_staff",
     }
     assert len({e.key for e in entries}) == len(entries)
@@ -68,6 +69,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Billing settings",
         "Rates and capacity",
         "Online payments",
+        "QuickBooks",
         "Failed jobs",
         "Audit log",
     ]

@@ -41,6 +41,7 @@ def test_it_creates_the_schedules_each_app_declares(db):
         "advisoros.audit",
         "advisoros.tenancy",
         "integrations.stripe",
+        "integrations.quickbooks",
     }
     assert output.count("Created schedule") == len(installed)
 

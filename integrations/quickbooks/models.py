@@ -1,0 +1,221 @@
+"""QuickBooks Online connections, the webhook events Intuit sends about them and
+the sync runs that read and write their books (docs/quickbooks.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from advisoros.crypto import EncryptedTextField
+from advisoros.tenancy.models import TenantModel
+from clients.models import Client
+
+
+class ConnectionKind(models.TextChoices):
+    # The firm's own company: clients are its customers, our invoices and
+    # payments its invoices and payments.
+    FIRM = "firm", "The firm's own books"
+    # A client's company: that client's ledger (accounts, trial balances).
+    CLIENT = "client", "A client's books"
+
+
+class ConnectionStatus(models.TextChoices):
+    CONNECTED = "connected", "Connected"
+    # Intuit refused the refresh token (revoked in QuickBooks, expired): a
+    # person must sign in to Intuit again.
+    RECONNECT = "reconnect", "Needs reconnecting"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class QuickBooksConnection(TenantModel):
+    """One QuickBooks Online company (realm) the firm connected over OAuth.
+
+    The tokens are encrypted at rest. The access token lives an hour; the
+    refresh token rotates on every refresh (the newest one is always the one
+    stored: services.connection_access_token) and has two expiries: a rolling
+    one (`x_refresh_token_expires_in`, about 100 days, renewed by every
+    refresh) and a hard one (`x_refresh_token_hard_expires_in`, five years from
+    the first consent) after which only a new sign-in helps.
+
+    A disconnected connection keeps its row (and realm id) with its tokens
+    forgotten: the sync's mappings and runs still point at it, and connecting
+    the same company again picks it up.
+    """
+
+    kind = models.CharField(max_length=10, choices=ConnectionKind.choices)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quickbooks_connections",
+    )
+    realm_id = models.CharField("company id (realm)", max_length=32, blank=True)
+    company_name = models.CharField(max_length=255, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_hard_expires_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=12,
+        choices=ConnectionStatus.choices,
+        default=ConnectionStatus.CONNECTED,
+    )
+    last_error = models.TextField(blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The admins were emailed about the "reconnect" state (once per episode).
+    reconnect_emailed_at = models.DateTimeField(null=True, blank=True)
+    # The admins were warned of the hard expiry ahead (once per refresh token).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="firm"),
+                name="qbo_one_firm_company_per_firm",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "client"],
+                condition=Q(kind="client"),
+                name="qbo_one_company_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "realm_id"],
+                condition=~Q(realm_id=""),
+                name="qbo_realm_once_per_firm",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="firm") & Q(client__isnull=True))
+                | (Q(kind="client") & Q(client__isnull=False)),
+                name="qbo_client_iff_client_kind",
+            ),
+        ]
+        indexes = [
+            # TenantModel's own, named by hand: the class name makes it too long.
+            models.Index(
+                fields=["organization", "created_at"], name="qbo_conn_org_created"
+            ),
+            models.Index(fields=["organization", "status"], name="qbo_conn_org_status"),
+            models.Index(fields=["realm_id"], name="qbo_conn_realm"),
+        ]
+        ordering = ["kind", "pk"]
+
+    def __str__(self) -> str:
+        return f"QuickBooks {self.get_kind_display()} {self.realm_id}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED
+
+    def expires_within(self, days: int) -> bool:
+        hard = self.refresh_hard_expires_at
+        return hard is not None and hard <= timezone.now() + timedelta(days=days)
+
+
+class WebhookEvent(TenantModel):
+    """One CloudEvent Intuit posted about a connected company (an entity
+    created, updated, deleted ...). Recorded under (firm, event id) in the
+    transaction that queues its job, so Intuit's retries and replays are
+    absorbed. Ids only: the sync reads the entity from the API."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        # Noted for the sync (which reads the entity by id on its next run).
+        RECEIVED_FOR_SYNC = "received_for_sync", "Waiting for the sync"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="events"
+    )
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=200)
+    entity_name = models.CharField(max_length=100, blank=True)
+    entity_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "event_id"], name="qbo_event_once_per_firm"
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "status"], name="qbo_event_org_status"
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class SyncRun(TenantModel):
+    """One run of the sync against a connection: what it read and wrote, where
+    it got to (`cursor`: the CDC `changedSince` it continues from, or a full
+    sync's position), how long it took and what went wrong. Written by the
+    sync; the connection page shows the latest runs as the connection's health."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Incremental (CDC)"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with errors"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # {"Customer": {"read": 10, "created": 2, "updated": 1}, ...}
+    counts = models.JSONField(default=dict, blank=True)
+    cursor = models.CharField(max_length=255, blank=True)
+    requests_made = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # [{"entity": "Invoice", "id": "130", "message": "..."}, ...]
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta(TenantModel.Meta):
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "connection", "started_at"],
+                name="qbo_syncrun_conn_started",
+            ),
+        ]
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync {self.started_at:%Y-%m-%d %H:%M}"

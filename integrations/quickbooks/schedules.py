@@ -1,0 +1,15 @@
+"""The QuickBooks integration's schedules (installed by `manage.py setup_schedules`)."""
+
+from __future__ import annotations
+
+from advisoros.schedules import ScheduledJob
+
+SCHEDULES = [
+    # Refresh tokens near their rolling expiry renewed; hard expiries ahead
+    # announced to owners and admins once (integrations.quickbooks.tasks).
+    ScheduledJob(
+        "QuickBooks sign-ins expiring",
+        "integrations.quickbooks.tasks.quickbooks_expiry_check",
+        24 * 60,
+    ),
+]
