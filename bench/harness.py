@@ -111,6 +111,7 @@ MODULES = (
     "bench.billing",
     "bench.stripe_webhooks",
     "bench.billing_invoices",
+    "bench.billing_time",
 )
 FLOOR = "django_floor"
 

@@ -34,6 +34,7 @@ from billing.models import (
     Invoice,
     InvoiceKind,
     InvoiceStatus,
+    MoneyDay,
     money,
 )
 from billing.selectors import unbilled_time
@@ -239,7 +240,12 @@ def outstanding(
     request: OrgRequest, *, today: date, client_uuid: str = ""
 ) -> list[Outstanding]:
     """The balances of the invoices still owed (and the overdue part), per
-    currency: one query, read from the open invoices' partial index."""
+    currency: one query. For the whole firm, from its receivables by due day
+    (billing_moneyday, kept by the database: a few hundred rows however many
+    invoices); for one client or a member's own clients, from the open
+    invoices' partial index."""
+    if not client_uuid and not sees_assigned_only(request.membership):
+        return _outstanding_of_firm(request, today=today)
     qs = visible_invoices(request).filter(
         kind=InvoiceKind.INVOICE, status__in=OPEN_INVOICE_STATUSES
     )
@@ -263,6 +269,33 @@ def outstanding(
             count=row["count"],
             overdue_amount=row["overdue_amount"] or ZERO,
             overdue_count=row["overdue_count"],
+        )
+        for row in rows
+    ]
+
+
+def _outstanding_of_firm(request: OrgRequest, *, today: date) -> list[Outstanding]:
+    overdue = Q(day__lt=today)  # an issued invoice's day is its due date
+    rows = (
+        MoneyDay.objects.filter(
+            organization=request.organization, kind=MoneyDay.Kind.DUE, count__gt=0
+        )
+        .values("currency")
+        .annotate(
+            owed_cents=Sum("cents"),
+            owed_count=Sum("count"),
+            overdue_cents=Sum("cents", filter=overdue),
+            overdue_count=Sum("count", filter=overdue),
+        )
+        .order_by("currency")
+    )
+    return [
+        Outstanding(
+            currency=row["currency"],
+            amount=money(Decimal(row["owed_cents"]) / 100),
+            count=row["owed_count"],
+            overdue_amount=money(Decimal(row["overdue_cents"] or 0) / 100),
+            overdue_count=row["overdue_count"] or 0,
         )
         for row in rows
     ]

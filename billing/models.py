@@ -806,6 +806,7 @@ class MoneyDay(models.Model):
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     partner_key = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)  # invoices' ("" for time)
     day = models.DateField()
     count = models.IntegerField(default=0)
     minutes = models.BigIntegerField(default=0)
@@ -817,7 +818,7 @@ class MoneyDay(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "kind", "partner_key", "day"],
+                fields=["organization", "kind", "partner_key", "currency", "day"],
                 name="moneyday_unique",
             ),
         ]

@@ -38,16 +38,16 @@ RETURNS void LANGUAGE sql AS $$
     unbilled_entries = b.unbilled_entries + EXCLUDED.unbilled_entries,
     unbilled_minutes = b.unbilled_minutes + EXCLUDED.unbilled_minutes,
     unbilled_cents = b.unbilled_cents + EXCLUDED.unbilled_cents;
-  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, day,
-    count, minutes, cents)
-  SELECT e.organization_id, 'unbilled', coalesce(c.partner_id, 0), e.date,
+  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, currency,
+    day, count, minutes, cents)
+  SELECT e.organization_id, 'unbilled', coalesce(c.partner_id, 0), '', e.date,
     delta * count(*), delta * sum(e.minutes),
     delta * sum((e.minutes * (e.rate * 100)::bigint * 2 + 60) / 120)
   FROM unnest(entries) e JOIN clients_client c ON c.id = e.client_id
   WHERE e.billable AND e.invoice_line_id IS NULL
   GROUP BY e.organization_id, coalesce(c.partner_id, 0), e.date
-  ORDER BY 1, 3, 4
-  ON CONFLICT (organization_id, kind, partner_key, day) DO UPDATE SET
+  ORDER BY 1, 3, 5
+  ON CONFLICT (organization_id, kind, partner_key, currency, day) DO UPDATE SET
     count = d.count + EXCLUDED.count,
     minutes = d.minutes + EXCLUDED.minutes,
     cents = d.cents + EXCLUDED.cents;
@@ -75,12 +75,13 @@ RETURNS void LANGUAGE sql AS $$
     draft_cents = b.draft_cents + EXCLUDED.draft_cents,
     open_invoices = b.open_invoices + EXCLUDED.open_invoices,
     open_cents = b.open_cents + EXCLUDED.open_cents;
-  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, day,
-    count, minutes, cents)
-  SELECT organization_id, kind, partner_key, day, delta * count(*), 0,
+  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, currency,
+    day, count, minutes, cents)
+  SELECT organization_id, kind, partner_key, currency, day, delta * count(*), 0,
     delta * sum(cents)
   FROM (
     SELECT i.organization_id, coalesce(c.partner_id, 0) AS partner_key,
+      i.currency,
       CASE WHEN i.status = 'draft' THEN 'draft' ELSE 'due' END AS kind,
       CASE WHEN i.status = 'draft'
         THEN (i.created_at AT TIME ZONE o.timezone)::date
@@ -94,9 +95,9 @@ RETURNS void LANGUAGE sql AS $$
     WHERE i.kind = 'invoice'
       AND i.status IN ('draft', 'sent', 'viewed', 'partial', 'overdue')
   ) parts
-  GROUP BY organization_id, kind, partner_key, day
-  ORDER BY 1, 2, 3, 4
-  ON CONFLICT (organization_id, kind, partner_key, day) DO UPDATE SET
+  GROUP BY organization_id, kind, partner_key, currency, day
+  ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (organization_id, kind, partner_key, currency, day) DO UPDATE SET
     count = d.count + EXCLUDED.count,
     cents = d.cents + EXCLUDED.cents;
 $$;
@@ -148,18 +149,18 @@ BEGIN
     SELECT array_agg(o.*::billing_invoice) FROM old_rows o JOIN new_rows n ON n.id = o.id
     WHERE (o.organization_id, o.client_id, o.kind, o.status, o.due_date,
            o.issue_date, o.total, o.amount_credited, o.amount_paid, o.subtotal,
-           o.created_at)
+           o.created_at, o.currency)
       IS DISTINCT FROM (n.organization_id, n.client_id, n.kind, n.status,
            n.due_date, n.issue_date, n.total, n.amount_credited, n.amount_paid,
-           n.subtotal, n.created_at)));
+           n.subtotal, n.created_at, n.currency)));
   PERFORM billing_invoice_apply(1, (
     SELECT array_agg(n.*::billing_invoice) FROM old_rows o JOIN new_rows n ON n.id = o.id
     WHERE (o.organization_id, o.client_id, o.kind, o.status, o.due_date,
            o.issue_date, o.total, o.amount_credited, o.amount_paid, o.subtotal,
-           o.created_at)
+           o.created_at, o.currency)
       IS DISTINCT FROM (n.organization_id, n.client_id, n.kind, n.status,
            n.due_date, n.issue_date, n.total, n.amount_credited, n.amount_paid,
-           n.subtotal, n.created_at)));
+           n.subtotal, n.created_at, n.currency)));
   RETURN NULL;
 END $$;
 
@@ -175,12 +176,13 @@ BEGIN
   IF moved IS NULL THEN
     RETURN NULL;
   END IF;
-  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, day,
-    count, minutes, cents)
-  SELECT organization_id, kind, partner_key, day, sum(count), sum(minutes),
-    sum(cents)
+  INSERT INTO billing_moneyday AS d (organization_id, kind, partner_key, currency,
+    day, count, minutes, cents)
+  SELECT organization_id, kind, partner_key, currency, day, sum(count),
+    sum(minutes), sum(cents)
   FROM (
-    SELECT e.organization_id, 'unbilled' AS kind, s.partner_key, e.date AS day,
+    SELECT e.organization_id, 'unbilled' AS kind, s.partner_key, '' AS currency,
+      e.date AS day,
       s.delta * count(*) AS count, s.delta * sum(e.minutes) AS minutes,
       s.delta * sum((e.minutes * (e.rate * 100)::bigint * 2 + 60) / 120) AS cents
     FROM billing_timeentry e
@@ -194,6 +196,7 @@ BEGIN
     UNION ALL
     SELECT i.organization_id,
       CASE WHEN i.status = 'draft' THEN 'draft' ELSE 'due' END, s.partner_key,
+      i.currency,
       CASE WHEN i.status = 'draft'
         THEN (i.created_at AT TIME ZONE f.timezone)::date
         ELSE coalesce(i.due_date, i.issue_date) END,
@@ -209,11 +212,11 @@ BEGIN
           WHERE n.id = ANY (moved)) s ON s.id = i.client_id
     WHERE i.kind = 'invoice'
       AND i.status IN ('draft', 'sent', 'viewed', 'partial', 'overdue')
-    GROUP BY 1, 2, 3, 4, s.delta
+    GROUP BY 1, 2, 3, 4, 5, s.delta
   ) parts
-  GROUP BY organization_id, kind, partner_key, day
-  ORDER BY 1, 2, 3, 4
-  ON CONFLICT (organization_id, kind, partner_key, day) DO UPDATE SET
+  GROUP BY organization_id, kind, partner_key, currency, day
+  ORDER BY 1, 2, 3, 4, 5
+  ON CONFLICT (organization_id, kind, partner_key, currency, day) DO UPDATE SET
     count = d.count + EXCLUDED.count,
     minutes = d.minutes + EXCLUDED.minutes,
     cents = d.cents + EXCLUDED.cents;
@@ -366,6 +369,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("partner_key", models.BigIntegerField(default=0)),
+                ("currency", models.CharField(blank=True, max_length=3)),
                 ("day", models.DateField()),
                 ("count", models.IntegerField(default=0)),
                 ("minutes", models.BigIntegerField(default=0)),
@@ -382,7 +386,13 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("organization", "kind", "partner_key", "day"),
+                        fields=(
+                            "organization",
+                            "kind",
+                            "partner_key",
+                            "currency",
+                            "day",
+                        ),
                         name="moneyday_unique",
                     )
                 ],

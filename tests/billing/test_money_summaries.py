@@ -258,3 +258,28 @@ def test_a_draft_counts_as_work_in_progress_until_it_is_issued(cast, today, acme
     assert drafts() == (0, 0)
     assert balances(cast.alpha)["Acme Widgets"][3:] == (1, 34999)
     assert_summaries_agree(cast.alpha, today)
+
+
+def test_the_invoice_lists_outstanding_totals_agree_per_currency(
+    cast, today, acme, birch, login_as
+):
+    """The list's "outstanding" reads the firm's due days; one client's (and an
+    assigned-only member's) read the invoices: the same amounts."""
+    make_issued_invoice(acme, cast.alice, lines=(("Audit", "1", "1000"),))
+    late = make_issued_invoice(birch, cast.alice, lines=(("Books", "1", "250.10"),))
+    euro = make_issued_invoice(birch, cast.alice, lines=(("Advice", "1", "99.99"),))
+    with tenant_context(cast.alpha):
+        from billing.models import Invoice
+
+        Invoice.objects.filter(pk=late.pk).update(due_date=today - timedelta(days=3))
+        Invoice.objects.filter(pk=euro.pk).update(currency="EUR")
+        payment_record(invoice=late, by=cast.alice, amount=D("50"), method="check")
+
+    owed = login_as(cast.alice).get("/o/alpha/billing/invoices/").context["outstanding"]
+
+    assert [
+        (o.currency, o.amount, o.count, o.overdue_amount, o.overdue_count) for o in owed
+    ] == [
+        ("EUR", D("99.99"), 1, D("0.00"), 0),
+        ("USD", D("1200.10"), 2, D("200.10"), 1),
+    ]
