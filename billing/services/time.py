@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from advisoros.accounts.models import User
@@ -148,6 +148,48 @@ def _check_minutes(minutes: int) -> None:
         raise ValidationError({"minutes": "One entry holds at most 24 hours."})
 
 
+def _day_minutes(
+    organization: Organization, user_id: int, date: dt.date, *, lock: bool = True
+) -> int:
+    """The minutes `user_id` has recorded on `date`. With `lock`, the person's
+    membership row is locked first, so two entries saved at once for the same
+    person are counted one after the other (the day's cap holds)."""
+    if lock:
+        list(
+            Membership.objects.select_for_update()
+            .filter(organization=organization, user_id=user_id)
+            .values_list("pk", flat=True)
+        )
+    return (
+        TimeEntry.objects.filter(
+            organization=organization, user_id=user_id, date=date
+        ).aggregate(total=Sum("minutes"))["total"]
+        or 0
+    )
+
+
+def _check_day(
+    organization: Organization,
+    user_id: int,
+    date: dt.date,
+    minutes: int,
+    *,
+    replacing: int = 0,
+) -> None:
+    """A person's day holds at most 24 hours (`replacing`: the minutes of the
+    entry being edited, already counted)."""
+    recorded = _day_minutes(organization, user_id, date) - replacing
+    if recorded + minutes > DAY_MINUTES:
+        left = max(DAY_MINUTES - recorded, 0)
+        raise ValidationError(
+            {
+                "minutes": f"{date:%b} {date.day} already has {recorded // 60} h"
+                f" {recorded % 60:02d} min recorded; a day holds at most 24 hours"
+                f" ({left // 60} h {left % 60:02d} min left)."
+            }
+        )
+
+
 def _check_work(
     *,
     organization: Organization,
@@ -220,6 +262,7 @@ def _refuse_billed(entry: TimeEntry) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def time_entry_create(
     *,
     organization: Organization,
@@ -243,6 +286,8 @@ def time_entry_create(
     rate, cost_rate = rates_for(
         organization_id=organization.pk, user_id=user.pk, engagement=engagement
     )
+    rounded = _rounded(settings, minutes)
+    _check_day(organization, user.pk, date, rounded)
     entry = TimeEntry(
         organization=organization,
         user=user,
@@ -250,7 +295,7 @@ def time_entry_create(
         engagement=engagement,
         task=task,
         date=date,
-        minutes=_rounded(settings, minutes),
+        minutes=rounded,
         recorded_minutes=minutes,
         description=description.strip(),
         billable=billable,
@@ -287,9 +332,18 @@ def time_entry_update(
     engagement = _check_work(
         organization=organization, client=client, engagement=engagement, task=task
     )
+    before = (locked.date, locked.minutes)
     if minutes != locked.minutes:
         locked.recorded_minutes = minutes
         locked.minutes = _rounded(billing_settings(organization), minutes)
+    if (date, locked.minutes) != before:
+        _check_day(
+            organization,
+            locked.user_id,
+            date,
+            locked.minutes,
+            replacing=before[1] if date == before[0] else 0,
+        )
     new_engagement_id = engagement.pk if engagement is not None else None
     if new_engagement_id != locked.engagement_id:
         locked.rate, locked.cost_rate = rates_for(
@@ -361,7 +415,10 @@ def _timer_record(organization: Organization, user: User) -> TimerStopped | None
             engagement=timer.engagement,
         )
         started = timer.started_at.astimezone(zoneinfo.ZoneInfo(organization.timezone))
-        minutes = _rounded(settings, min(elapsed, DAY_MINUTES))
+        # At most what is left of that day's 24 hours (recorded_minutes keeps
+        # how long it really ran).
+        left = DAY_MINUTES - _day_minutes(organization, user.pk, started.date())
+        minutes = min(_rounded(settings, min(elapsed, DAY_MINUTES)), max(left, 0))
         if minutes > 0:
             entry = TimeEntry(
                 organization=organization,

@@ -109,6 +109,21 @@ def test_a_whole_day_is_the_most_one_entry_holds(cast, acme):
     assert _create(cast, acme, 24 * 60).minutes == 24 * 60
 
 
+def test_a_persons_day_holds_at_most_24_hours(cast, acme):
+    _create(cast, acme, minutes=20 * 60)
+
+    with pytest.raises(ValidationError, match=r"Mar 3 already has 20 h 00 min"):
+        _create(cast, acme, minutes=4 * 60 + 6)
+
+    last = _create(cast, acme, minutes=4 * 60)  # exactly 24 hours
+    _create(cast, acme, minutes=8 * 60, user=cast.alice)  # someone else's day
+    with pytest.raises(ValidationError, match=r"20 h 00 min recorded.*4 h 00 min left"):
+        _update(cast, last, minutes=4 * 60 + 30)
+    moved = _update(cast, last, date=TODAY + dt.timedelta(days=1), minutes=5 * 60)
+    assert (moved.date, moved.minutes) == (TODAY + dt.timedelta(days=1), 300)
+    _update(cast, moved, description="Same day, same time: no check needed")
+
+
 def test_the_database_refuses_more_than_a_day_too(cast, acme):
     entry = _create(cast, acme, 60)
 

@@ -132,6 +132,25 @@ def test_a_timer_over_a_day_records_a_day(cast, acme):
     assert stopped.elapsed_minutes == 51 * 60 + 20
 
 
+def test_a_timer_records_no_more_than_is_left_of_its_day(cast, acme):
+    from billing.services.time import time_entry_create
+
+    _start(cast, acme)
+    run_timer_back(cast.sam, cast.alpha, 2 * 60)
+    timer = timers(cast.alpha)[0]
+    day = timer.started_at.astimezone(zoneinfo.ZoneInfo(cast.alpha.timezone)).date()
+    with tenant_context(cast.alpha):
+        time_entry_create(
+            organization=cast.alpha, user=cast.sam, client=acme, date=day,
+            minutes=23 * 60 + 30,
+        )  # fmt: skip
+
+    _stop(cast)
+
+    entry = max(time_entries(cast.alpha), key=lambda e: e.pk)
+    assert (entry.minutes, entry.recorded_minutes) == (30, 120)
+
+
 def test_a_timer_stopped_at_once_records_nothing(cast, acme):
     _start(cast, acme)
 
