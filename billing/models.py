@@ -702,11 +702,22 @@ class Payment(TenantModel):
         return self.amount - self.amount_refunded
 
 
+class RefundStatus(models.TextChoices):
+    # Money on its way back counts as given back at once (the balance shows it);
+    # a refund that fails is undone (billing.services.payments.payment_refund_failed).
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Failed"
+
+
 class Refund(TenantModel):
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="refunds"
     )
     amount = money_field()
+    status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.SUCCEEDED
+    )
     reason = models.CharField(max_length=300, blank=True)
     stripe_refund = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(

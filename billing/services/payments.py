@@ -28,6 +28,7 @@ from billing.models import (
     PaymentMethod,
     PaymentStatus,
     Refund,
+    RefundStatus,
     money,
 )
 from billing.services.common import require_biller, settle
@@ -186,9 +187,11 @@ def payment_refund(
     amount: Decimal,
     reason: str = "",
     stripe_refund: str = "",
+    status: str = RefundStatus.SUCCEEDED,
 ) -> Refund:
     """Give back part or all of a payment (never more than it brought in). A
-    Stripe refund is recorded once per refund id."""
+    Stripe refund is recorded once per refund id; one still pending at Stripe
+    counts at once, and is undone if it fails (`payment_refund_failed`)."""
     require_biller(payment.organization_id, by)
     locked_invoice = _lock_invoice(payment.invoice)
     locked = Payment.objects.select_for_update().get(
@@ -214,6 +217,7 @@ def payment_refund(
         amount=amount,
         reason=reason.strip()[:300],
         stripe_refund=stripe_refund,
+        status=status,
         created_by=by,
     )
     locked.amount_refunded += amount
@@ -221,3 +225,33 @@ def payment_refund(
     locked_invoice.amount_paid -= amount
     settle(locked_invoice)
     return refund
+
+
+@transaction.atomic
+def payment_refund_settled(*, refund: Refund, succeeded: bool) -> bool:
+    """Stripe's last word on a pending (or recorded) refund. A refund that
+    failed or was cancelled never gave the money back: it is marked failed and
+    undone, the payment's refunded amount and the invoice's paid amount put back
+    as they were. Returns whether anything changed (a repeat changes nothing)."""
+    locked_invoice = _lock_invoice(refund.payment.invoice)
+    locked = Refund.objects.select_for_update().get(
+        organization_id=refund.organization_id, pk=refund.pk
+    )
+    if locked.status == RefundStatus.FAILED:
+        return False
+    if succeeded:
+        if locked.status == RefundStatus.SUCCEEDED:
+            return False
+        locked.status = RefundStatus.SUCCEEDED
+        locked.save(update_fields=["status", "updated_at"])
+        return True
+    payment = Payment.objects.select_for_update().get(
+        organization_id=locked.organization_id, pk=locked.payment_id
+    )
+    locked.status = RefundStatus.FAILED
+    locked.save(update_fields=["status", "updated_at"])
+    payment.amount_refunded -= locked.amount
+    payment.save(update_fields=["amount_refunded", "updated_at"])
+    locked_invoice.amount_paid += locked.amount
+    settle(locked_invoice)
+    return True

@@ -321,4 +321,5 @@ def payment_refund_through_stripe(
             amount=from_minor(refund.amount, refund.currency),
             reason=reason,
             stripe_refund=refund.id,
+            status="pending" if refund.status == "pending" else "succeeded",
         )

@@ -20,7 +20,10 @@ context, and must name A.
 
 Refunds made in Stripe's dashboard arrive as `charge.refunded` or `refund.*`:
 the payment intent's refunds are listed from Stripe and each one not yet
-recorded is recorded once (`payment_refund(stripe_refund=...)`).
+recorded is recorded once (`payment_refund(stripe_refund=...)`), pending ones
+too (the money is on its way back); a recorded one that Stripe now calls failed
+or cancelled is undone (`payment_refund_settled`), so a refund that never
+happened never leaves the invoice looking paid back.
 """
 
 from __future__ import annotations
@@ -34,7 +37,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing.models import Invoice, InvoiceKind, Payment, PaymentMethod, Refund
-from billing.services.payments import payment_record_online, payment_refund
+from billing.services.payments import (
+    payment_record_online,
+    payment_refund,
+    payment_refund_settled,
+)
 from integrations.stripe.client import from_minor, stripe_client
 from integrations.stripe.models import CheckoutSession, StripeAccount, StripeEvent
 
@@ -48,13 +55,21 @@ CHECKOUT_EVENTS = frozenset(
     }
 )
 REFUND_EVENTS = frozenset(
-    {"charge.refunded", "refund.created", "refund.updated", "charge.refund.updated"}
+    {
+        "charge.refunded",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+        "charge.refund.updated",
+    }
 )
 # The events a firm's webhook endpoint should send (the connection page lists them).
 SUBSCRIBED_EVENTS = (
     *sorted(CHECKOUT_EVENTS),
     "checkout.session.expired",
     "charge.refunded",
+    "refund.updated",
+    "refund.failed",
 )
 
 
@@ -241,14 +256,23 @@ def refunds_sync(*, account: StripeAccount, payment_intent: str) -> Outcome:
         ),
         f"Payment intent {payment_intent}",
     )
-    known = set(
-        Refund.objects.filter(
+    known = {
+        r.stripe_refund: r
+        for r in Refund.objects.filter(
             organization_id=account.organization_id, payment=payment
-        ).values_list("stripe_refund", flat=True)
-    )
-    recorded = 0
+        ).select_related("payment__invoice")
+    }
+    recorded = settled = 0
     for refund in sorted(listed.data, key=lambda r: r.created):
-        if refund.id in known or refund.status not in ("succeeded", "pending"):
+        ours = known.get(refund.id)
+        if ours is not None:
+            # A pending refund's end: succeeded, or failed and undone.
+            if refund.status in ("failed", "canceled"):
+                settled += payment_refund_settled(refund=ours, succeeded=False)
+            elif refund.status == "succeeded":
+                settled += payment_refund_settled(refund=ours, succeeded=True)
+            continue
+        if refund.status not in ("succeeded", "pending"):
             continue
         try:
             payment_refund(
@@ -257,10 +281,16 @@ def refunds_sync(*, account: StripeAccount, payment_intent: str) -> Outcome:
                 amount=from_minor(refund.amount, refund.currency),
                 reason="Refunded in Stripe",
                 stripe_refund=refund.id,
+                status=refund.status,
             )
         except ValidationError as exc:
             raise EventRefused(
                 f"Refund {refund.id} of {payment_intent}: {' '.join(exc.messages)}"
             ) from exc
         recorded += 1
+    if settled:
+        return Outcome(
+            StripeEvent.Status.PROCESSED,
+            f"{recorded} refund(s) recorded, {settled} settled",
+        )
     return Outcome(StripeEvent.Status.PROCESSED, f"{recorded} refund(s) recorded")

@@ -529,17 +529,43 @@ class StripeStandin:
         amount: int | None = None,
         *,
         deliver: bool = False,
+        pending: bool = False,
     ) -> tuple[dict, list[dict]]:
-        """Someone refunds in Stripe's dashboard: the refund and its events."""
+        """Someone refunds in Stripe's dashboard: the refund and its events.
+        `pending`: the money is still on its way back (a bank debit's refund)."""
         with self.lock:
             account = self._owner_of(payment_intent)
             refund = self._refund(
                 account, {"payment_intent": payment_intent, "amount": amount}
             )
             events = refund.pop("_events")
+            if pending:
+                refund["status"] = "pending"
         if deliver:
             self._deliver_quietly(account, events)
         return render(refund), events
+
+    def refund_fail(self, refund_id: str, *, deliver: bool = False) -> list[dict]:
+        """The bank sends a pending refund back: `refund.failed`, and the charge
+        has that much unrefunded again."""
+        with self.lock:
+            account = self._owner_of(refund_id)
+            refund = account.get(refund_id, "refund")
+            previous = {"status": refund["status"]}
+            refund["status"] = "failed"
+            refund["failure_reason"] = "expired_or_canceled_card"
+            charge = account.objects[refund["charge"]]
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = False
+            events = [
+                self.event(account, "refund.failed", refund),
+                self.event(
+                    account, "refund.updated", refund, previous_attributes=previous
+                ),
+            ]
+        if deliver:
+            self._deliver_quietly(account, events)
+        return events
 
     # Subscriptions ------------------------------------------------------------
 

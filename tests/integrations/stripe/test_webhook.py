@@ -381,6 +381,35 @@ def test_a_refund_made_in_stripe_is_recorded_once(alpha_stripe, invoice, joan):
     assert (owed.status, owed.amount_paid) == (InvoiceStatus.PARTIAL, Decimal("380.00"))
 
 
+def test_a_pending_refund_that_fails_is_undone_once(alpha_stripe, invoice, joan):
+    """A refund still on its way counts at once; when the bank sends it back,
+    the payment and the invoice are as they were before it, once."""
+    from billing.models import RefundStatus
+
+    _, events = pay(alpha_stripe, invoice, joan)
+    deliver(alpha_stripe, events)
+    (payment,) = payments_of(invoice)
+    refund, refund_events = alpha_stripe.standin.refund_from_dashboard(
+        payment.stripe_payment_intent, 20000, pending=True
+    )
+    deliver(alpha_stripe, refund_events)
+    with tenant_context(alpha_stripe.organization):
+        (recorded,) = payment.refunds.all()
+    assert recorded.status == RefundStatus.PENDING
+    assert fresh(invoice).amount_paid == Decimal("300.00")
+
+    failed = alpha_stripe.standin.refund_fail(refund["id"])
+    deliver(alpha_stripe, failed, times=2)
+
+    with tenant_context(alpha_stripe.organization):
+        payment.refresh_from_db()
+        recorded.refresh_from_db()
+    assert recorded.status == RefundStatus.FAILED
+    assert payment.amount_refunded == Decimal("0.00")
+    owed = fresh(invoice)
+    assert (owed.status, owed.amount_paid) == (InvoiceStatus.PAID, Decimal("500.00"))
+
+
 def test_events_after_a_disconnect_are_not_found(alpha_stripe, cast, invoice, joan):
     from integrations.stripe.services import stripe_account_disconnect
 
