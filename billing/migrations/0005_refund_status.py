@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_money_summaries'),
+        ("billing", "0004_money_summaries"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='refund',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('succeeded', 'Refunded'), ('failed', 'Failed')], default='succeeded', max_length=10),
+            model_name="refund",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("succeeded", "Refunded"),
+                    ("failed", "Failed"),
+                ],
+                default="succeeded",
+                max_length=10,
+            ),
         ),
     ]
