@@ -114,6 +114,7 @@ class AuditAction(models.TextChoices):
     AUDIT_CHAIN_KEYED = "audit_chain_keyed", "Audit chain put under the key"
     AUDIT_CHECKPOINT_CREATED = "audit_checkpoint_created", "Audit checkpoint created"
     CLIENTS_EXPORTED = "clients_exported", "Clients exported"
+    REPORT_EXPORTED = "report_exported", "Money report exported"
     CLIENTS_IMPORTED = "clients_imported", "Clients imported"
     ENGAGEMENT_LETTER_DOWNLOADED = (
         "engagement_letter_downloaded",

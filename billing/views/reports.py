@@ -24,6 +24,8 @@ from django.urls import path, reverse
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET
 
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
 from advisoros.charts import Series, bar_chart, line_chart, stacked_bar_chart
 from advisoros.csv_safe import csv_safe
 from advisoros.row_urls import row_url
@@ -620,6 +622,22 @@ def _csv_response(
     header: list[str],
     rows: Iterator[list[str]],
 ) -> StreamingHttpResponse:
+    # A report's figures leaving the firm's pages: who took which, for when.
+    audit_event_record(
+        action=AuditAction.REPORT_EXPORTED,
+        organizations=[request.organization],
+        actor=request.user,
+        request=request,
+        target=name,
+        detail={
+            "report": name,
+            "period": period.slug(),
+            "query": {
+                k: v for k, v in request.GET.items() if k != "csrfmiddlewaretoken"
+            },
+        },
+    )
+
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(header)

@@ -94,3 +94,23 @@ def test_the_filter_form_keeps_the_chosen_period_and_grouping(cast, login_as):
 )
 def test_the_amount_filter(value, places, text):
     assert amount(value, places) == text
+
+
+@pytest.mark.parametrize("csv_name", CSVS)
+def test_each_csv_export_is_on_the_audit_trail(cast, login_as, csv_name):
+    from advisoros.audit.models import AuditAction, AuditEvent
+    from advisoros.tenancy.db import tenant_context
+
+    response = login_as(cast.alice).get(
+        f"/o/alpha/billing/reports/{csv_name}", {"period": "last_year"}
+    )
+    b"".join(response.streaming_content)
+
+    with tenant_context(cast.alpha):
+        event = AuditEvent.objects.filter(
+            organization=cast.alpha, action=AuditAction.REPORT_EXPORTED
+        ).get()
+    assert event.actor == cast.alice
+    assert f"-{event.detail['period']}.csv" in response["Content-Disposition"]
+    assert event.detail["query"] == {"period": "last_year"}
+    assert event.target == event.detail["report"]
