@@ -508,6 +508,14 @@ class Invoice(TenantModel):
                 condition=Q(kind="invoice", status__in=OPEN_INVOICE_STATUSES),
                 include=["total", "amount_paid", "amount_credited", "currency"],
             ),
+            # The dashboard's billed by month (billing.reports.monthly), read
+            # from the index alone.
+            models.Index(
+                fields=["organization", "issue_date"],
+                name="invoice_org_issued_month",
+                condition=~Q(status__in=("draft", "void")),
+                include=["kind", "total", "client"],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -674,6 +682,13 @@ class Payment(TenantModel):
             *TenantModel.Meta.indexes,
             models.Index(
                 fields=["organization", "received_on"], name="payment_org_received"
+            ),
+            # The dashboard's collected by month (billing.reports.monthly).
+            models.Index(
+                fields=["organization", "received_on"],
+                name="payment_org_collected",
+                condition=Q(status="succeeded"),
+                include=["amount", "amount_refunded", "client"],
             ),
         ]
         constraints = [
