@@ -9,10 +9,17 @@ Definitions (docs/dashboard.md):
   refunded of it (counted in the payment's month, as the realization report
   does, so a refund never turns a later month negative).
 
-Both come from one `UNION ALL` grouped by month: the invoices' rows read
-through `invoice_org_issued_month` and the payments' through
-`payment_org_collected`, both covering indexes, so PostgreSQL answers from the
-indexes alone (bench/dashboard.py prints the plan at 100,000 invoices).
+Both come from one `UNION ALL` of two grouped reads, summed by day (a plain
+column, where a month expression would cost a time zone conversion a row)
+and added up into months here. Each source has a covering partial index,
+`invoice_org_issued_month` and `payment_org_collected`, so a firm with years
+of history reads its last twelve months from the indexes alone (at
+bench-100k, three months of 100,000 invoices: an index-only scan of 18,000
+entries in 8 ms). Where the twelve months are nearly the whole table (the
+bench firm was seeded with one year) PostgreSQL rightly reads the table
+instead. The cost still grows with the invoices of the year: about 100 ms at
+100,000 on the bench machine; docs/decisions-dashboard.md says what would
+make it constant (a monthly rollup) and why it is not built yet.
 """
 
 from __future__ import annotations
@@ -22,14 +29,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, models
-from django.db.models import Case, ExpressionWrapper, F, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import F, Q, QuerySet, Sum, Value
 
 from billing.models import Invoice, InvoiceKind, Payment, PaymentStatus
 from billing.reports.period import add_months, month_start
 from billing.reports.selectors import (
     CENT,
-    MONEY,
     NOT_ISSUED,
     ReportScope,
     _cents,
@@ -37,7 +42,7 @@ from billing.reports.selectors import (
 )
 
 MONTHS = 12
-COLUMNS = ("month", "billed_cents", "collected_cents")
+COLUMNS = ("day", "credit", "billed_cents", "collected_cents")
 
 
 @dataclass(frozen=True)
@@ -47,25 +52,18 @@ class MonthFigures:
     collected: Decimal
 
 
-def _month(field_name: str) -> Cast:
-    # DATE_TRUNC answers a timestamp; the months are dates.
-    return Cast(TruncMonth(field_name), models.DateField())
-
-
 def _sources(scope: ReportScope, start: date, end: date) -> list[QuerySet]:
-    """Each source summed by month on its own (twelve rows each), so PostgreSQL
-    adds up straight from the index it scans, with nothing carried between."""
-    signed_total = Case(
-        When(kind=InvoiceKind.CREDIT_NOTE, then=-F("total")),
-        default=F("total"),
-        output_field=MONEY,
-    )
+    """Each source summed by day (and kind): a plain column to group by, read
+    in the covering index's order, where a month expression would cost a time
+    zone conversion a row. Python adds the days up into months."""
     invoices = (
-        scope.limit(Invoice.objects.filter(issue_date__gte=start, issue_date__lte=end))
+        scope.limit(
+            Invoice.objects.filter(issue_date__gte=start, issue_date__lte=end)
+        )
         .exclude(status__in=NOT_ISSUED)
-        .values(month=_month("issue_date"))
+        .values(day=F("issue_date"), credit=Q(kind=InvoiceKind.CREDIT_NOTE))
         .annotate(
-            billed_cents=Sum(_cents(signed_total)),
+            billed_cents=Sum(_cents("total")),
             collected_cents=Value(0, models.BigIntegerField()),
         )
         .order_by()
@@ -78,16 +76,10 @@ def _sources(scope: ReportScope, start: date, end: date) -> list[QuerySet]:
                 received_on__lte=end,
             )
         )
-        .values(month=_month("received_on"))
+        .values(day=F("received_on"), credit=Value(False))
         .annotate(
             billed_cents=Value(0, models.BigIntegerField()),
-            collected_cents=Sum(
-                _cents(
-                    ExpressionWrapper(
-                        F("amount") - F("amount_refunded"), output_field=MONEY
-                    )
-                )
-            ),
+            collected_cents=Sum(_cents("amount")) - Sum(_cents("amount_refunded")),
         )
         .order_by()
     )
@@ -105,9 +97,13 @@ def billed_and_collected(
     found: dict[date, tuple[int, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(union, params)
-        for month, billed, collected in cursor.fetchall():
+        for day, credit, billed, collected in cursor.fetchall():
+            month = month_start(day)
             before = found.get(month, (0, 0))
-            found[month] = (before[0] + billed, before[1] + collected)
+            found[month] = (
+                before[0] + (-billed if credit else billed),
+                before[1] + collected,
+            )
     figures = []
     for i in range(months):
         month = add_months(first, i)
