@@ -112,6 +112,7 @@ def dashboard_work_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
             summary="Each person's open tasks, overdue ones first.",
             chart_id="dashboard-work",
             empty_text="No open tasks.",
+            whole=True,
         ),
     }
 
