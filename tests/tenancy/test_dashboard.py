@@ -531,13 +531,14 @@ def test_the_query_count_does_not_grow_with_rows(
         # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the member's
         # firms (the membership and the switcher), 5 active members and owners,
         # 6 open invitations; the panels: documents 7 the review queue's counts,
-        # 8 its oldest documents; workflows 9 open tasks per person, 10 the tasks
-        # due this week; billing 11 the firm's currency, 12 billed and collected
-        # by month, 13 receivables' totals, 14 work in progress's totals; portal
-        # 15 the open requests' items, 16 the newest activity; 17 reset the RLS
-        # context. (Alice, an owner, also reads 18 the security events.)
-        # The member's assigned clients are subqueries, never a query of their own.
-        with django_assert_num_queries(18 if who == "alice" else 17):
+        # 8 its oldest documents; workflows 9 open tasks per person, 10 the firm's
+        # people's names, 11 the tasks due this week; billing 12 the firm's
+        # currency, 13 billed and collected by month, 14 receivables' totals,
+        # 15 work in progress's totals; portal 16 the open requests' items, 17 the
+        # newest activity; 18 reset the RLS context. (Alice, an owner, also reads
+        # 19 the security events.) The member's assigned clients are subqueries,
+        # never a query of their own.
+        with django_assert_num_queries(19 if who == "alice" else 18):
             response = client.get(URL)
         assert response.status_code == 200
     assert _figures(response.content.decode(), "dash-work")["Open tasks"] == "62"
