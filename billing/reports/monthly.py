@@ -57,9 +57,7 @@ def _sources(scope: ReportScope, start: date, end: date) -> list[QuerySet]:
     in the covering index's order, where a month expression would cost a time
     zone conversion a row. Python adds the days up into months."""
     invoices = (
-        scope.limit(
-            Invoice.objects.filter(issue_date__gte=start, issue_date__lte=end)
-        )
+        scope.limit(Invoice.objects.filter(issue_date__gte=start, issue_date__lte=end))
         .exclude(status__in=NOT_ISSUED)
         .values(day=F("issue_date"), credit=Q(kind=InvoiceKind.CREDIT_NOTE))
         .annotate(
