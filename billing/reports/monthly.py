@@ -9,17 +9,15 @@ Definitions (docs/dashboard.md):
   refunded of it (counted in the payment's month, as the realization report
   does, so a refund never turns a later month negative).
 
-Both come from one `UNION ALL` of two grouped reads, summed by day (a plain
-column, where a month expression would cost a time zone conversion a row)
-and added up into months here. Each source has a covering partial index,
-`invoice_org_issued_month` and `payment_org_collected`, so a firm with years
-of history reads its last twelve months from the indexes alone (at
-bench-100k, three months of 100,000 invoices: an index-only scan of 18,000
-entries in 8 ms). Where the twelve months are nearly the whole table (the
-bench firm was seeded with one year) PostgreSQL rightly reads the table
-instead. The cost still grows with the invoices of the year: about 100 ms at
-100,000 on the bench machine; docs/decisions-dashboard.md says what would
-make it constant (a monthly rollup) and why it is not built yet.
+The firm's figures are read from `billing.models.MonthTotal`, which database
+triggers keep as invoices and payments are written
+(billing/migrations/0005_month_totals.py): twelve rows, whatever the number of
+invoices. A member limited to assigned clients gets their clients' figures
+from the invoices and payments themselves (one `UNION ALL` of two reads summed
+by day, added up into months here), through the covering partial indexes
+`invoice_org_issued_month` and `payment_org_collected`; their clients'
+invoices are few. Both paths give the same figures
+(tests/billing/test_month_totals.py).
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from decimal import Decimal
 from django.db import connection, models
 from django.db.models import F, Q, QuerySet, Sum, Value
 
-from billing.models import Invoice, InvoiceKind, Payment, PaymentStatus
+from billing.models import Invoice, InvoiceKind, MonthTotal, Payment, PaymentStatus
 from billing.reports.period import add_months, month_start
 from billing.reports.selectors import (
     CENT,
@@ -88,20 +86,15 @@ def billed_and_collected(
     scope: ReportScope, months: int = MONTHS
 ) -> list[MonthFigures]:
     """The last `months` months up to this one (the firm's), oldest first, each
-    with its billed and collected figures (zero where nothing happened)."""
+    with its billed and collected figures (zero where nothing happened). One
+    query: the firm's month totals, or, for a member limited to assigned
+    clients, their clients' invoices and payments."""
     first = add_months(scope.today, -(months - 1))
     last = add_months(scope.today, 1) - timedelta(days=1)
-    union, params = _union(_sources(scope, first, last), COLUMNS)
-    found: dict[date, tuple[int, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(union, params)
-        for day, credit, billed, collected in cursor.fetchall():
-            month = month_start(day)
-            before = found.get(month, (0, 0))
-            found[month] = (
-                before[0] + (-billed if credit else billed),
-                before[1] + collected,
-            )
+    if scope.clients is None:
+        found = _firm_months(scope, first, last)
+    else:
+        found = _clients_months(scope, first, last)
     figures = []
     for i in range(months):
         month = add_months(first, i)
@@ -114,3 +107,30 @@ def billed_and_collected(
             )
         )
     return figures
+
+
+def _firm_months(scope: ReportScope, first: date, last: date) -> dict:
+    """The firm's month totals (kept by triggers: billing.models.MonthTotal)."""
+    return {
+        month: (billed, collected)
+        for month, billed, collected in MonthTotal.objects.filter(
+            organization=scope.organization, month__gte=first, month__lte=last
+        ).values_list("month", "billed_cents", "collected_cents")
+    }
+
+
+def _clients_months(scope: ReportScope, first: date, last: date) -> dict:
+    """The member's clients' invoices and payments, added up by day in
+    PostgreSQL and into months here."""
+    union, params = _union(_sources(scope, first, last), COLUMNS)
+    found: dict[date, tuple[int, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(union, params)
+        for day, credit, billed, collected in cursor.fetchall():
+            month = month_start(day)
+            before = found.get(month, (0, 0))
+            found[month] = (
+                before[0] + (-billed if credit else billed),
+                before[1] + collected,
+            )
+    return found
