@@ -89,16 +89,22 @@ def format_compact(value: Number) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+def nice_ticks(
+    low: float, high: float, count: int = 5, *, whole: bool = False
+) -> list[float]:
     """Round axis ticks covering [low, high] (steps of 1, 2, 2.5 or 5 x 10^n), with 0
     among them whenever the range spans it. An empty range (all values equal,
-    or none) gets the ticks of [0, 1]."""
+    or none) gets the ticks of [0, 1]. `whole`: the values are counts (tasks,
+    documents), so no step is smaller than one and none is 2.5."""
     low, high = min(low, 0.0), max(high, 0.0)
     if high - low <= 0:
         high = 1.0
     raw = (high - low) / max(count - 1, 1)
+    if whole:
+        raw = max(raw, 1.0)
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m * magnitude for m in steps if m * magnitude >= raw)
     first = math.floor(low / step) * step
     last = math.ceil(high / step) * step
     n = round((last - first) / step)
@@ -259,6 +265,7 @@ def _horizontal_bars(
     chart_id: str,
     empty_text: str,
     table: bool,
+    whole: bool = False,
 ) -> SafeString:
     _check(categories, series)
     chart_id = chart_id or f"chart-{slugify(title)}"
@@ -276,7 +283,7 @@ def _horizontal_bars(
         ]
     else:
         lows = highs = [float(v) for s in series for v in s.values]
-    ticks = nice_ticks(min(lows), max(highs))
+    ticks = nice_ticks(min(lows), max(highs), whole=whole)
     low, high = ticks[0], ticks[-1]
     left, right, top = 168.0, WIDTH - 24.0, 8.0
     bar = 18.0 if stacked else max(8.0, 18.0 - 3 * (len(series) - 1))
@@ -355,9 +362,11 @@ def bar_chart(
     chart_id: str = "",
     empty_text: str = "Nothing to show for this choice.",
     table: bool = True,
+    whole: bool = False,
 ) -> SafeString:
     """Bars across, one per category and series (grouped when several series);
-    negative values extend left of the zero line."""
+    negative values extend left of the zero line. `whole`: counts, ticked in
+    whole numbers."""
     return _horizontal_bars(
         title=title,
         categories=categories,
@@ -369,6 +378,7 @@ def bar_chart(
         chart_id=chart_id,
         empty_text=empty_text,
         table=table,
+        whole=whole,
     )
 
 
@@ -383,9 +393,11 @@ def stacked_bar_chart(
     chart_id: str = "",
     empty_text: str = "Nothing to show for this choice.",
     table: bool = True,
+    whole: bool = False,
 ) -> SafeString:
     """One bar across per category, its series stacked end to end (negative parts
-    stacked left of zero); the table adds each category's total."""
+    stacked left of zero); the table adds each category's total. `whole`:
+    counts, ticked in whole numbers."""
     return _horizontal_bars(
         title=title,
         categories=categories,
@@ -397,6 +409,7 @@ def stacked_bar_chart(
         chart_id=chart_id,
         empty_text=empty_text,
         table=table,
+        whole=whole,
     )
 
 
@@ -424,7 +437,11 @@ def line_chart(
     low, high = ticks[0], ticks[-1]
     left, right, top, bottom = 56.0, WIDTH - 16.0, 10.0, 210.0
     step = (right - left) / len(categories)
-    every = max(1, math.ceil(len(categories) / 12))  # at most a dozen labels
+    # A label every `every` categories, so neighbours never overlap: about 7
+    # units a character at the 12-unit font, plus a gap (every category gets its
+    # own label when they fit; the table and each point's title name them all).
+    widest = max(len(_short(c, 9)) for c in categories) * 7 + 8
+    every = max(1, math.ceil(widest / step))
 
     def x(i: int) -> float:
         return left + step * (i + 0.5)

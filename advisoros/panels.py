@@ -14,6 +14,10 @@ an upper app registers a panel for a slot once, in its AppConfig.ready:
 The page renders its slot with `{% load panels %}{% panels "contact_detail" contact %}`.
 A context function returning None hides its panel (the viewer may not see it);
 it keeps the page's query count constant (no query per row).
+
+Panels show in their `order` (then in registration order): a slot where several
+apps take part (the firm dashboard) places each app's panel the way it places
+navigation entries, a hundred an app in the layer order (advisoros/nav.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.http import HttpRequest
 class Panel:
     template: str
     context: Callable[[HttpRequest, Any], dict[str, Any] | None]
+    order: int = 0
 
 
 _slots: dict[str, list[Panel]] = {}
@@ -39,11 +44,13 @@ def register_panel(
     *,
     template: str,
     context: Callable[[HttpRequest, Any], dict[str, Any] | None],
+    order: int = 0,
 ) -> None:
-    panel = Panel(template=template, context=context)
+    panel = Panel(template=template, context=context, order=order)
     panels = _slots.setdefault(slot, [])
     if panel not in panels:
         panels.append(panel)
+        panels.sort(key=lambda p: p.order)  # stable: ties keep registration order
 
 
 def panels_for(slot: str) -> list[Panel]:

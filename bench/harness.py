@@ -112,6 +112,7 @@ MODULES = (
     "bench.stripe_webhooks",
     "bench.billing_invoices",
     "bench.billing_time",
+    "bench.dashboard",
 )
 FLOOR = "django_floor"
 

@@ -13,6 +13,7 @@ class BillingConfig(AppConfig):
             client_tab,
             demo,
             panels,
+            panels_dashboard,
             panels_recurring,
             receivers,
             timeline_sources,

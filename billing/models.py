@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from advisoros.tenancy.models import Membership, TenantModel
+from advisoros.tenancy.models import Membership, Organization, TenantModel
 from clients.models import Client, Engagement
 from workflows.models import Task
 
@@ -509,6 +509,14 @@ class Invoice(TenantModel):
                 condition=Q(kind="invoice", status__in=OPEN_INVOICE_STATUSES),
                 include=["total", "amount_paid", "amount_credited", "currency"],
             ),
+            # The dashboard's billed by month (billing.reports.monthly), read
+            # from the index alone.
+            models.Index(
+                fields=["organization", "issue_date"],
+                name="invoice_org_issued_month",
+                condition=~Q(status__in=("draft", "void")),
+                include=["kind", "total", "client"],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -676,6 +684,13 @@ class Payment(TenantModel):
             models.Index(
                 fields=["organization", "received_on"], name="payment_org_received"
             ),
+            # The dashboard's collected by month (billing.reports.monthly).
+            models.Index(
+                fields=["organization", "received_on"],
+                name="payment_org_collected",
+                condition=Q(status="succeeded"),
+                include=["amount", "amount_refunded", "client"],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -836,3 +851,36 @@ class MoneyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.day} (partner {self.partner_key}): {self.cents}"
+
+
+class MonthTotal(models.Model):
+    """Each firm's billed and collected figures by month, in cents: what the
+    dashboard's chart reads (billing.reports.monthly), so twelve months cost
+    twelve rows however many invoices the firm issues.
+
+    Written only by database triggers on invoices and payments
+    (billing/migrations/0007_month_totals.py), which add each row's share
+    when it is written and take it back when it changes or goes: billed is an
+    issued invoice's total (a credit note's counts negative) in its issue
+    date's month, collected a succeeded payment's amount less what was refunded
+    of it, in its received date's month. Whatever writes an invoice or a
+    payment (a service, the Stripe webhook, a firm import, a bench seeder), the
+    figures follow. Its composite key keeps it out of the firm export: an
+    import rebuilds it from the invoices and payments it inserts."""
+
+    pk = models.CompositePrimaryKey("organization_id", "month")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()  # its first day
+    billed_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+    kept_by_database = True  # deleted after its sources when a firm is deleted
+
+    class Meta:
+        db_table = "billing_monthtotal"
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} of firm {self.organization_id}"

@@ -13,6 +13,7 @@ class DocumentsConfig(AppConfig):
         from documents import (  # noqa: F401  (registrations)
             client_tab,
             demo,
+            panels_dashboard,
             timeline_requests,
             timeline_sources,
         )

@@ -12,12 +12,12 @@ Every document page, download, search and count starts from `visible_documents`.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from advisoros.tenancy.models import Membership, Role
 from clients.selectors import sees_assigned_only
-from documents.models import AccessLevel, Document, DocumentAccess
+from documents.models import AccessLevel, Document, DocumentAccess, OcrStatus
 
 
 def client_visibility_q(membership: Membership, prefix: str = "client__") -> Q:
@@ -71,3 +71,20 @@ def visible_documents(request) -> QuerySet[Document]:
     """The request's member's documents (all versions; add is_latest_version=True
     for lists)."""
     return documents_visible_to(request.membership)
+
+
+def review_queue_counts(request) -> dict[str, int]:
+    """How many of the member's documents wait in each tab of the review queue
+    (one query): OCR's low-confidence reads to check, and its failures."""
+    return (
+        visible_documents(request)
+        .filter(
+            is_latest_version=True,
+            archived_at__isnull=True,
+            ocr_status__in=(OcrStatus.NEEDS_REVIEW, OcrStatus.FAILED),
+        )
+        .aggregate(
+            review=Count("pk", filter=Q(ocr_status=OcrStatus.NEEDS_REVIEW)),
+            failed=Count("pk", filter=Q(ocr_status=OcrStatus.FAILED)),
+        )
+    )

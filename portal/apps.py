@@ -13,6 +13,7 @@ class PortalConfig(AppConfig):
             demo,
             hooks,
             hooks_access,
+            hooks_dashboard,
             hooks_export,
             hooks_invoices,
             hooks_letters,

@@ -264,6 +264,54 @@ def test_axis_ticks_are_round_and_include_zero(low, high, ticks):
     assert nice_ticks(low, high) == pytest.approx(ticks)
 
 
+@pytest.mark.parametrize(
+    ("high", "ticks"),
+    [
+        (0, [0, 1]),
+        (1, [0, 1]),
+        (3, [0, 1, 2, 3]),
+        (9, [0, 5, 10]),
+        (45, [0, 20, 40, 60]),
+    ],
+)
+def test_counts_are_ticked_in_whole_numbers(high, ticks):
+    assert nice_ticks(0, high, whole=True) == ticks
+
+
+def test_a_bar_chart_of_counts_has_no_fractional_ticks():
+    root = _parse(
+        stacked_bar_chart(
+            title="Open work",
+            categories=["Sam"],
+            series=[Series("Overdue", [1]), Series("Not overdue", [0])],
+            whole=True,
+        )
+    )
+    ticks = [
+        t.text for t in _svg(root).iter(f"{SVG}text") if t.find(f"{SVG}title") is None
+    ]
+
+    assert ticks == ["0", "1"]
+
+
+def test_crowded_category_labels_are_thinned_so_none_overlap():
+    months = [f"{m} 2026" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun")]
+    months += [f"{m} 2026" for m in ("Jul", "Aug", "Sep", "Oct", "Nov", "Dec")]
+    root = _parse(
+        line_chart(title="Billed", categories=months, series=[Series("B", [1] * 12)])
+    )
+    labels = [
+        t for t in _svg(root).iter(f"{SVG}text") if t.find(f"{SVG}title") is not None
+    ]
+    xs = [float(t.get("x")) for t in labels]
+
+    assert [t.find(f"{SVG}title").text for t in labels] == months[::2]
+    # "Jan 2026" is about 56 units wide at the 12-unit font.
+    assert min(b - a for a, b in zip(xs, xs[1:], strict=False)) > 56
+    # Every month is still in the table.
+    assert len(root.find("details").findall(".//tbody/tr")) == 12
+
+
 def test_number_formats():
     assert format_number(Decimal("1234.5")) == "1,234.50"
     assert format_number(Decimal("1200.00")) == "1,200"

@@ -12,6 +12,7 @@ class WorkflowsConfig(AppConfig):
         from workflows import (  # noqa: F401  (registrations)
             client_tab,
             demo,
+            panels_dashboard,
             signals,
             timeline_sources,
         )

@@ -61,6 +61,8 @@ def dashboard(request: OrgRequest, org_slug: str) -> HttpResponse:
         "two_factor_on": request.user.is_verified(),
         # Each app's buttons for the "Your work" panel (no query).
         "work_links": declared_dashboard_links(),
+        # The apps' panels (slot "dashboard") make their own queries while the
+        # template renders, each named in the app's panels module.
     }
     return render(request, "tenancy/dashboard.html", ctx)
 

@@ -4,7 +4,7 @@ runs), its extracted text, confirming a category and reading a document again.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Substr
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +26,7 @@ from advisoros.tenancy.request import OrgRequest
 from documents.forms_review import ReviewConfirmForm
 from documents.models import Document, DocumentCategory, OcrStatus
 from documents.ocr import PAGE_BREAK
-from documents.selectors import visible_documents
+from documents.selectors import review_queue_counts, visible_documents
 from documents.services import ocr as services
 
 PAGE_SIZE = 25
@@ -107,18 +107,7 @@ def review_queue(request: OrgRequest, org_slug: str) -> HttpResponse:
     if tab not in TABS:
         tab = "review"
     # Query: how many documents wait in each tab.
-    counts = (
-        visible_documents(request)
-        .filter(
-            is_latest_version=True,
-            archived_at__isnull=True,
-            ocr_status__in=list(TABS.values()),
-        )
-        .aggregate(
-            review=Count("pk", filter=Q(ocr_status=OcrStatus.NEEDS_REVIEW)),
-            failed=Count("pk", filter=Q(ocr_status=OcrStatus.FAILED)),
-        )
-    )
+    counts = review_queue_counts(request)
     # Query: one page of the tab's documents with their clients, oldest first.
     page = keyset_page(
         _queue(request, TABS[tab]),
