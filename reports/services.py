@@ -32,6 +32,7 @@ from reports.models import (
     LedgerSource,
     TrialBalance,
     TrialBalanceLine,
+    cents,
 )
 
 # Larger than any trial balance a firm's client has; keeps sums inside the
@@ -320,6 +321,9 @@ def trial_balance_record(
         raise ValidationError(
             "A trial balance is as at a month's last day.", code="not_month_end"
         )
+    # The ledger's one rounding: each amount half-up to the cent, before the
+    # check, so the stored totals are the sums of the stored lines.
+    rows = [BalanceRow(r.account, cents(r.debit), cents(r.credit)) for r in rows]
     problems = balance_rows_check(rows)
     if problems:
         _raise(problems)

@@ -42,6 +42,7 @@ from reports.models import (
     TrialBalance,
     TrialBalanceImport,
 )
+from reports.rendering import statement_rows_html
 from reports.services import month_end, trial_balance_delete
 from reports.statements import (
     COMPARISONS,
@@ -322,7 +323,7 @@ def statement(
         "checks": list(zip(report.checks, report.columns, strict=False))
         if report
         else [],
-        "width": 1 + len(report.flat_columns) if report else 1,
+        "rows_html": statement_rows_html(report) if report else "",
         "query": urlencode(
             {"end": end.isoformat(), "period": period, "compare": compare}
         )

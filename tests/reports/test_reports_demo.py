@@ -38,7 +38,8 @@ def test_the_demo_firm_has_a_ledger_of_24_months_made_through_the_csv_import(
         assert snapshots.count() == 24
         assert {s.source for s in snapshots} == {"csv"}
         assert (
-            TrialBalanceImport.objects.filter(status=ImportStatus.IMPORTED).count() == 24
+            TrialBalanceImport.objects.filter(status=ImportStatus.IMPORTED).count()
+            == 24
         )
         assert "Demo ledger: 24 monthly trial balances" in out.getvalue()
         client = snapshots.first().client
