@@ -53,6 +53,9 @@ PAGES = [
     ("billing/time/", False),
     ("billing/rates/", True),
     ("integrations/stripe/", False),
+    # Financial statements (reports.views): the clients with ledgers. A client's
+    # ledger and statement pages are walked by each test with its own ledger.
+    ("reports/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
