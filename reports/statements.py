@@ -53,6 +53,7 @@ from reports.models import (
     SECTION_OF,
     ZERO,
     AccountType,
+    LedgerAccount,
     Section,
     TrialBalance,
     cents,
@@ -259,13 +260,13 @@ def ledger_dates(client: Client) -> dict[date, TrialBalance]:
 
 
 def ledger_load(snapshots: dict[date, TrialBalance], wanted: Iterable[date]) -> Ledger:
-    """The wanted dates' balances that exist, pivoted by account in PostgreSQL
-    (one query, a row an account whatever the number of dates).
+    """The wanted dates' balances that exist, by account, and the accounts that
+    have any (two queries, whatever the number of dates).
 
-    Raw SQL for the shape the ORM cannot say: the lines are summed by account
-    id alone (a hash aggregate over integers), then joined to their accounts;
-    grouping by the accounts' text columns, as `.values().annotate()` does,
-    sorts the lines by name and took four times as long at 2,000 accounts.
+    The lines come through a plain cursor, debit minus credit computed in
+    PostgreSQL: 10,000 lines of five snapshots in about 10 ms, where the ORM's
+    converters took as long again, and where pivoting them by account in SQL
+    (a FILTER aggregate a snapshot, joined to the accounts) took 20 to 50.
     The row-level security policies apply as to any query, and the firm is
     filtered explicitly as well.
     """
@@ -277,33 +278,30 @@ def ledger_load(snapshots: dict[date, TrialBalance], wanted: Iterable[date]) -> 
     )
     if not found:
         return ledger
-    days = list(found)
-    ids = [tb.pk for tb in found.values()]
-    organization_id = next(iter(found.values())).organization_id
-    pivots = ", ".join(
-        f"SUM(debit - credit) FILTER (WHERE trial_balance_id = %s) AS b{i}"
-        for i in range(len(ids))
-    )
-    columns = ", ".join(f"p.b{i}" for i in range(len(ids)))
-    sql = (
-        f"SELECT a.id, a.number, a.name, a.account_type, a.account_subtype, {columns}"  # noqa: S608 (generated names, values are parameters)
-        f" FROM (SELECT account_id, {pivots} FROM reports_trialbalanceline"
-        " WHERE organization_id = %s AND trial_balance_id = ANY(%s)"
-        " GROUP BY account_id) AS p"
-        " JOIN reports_ledgeraccount AS a ON a.id = p.account_id"
-    )
+    by_id = {tb.pk: ledger.balances[day] for day, tb in found.items()}
+    first = next(iter(found.values()))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, organization_id, ids])
-        rows = cursor.fetchall()
-    balances = [ledger.balances[day] for day in days]
-    for account_id, number, name, account_type, subtype, *amounts in rows:
-        ledger.accounts.append(
-            AccountRow(account_id, number, name, account_type, subtype)
+        cursor.execute(
+            "SELECT trial_balance_id, account_id, debit - credit"
+            " FROM reports_trialbalanceline"
+            " WHERE organization_id = %s AND trial_balance_id = ANY(%s)",
+            [first.organization_id, list(by_id)],
         )
-        for target, value in zip(balances, amounts, strict=True):
+        seen: set[int] = set()
+        for trial_balance_id, account_id, value in cursor.fetchall():
+            seen.add(account_id)
             if value:
-                target[account_id] = value
-    ledger.accounts.sort(key=lambda a: a.sort_key)
+                by_id[trial_balance_id][account_id] = value
+    ledger.accounts = sorted(
+        (
+            AccountRow(*row)
+            for row in LedgerAccount.objects.filter(
+                organization_id=first.organization_id, client_id=first.client_id
+            ).values_list("id", "number", "name", "account_type", "account_subtype")
+            if row[0] in seen
+        ),
+        key=lambda a: a.sort_key,
+    )
     return ledger
 
 

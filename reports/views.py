@@ -292,7 +292,8 @@ def statement(
     compare = request.GET.get("compare", "both")
     compare = compare if compare in COMPARISONS else "both"
     start_month = client_fiscal_start_month(client)
-    # Query: every needed snapshot's lines pivoted by account (none without data).
+    # Queries: every needed snapshot's lines, and their accounts (none without
+    # data).
     report = (
         statement_build(
             kind=kind,
