@@ -209,3 +209,26 @@ def test_another_firms_client_is_not_found(cast, login_as, acme):
         assert (
             http.get(_url(name, acme).replace("/alpha/", "/beta/")).status_code == 404
         )
+
+
+def test_account_names_are_shown_as_text_never_as_html(cast, login_as, acme, record):
+    record(
+        acme,
+        date(2026, 1, 31),
+        {
+            ("1000", "<script>alert(1)</script> & Co", "Bank"): 5,
+            ("4000", "<b>Sales</b>", "Income"): -5,
+        },
+    )
+    shown = {
+        "profit_and_loss": "4000 · &lt;b&gt;Sales&lt;/b&gt;",
+        "balance_sheet": "1000 · &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co",
+        "trial_balance": "1000 · &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co",
+    }
+
+    for name, text in shown.items():
+        html = login_as(cast.rita).get(_url(name, acme)).content.decode()
+
+        assert "<script>alert(1)" not in html
+        assert "<b>Sales" not in html
+        assert text in html, name
