@@ -9,4 +9,4 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from reports import demo  # noqa: F401  (registration)
+        from reports import client_tab, demo  # noqa: F401  (registrations)

@@ -67,5 +67,6 @@ CLIENT_TABS = [
     "workflows",
     "messages",
     "invoices",
+    "ledger",
     "timeline",
 ]
