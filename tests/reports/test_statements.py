@@ -251,3 +251,29 @@ def test_a_period_with_no_snapshot_has_no_data(books):
 
     assert not pnl.has_data
     assert all(not column.available for column in pnl.columns)
+
+
+def test_amounts_are_rounded_to_the_cent_once_and_totals_are_the_printed_sums(
+    acme, record
+):
+    # Three expenses of 33.335 each: 33.34 each once rounded half-up, so the
+    # ledger holds 100.02, and the totals add the rounded figures, never 100.005.
+    record(
+        acme,
+        date(2026, 1, 31),
+        {
+            ("6100", "Rent", "Expense"): D("33.335"),
+            ("6200", "Power", "Expense"): D("33.335"),
+            ("6300", "Water", "Expense"): D("33.335"),
+            CASH: D("-100.02"),
+        },
+    )
+
+    pnl = build(acme, "profit_and_loss", date(2026, 1, 31), compare="none")
+    tb = build(acme, "trial_balance", date(2026, 1, 31), compare="none")
+
+    assert figures(pnl, "Rent") == [D("33.34")]
+    assert figures(pnl, "Total expenses") == [D("100.02")]
+    assert figures(pnl, "Net income") == [D("-100.02")]
+    assert figures(tb, "Total") == [D("100.02"), D("100.02")]
+    assert tb.checks == [True]
