@@ -669,12 +669,7 @@ def cash_flow(ledger: Ledger, spans: Sequence[Span], start_month: int) -> Statem
     # Prior years' income closed into retained earnings inside the span is in
     # net income already: YTD income moved by less than the span's income.
     ytd_end = _ytd_income(ledger, columns, lambda s: s.end)
-    ytd_before = [
-        None if v is None else (v if ledger.has(c.span.before) else None)
-        for v, c in zip(
-            _ytd_income(ledger, columns, lambda s: s.before), columns, strict=True
-        )
-    ]
+    ytd_before = _ytd_income(ledger, columns, lambda s: s.before)
     closed = _combine(columns, (1, ytd_end), (-1, ytd_before), (-1, net_income))
     if any(closed):
         financing_rows.append(
