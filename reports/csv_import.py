@@ -159,6 +159,11 @@ class CsvRow:
             {"row": self.number, "column": column, "message": message, "level": "error"}
         )
 
+    def note(self, column: str, message: str) -> None:
+        self.messages.append(
+            {"row": self.number, "column": column, "message": message, "level": "info"}
+        )
+
     @property
     def errors(self) -> list[dict]:
         return [m for m in self.messages if m["level"] == "error"]
@@ -287,6 +292,8 @@ def csv_check(*, client: Client, rows: list[CsvRow]) -> Checked:
         )
         for problem in matched.problems:
             clean[problem.index].error(problem.column, problem.message)
+        for row, found in zip(clean, matched.accounts, strict=True):
+            _note_change(row, found)
     # Amounts of the readable rows, for the preview's totals line.
     total_debit = sum((r.data.debit for r in good), ZERO)
     total_credit = sum((r.data.credit for r in good), ZERO)
@@ -298,6 +305,23 @@ def csv_check(*, client: Client, rows: list[CsvRow]) -> Checked:
         total_debit=total_debit,
         total_credit=total_credit,
     )
+
+
+def _note_change(row: CsvRow, found) -> None:
+    """What importing the row does to the client's chart, for the preview."""
+    if row.errors:
+        return
+    data = row.data.account
+    if found is None:
+        row.note("account_name", "A new account in the client's chart.")
+        return
+    if " ".join(data.name.split()) != found.name:
+        row.note("account_name", f"Renames the account “{found.name}”.")
+    if data.account_type != found.account_type:
+        row.note(
+            "account_type",
+            f"Changes the account's type from {found.account_type}.",
+        )
 
 
 def trial_balance_import_create(

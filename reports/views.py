@@ -188,7 +188,14 @@ def import_preview(
             parsed = csv_parse(upload.content)[:PREVIEW_ROWS]
         except ValidationError:
             parsed = []
-        rows = [(row, by_row.get(row.number, [])) for row in parsed]
+        rows = [
+            (
+                row,
+                [m for m in by_row.get(row.number, []) if m["level"] == "error"],
+                [m for m in by_row.get(row.number, []) if m["level"] != "error"],
+            )
+            for row in parsed
+        ]
     last = rows[-1][0].number if rows else 0
     ctx = {
         "upload": upload,
@@ -196,7 +203,14 @@ def import_preview(
         "rows": rows,
         "preview_rows": PREVIEW_ROWS,
         # Errors of the file as a whole (row 0) and of rows past the preview.
-        "other_errors": [m for m in upload.errors if m["row"] == 0 or m["row"] > last],
+        "other_errors": [
+            m
+            for m in upload.errors
+            if m["level"] == "error" and (m["row"] == 0 or m["row"] > last)
+        ],
+        "new_accounts": sum(
+            1 for m in upload.errors if m["message"].startswith("A new account")
+        ),
         "can_import": upload.status == ImportStatus.PREVIEWED
         and not upload.error_count,
         # Query: whether it replaces a snapshot of the same date.

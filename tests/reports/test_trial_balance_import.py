@@ -84,6 +84,8 @@ def test_a_good_file_is_previewed_then_imported_whole(cast, login_as, acme):
     page = http.get(response.url)
     assert page.status_code == 200
     assert page.context["can_import"]
+    assert page.context["new_accounts"] == 6
+    assert "A new account in the client" in page.content.decode()
     assert upload.period_end == date(2026, 3, 31)
     assert upload.total_debit == upload.total_credit == Decimal("20500.00")
 
@@ -148,7 +150,7 @@ def test_a_trial_balance_that_does_not_balance_is_refused_whole(cast, login_as, 
     response = _confirm(http, upload)
 
     assert upload.error_count == 1
-    (error,) = upload.errors
+    (error,) = [m for m in upload.errors if m["level"] == "error"]
     assert error["row"] == 0
     assert "does not balance" in error["message"]
     assert "a difference of 0.01" in error["message"]
@@ -217,6 +219,8 @@ def test_a_second_import_for_the_same_month_replaces_it_and_keeps_the_accounts(
     _confirm(http, _latest_import(acme))
 
     assert page.context["replaces"]
+    assert page.context["new_accounts"] == 0
+    assert "Renames the account “Sales”." in page.content.decode()
     snapshots, after, lines = _ledger(acme)
     assert len(snapshots) == 1 and snapshots[0].total_debit == Decimal("19500.00")
     assert lines == 6
