@@ -11,6 +11,7 @@ import pytest
 from advisoros.tenancy.db import tenant_context
 from bench import harness as bench
 from bench.reports import ACCOUNTS, MONTHS, seed_ledger
+from clients.models import Client
 from reports.models import LedgerAccount, TrialBalance, TrialBalanceLine
 
 pytestmark = pytest.mark.django_db
@@ -21,10 +22,16 @@ def test_it_seeds_the_big_ledger_once_and_each_statement_page_answers(client):
     bench.discover()
     org = firm.organization
     with tenant_context(org):
+        from bench.clients_seed import seed_clients
+
+        seed_clients(organization=org, clients=3)
         written = seed_ledger(organization=org)
         again = seed_ledger(organization=org)
 
         assert written == ACCOUNTS * MONTHS and again == 0
+        # One of the firm's clients got it: the firm keeps its size.
+        assert Client.objects.count() == 3
+        assert TrialBalance.objects.values("client").distinct().count() == 1
         assert LedgerAccount.objects.count() == ACCOUNTS
         assert TrialBalance.objects.count() == MONTHS
         assert TrialBalanceLine.objects.count() == ACCOUNTS * MONTHS
