@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "documents",
     "workflows",
     "billing",
+    "reports",
     "integrations.stripe",
     "integrations.quickbooks",
     "portal",
@@ -491,6 +492,9 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "quickbooks.webhookevent",
     # Written by every sync run; the table is their record.
     "quickbooks.syncrun",
+    # A trial balance's lines, written and replaced in bulk with their snapshot
+    # (whose row the change log keeps); a line is never edited on its own.
+    "reports.trialbalanceline",
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("last_login",)
 # A client import's CSV holds whole tax ids: never copied into the change log.
@@ -514,6 +518,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "model": "documents.document",
         "exclude_fields": ["ocr_text", "search_vector", "ocr_pages_done"],
     },
+    # A trial balance's source rows and an uploaded CSV are large and kept on
+    # their own rows: the change log keeps the facts (client, date, totals).
+    {"model": "reports.trialbalance", "exclude_fields": ["raw"]},
+    {"model": "reports.trialbalanceimport", "exclude_fields": ["content"]},
 )
 AUDITLOG_MASK_TRACKING_FIELDS = (
     "password",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("documents.urls")),
     path("o/<slug:org_slug>/", include("workflows.urls")),
     path("o/<slug:org_slug>/", include("billing.urls")),
+    path("o/<slug:org_slug>/reports/", include("reports.urls")),
     path("o/<slug:org_slug>/integrations/stripe/", include("integrations.stripe.urls")),
     path(
         "o/<slug:org_slug>/integrations/quickbooks/",

@@ -113,6 +113,7 @@ MODULES = (
     "bench.billing_invoices",
     "bench.billing_time",
     "bench.dashboard",
+    "bench.reports",
 )
 FLOOR = "django_floor"
 

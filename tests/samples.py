@@ -70,6 +70,7 @@ def firm_samples(organization: Organization, user: User) -> None:
         _portal_samples(organization, user, client=one, contact=contact)
         _billing_samples(organization, user, client=one, engagement=engagement)
         _quickbooks_samples(organization, client=one)
+        _reports_samples(organization, user, client=one)
         from advisoros.tenancy.models import AccessReview, JobFailure
 
         JobFailure.objects.create(
@@ -417,4 +418,38 @@ def _billing_samples(organization, user, *, client, engagement) -> None:
         url="https://checkout.example/x",
         amount=Decimal("50"),
         currency="USD",
+    )
+
+
+def _reports_samples(organization, user, *, client) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from reports.models import TrialBalanceImport
+    from reports.services import AccountData, BalanceRow, trial_balance_record
+
+    # LedgerAccount, TrialBalance, TrialBalanceLine
+    trial_balance = trial_balance_record(
+        client=client,
+        period_end=date(2026, 1, 31),
+        rows=[
+            BalanceRow(
+                AccountData("Checking", "Bank", number="1000"), debit=Decimal(5)
+            ),
+            BalanceRow(
+                AccountData("Sales", "Income", number="4000"), credit=Decimal(5)
+            ),
+        ],
+        source="csv",
+        raw=[],
+        user=user,
+    )
+    TrialBalanceImport.objects.create(
+        organization=organization,
+        client=client,
+        created_by=user,
+        period_end=date(2026, 1, 31),
+        filename="tb.csv",
+        content="account_name,account_type,debit,credit\nChecking,Bank,5,\nSales,Income,,5\n",
+        trial_balance=trial_balance,
     )

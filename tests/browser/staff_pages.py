@@ -54,6 +54,9 @@ PAGES = [
     ("billing/rates/", True),
     ("integrations/stripe/", False),
     ("integrations/quickbooks/", False),
+    # Financial statements (reports.views): the clients with ledgers. A client's
+    # ledger and statement pages are walked by each test with its own ledger.
+    ("reports/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
@@ -65,5 +68,6 @@ CLIENT_TABS = [
     "workflows",
     "messages",
     "invoices",
+    "ledger",
     "timeline",
 ]

@@ -59,7 +59,28 @@ def busy_firm(demo) -> dict[str, str]:
             "template": f"workflows/templates/{WorkflowTemplate.objects.first().uuid}/",
             "task": f"tasks/{Task.objects.filter(assignee=owner).first().uuid}/",
             "recurring": f"billing/recurring/{RecurringInvoice.objects.first().uuid}/",
+            **_ledger_pages(),
         }
+
+
+def _ledger_pages() -> dict[str, str]:
+    """The demo ledger's pages (reports/demo.py): its client's ledger and statements."""
+    from reports.models import TrialBalance
+
+    client = TrialBalance.objects.select_related("client").first().client
+    ledger = f"reports/clients/{client.uuid}/"
+    return {
+        "ledger": ledger,
+        **{
+            page: f"{ledger}{page}/"
+            for page in (
+                "profit-and-loss",
+                "balance-sheet",
+                "cash-flow",
+                "trial-balance",
+            )
+        },
+    }
 
 
 def on_a_phone(page, email: str, password: str, lands_on: str):

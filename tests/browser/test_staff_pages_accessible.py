@@ -169,6 +169,7 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         line = draft.lines.order_by("position").first()
         unbilled = jane.time_entries.filter(invoice_line__isnull=True).first()
     client = f"clients/{jane.uuid}/"
+    ledger, upload = _ledger(jane, cast.alice)
     return [
         *(path for path, _ in PAGES),
         "documents/",
@@ -220,7 +221,53 @@ def small_firm(cast, settings, tmp_path) -> list[str]:
         f"billing/engagements/{engagement.uuid}/time/",
         f"billing/tasks/{task.uuid}/time/",
         "billing/invoices/?status=unpaid",
+        ledger,
+        f"{ledger}import/",
+        f"reports/imports/{upload.uuid}/",
+        *(
+            f"{ledger}{page}/?period=quarter"
+            for page in (
+                "profit-and-loss",
+                "balance-sheet",
+                "cash-flow",
+                "trial-balance",
+            )
+        ),
+        f"{ledger}balance-sheet/?end=2020-01-31",
+        "reports/?q=jane",
     ]
+
+
+def _ledger(client, by):
+    """Fourteen months of the demo business's trial balances for `client`, through
+    the CSV import; a last upload left in its preview with a row error. Returns
+    the ledger page's path and that upload."""
+    from reports.csv_import import (
+        trial_balance_import_apply,
+        trial_balance_import_create,
+    )
+    from reports.demo import demo_trial_balances, trial_balance_csv
+
+    with tenant_context(client.organization):
+        for day, rows in demo_trial_balances(
+            last=timezone.localdate().replace(day=1) - timedelta(days=1), months=14
+        ):
+            upload = trial_balance_import_create(
+                client=client,
+                user=by,
+                period_end=day,
+                filename=f"tb-{day:%Y-%m}.csv",
+                text=trial_balance_csv(rows),
+            )
+            trial_balance_import_apply(trial_balance_import=upload, user=by)
+        upload = trial_balance_import_create(
+            client=client,
+            user=by,
+            period_end=day,
+            filename="tb-bad.csv",
+            text=trial_balance_csv(rows) + "9999,Suspense,Shipping,,12.00,\r\n",
+        )
+    return f"reports/clients/{client.uuid}/", upload
 
 
 def _invoices(client, engagement, by):

@@ -31,6 +31,7 @@ def test_each_app_declares_its_own_entries():
         "documents",
         "workflows",
         "billing",
+        "reports",
         "stripe",
         "quickbooks",
         "portal_staff",
@@ -60,6 +61,7 @@ def test_the_entries_keep_their_order_across_apps():
         "Invoices",
         "Recurring invoices",
         "Money reports",
+        "Financial statements",
     ]
     assert re.findall(r">([^<]+)</a>", settings) == [
         "Members",

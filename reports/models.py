@@ -1,0 +1,312 @@
+"""The client's ledger: its chart of accounts and trial-balance snapshots
+(docs/reports.md).
+
+A snapshot is the trial balance as at a month's last day, the way accountants
+and QuickBooks' TrialBalance report give it: balance-sheet accounts carry their
+balance since the books began, income and expense accounts their total for the
+fiscal year to date, and retained earnings the net income of the years before.
+Statements are computed from the snapshots (reports/statements.py), never stored.
+
+Money is Decimal to the cent. Each line is a debit or a credit, never negative;
+a snapshot's stored totals must be equal (CHECK) and must be the sums of its
+lines (a deferred constraint trigger, migration 0001): the database refuses an
+unbalanced trial balance whoever writes it.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from advisoros.tenancy.models import TenantModel
+from clients.models import Client
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def cents(value: Decimal | int | str) -> Decimal:
+    """`value` rounded half-up to the cent: the ledger's one rounding rule."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_field(**kwargs) -> models.DecimalField:
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
+
+
+class AccountType(models.TextChoices):
+    """QuickBooks Online's AccountType values, its own spelling."""
+
+    BANK = "Bank", "Bank"
+    ACCOUNTS_RECEIVABLE = "Accounts Receivable", "Accounts receivable"
+    OTHER_CURRENT_ASSET = "Other Current Asset", "Other current asset"
+    FIXED_ASSET = "Fixed Asset", "Fixed asset"
+    OTHER_ASSET = "Other Asset", "Other asset"
+    ACCOUNTS_PAYABLE = "Accounts Payable", "Accounts payable"
+    CREDIT_CARD = "Credit Card", "Credit card"
+    OTHER_CURRENT_LIABILITY = "Other Current Liability", "Other current liability"
+    LONG_TERM_LIABILITY = "Long Term Liability", "Long-term liability"
+    EQUITY = "Equity", "Equity"
+    INCOME = "Income", "Income"
+    OTHER_INCOME = "Other Income", "Other income"
+    COST_OF_GOODS_SOLD = "Cost of Goods Sold", "Cost of goods sold"
+    EXPENSE = "Expense", "Expense"
+    OTHER_EXPENSE = "Other Expense", "Other expense"
+
+
+class Section(models.TextChoices):
+    """Where an account's balance lands in the statements, in their order."""
+
+    CURRENT_ASSETS = "current_assets", "Current assets"
+    FIXED_ASSETS = "fixed_assets", "Fixed assets"
+    OTHER_ASSETS = "other_assets", "Other assets"
+    CURRENT_LIABILITIES = "current_liabilities", "Current liabilities"
+    LONG_TERM_LIABILITIES = "long_term_liabilities", "Long-term liabilities"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    COST_OF_SALES = "cost_of_sales", "Cost of sales"
+    EXPENSES = "expenses", "Expenses"
+    OTHER_INCOME = "other_income", "Other income"
+    OTHER_EXPENSES = "other_expenses", "Other expenses"
+
+
+SECTION_OF: dict[str, str] = {
+    AccountType.BANK: Section.CURRENT_ASSETS,
+    AccountType.ACCOUNTS_RECEIVABLE: Section.CURRENT_ASSETS,
+    AccountType.OTHER_CURRENT_ASSET: Section.CURRENT_ASSETS,
+    AccountType.FIXED_ASSET: Section.FIXED_ASSETS,
+    AccountType.OTHER_ASSET: Section.OTHER_ASSETS,
+    AccountType.ACCOUNTS_PAYABLE: Section.CURRENT_LIABILITIES,
+    AccountType.CREDIT_CARD: Section.CURRENT_LIABILITIES,
+    AccountType.OTHER_CURRENT_LIABILITY: Section.CURRENT_LIABILITIES,
+    AccountType.LONG_TERM_LIABILITY: Section.LONG_TERM_LIABILITIES,
+    AccountType.EQUITY: Section.EQUITY,
+    AccountType.INCOME: Section.INCOME,
+    AccountType.OTHER_INCOME: Section.OTHER_INCOME,
+    AccountType.COST_OF_GOODS_SOLD: Section.COST_OF_SALES,
+    AccountType.EXPENSE: Section.EXPENSES,
+    AccountType.OTHER_EXPENSE: Section.OTHER_EXPENSES,
+}
+BALANCE_SHEET_SECTIONS = (
+    Section.CURRENT_ASSETS,
+    Section.FIXED_ASSETS,
+    Section.OTHER_ASSETS,
+    Section.CURRENT_LIABILITIES,
+    Section.LONG_TERM_LIABILITIES,
+    Section.EQUITY,
+)
+ASSET_SECTIONS = (Section.CURRENT_ASSETS, Section.FIXED_ASSETS, Section.OTHER_ASSETS)
+# Sections whose balance is normally a credit: shown credit-positive.
+CREDIT_SECTIONS = (
+    Section.CURRENT_LIABILITIES,
+    Section.LONG_TERM_LIABILITIES,
+    Section.EQUITY,
+    Section.INCOME,
+    Section.OTHER_INCOME,
+)
+
+
+class LedgerSource(models.TextChoices):
+    CSV = "csv", "CSV upload"
+    QBO = "qbo", "QuickBooks Online"
+
+
+class LedgerAccount(TenantModel):
+    """One account of a client's chart. Matched by its external id (QuickBooks'
+    Account.Id) when it has one, never by name: a rename keeps the link."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(
+        "external id",
+        max_length=64,
+        blank=True,
+        help_text="The account's id in the client's books (QuickBooks' Id).",
+    )
+    number = models.CharField("account number", max_length=40, blank=True)
+    # QuickBooks sub-accounts: the fully qualified name ("Utilities:Gas").
+    name = models.CharField(max_length=255)
+    account_type = models.CharField(
+        "account type", max_length=32, choices=AccountType.choices
+    )
+    account_subtype = models.CharField(
+        "account subtype",
+        max_length=64,
+        blank=True,
+        help_text="QuickBooks' AccountSubType (Checking, AccumulatedDepreciation ...).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_id"],
+                condition=~Q(external_id=""),
+                name="ledgeraccount_external_id_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "number"],
+                condition=~Q(number=""),
+                name="ledgeraccount_number_per_client",
+            ),
+            models.UniqueConstraint(
+                "client", Lower("name"), name="ledgeraccount_name_per_client"
+            ),
+            models.CheckConstraint(
+                condition=Q(account_type__in=AccountType.values),
+                name="ledgeraccount_type_known",
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "client"], name="ledgeraccount_client"
+            ),
+        ]
+        ordering = ["number", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}".strip()
+
+    @property
+    def section(self) -> str:
+        return SECTION_OF[self.account_type]
+
+
+class TrialBalance(TenantModel):
+    """A client's trial balance as at `period_end` (a month's last day): one per
+    client and date; a new one for the same date replaces it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    period_end = models.DateField("as at")
+    source = models.CharField(max_length=8, choices=LedgerSource.choices)
+    # What the source gave, as it gave it: the CSV's rows (a list of dicts) or
+    # QuickBooks' TrialBalance report JSON.
+    raw = models.JSONField(default=list, blank=True)
+    total_debit = amount_field()
+    total_credit = amount_field()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "period_end"], name="trialbalance_one_per_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_debit=F("total_credit")),
+                name="trialbalance_balances",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=LedgerSource.values),
+                name="trialbalance_source_known",
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "client", "period_end"],
+                name="trialbalance_client_date",
+            ),
+        ]
+        ordering = ["-period_end"]
+
+    def __str__(self) -> str:
+        return f"Trial balance at {self.period_end:%Y-%m-%d}"
+
+
+class TrialBalanceLine(TenantModel):
+    trial_balance = models.ForeignKey(
+        TrialBalance, on_delete=models.CASCADE, related_name="lines"
+    )
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="+"
+    )
+    debit = amount_field()
+    credit = amount_field()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial_balance", "account"], name="trialbalanceline_one_each"
+            ),
+            models.CheckConstraint(
+                condition=Q(debit__gte=0) & Q(credit__gte=0),
+                name="trialbalanceline_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(debit=0) | Q(credit=0),
+                name="trialbalanceline_one_side",
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            # The statements' read: every line of a few snapshots, by account.
+            models.Index(
+                fields=["trial_balance", "account"],
+                include=["debit", "credit"],
+                name="trialbalanceline_covering",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.debit} / {self.credit}"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    IMPORTED = "imported", "Imported"
+
+
+class TrialBalanceImport(TenantModel):
+    """An uploaded CSV trial balance between its preview and its all-or-nothing
+    import."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    period_end = models.DateField("as at")
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    total_debit = amount_field()
+    total_credit = amount_field()
+    trial_balance = models.ForeignKey(
+        TrialBalance,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "client", "created_at"],
+                name="tbimport_client_created",
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.filename}"

@@ -1,0 +1,9 @@
+"""The financial reports' pages, under /o/<org-slug>/reports/."""
+
+from __future__ import annotations
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = views.urlpatterns
