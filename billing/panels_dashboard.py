@@ -6,7 +6,7 @@ Who sees them: every member who sees the dashboard, read-only members too, as
 every member reads the money reports (billing/views/reports.py); billing
 rights (billing.services.common.require_biller) govern writing invoices and
 payments, and nothing here writes. A member limited to assigned clients sees
-those clients' figures only (ReportScope). docs/decisions-dashboard.md.
+those clients' figures only (ReportScope). docs/decisions.md (items 204-212).
 
 Four queries whatever the firm's size: the firm's currency, the months'
 figures (billing.reports.monthly), the receivables' and the work in
