@@ -405,8 +405,6 @@ def index_scans(
 # the billing services leave them (numbers on issued ones, totals from the
 # lines, amount_paid moved by payments net of refunds).
 
-_invoice_numbers = itertools.count(1)
-
 
 def write_time_entry(
     client: Client,
@@ -453,20 +451,26 @@ def write_invoice(
 ):
     """An invoice (or credit note) with `lines`: (amount, standard_amount) or
     (amount, standard_amount, engagement). Totals follow the lines; an issued one
-    gets the next number. A credit note adds its total to the credited invoice's
-    amount_credited, as issuing one does."""
+    gets the next number from the firm's counter, as issuing one does (so it
+    never takes a number the service hands out later). A credit note adds its
+    total to the credited invoice's amount_credited, as issuing one does."""
+    from django.db import transaction
+
     from billing.models import Invoice, InvoiceLine
+    from billing.services.invoices import _take_number
 
     subtotal = sum((Decimal(line[0]) for line in lines), Decimal("0.00"))
     discount, tax = Decimal(discount_amount), Decimal(tax_amount)
-    with tenant_context(client.organization):
+    with tenant_context(client.organization), transaction.atomic():
         invoice = Invoice.objects.create(
             organization_id=client.organization_id,
             client=client,
             engagement=engagement,
             kind=kind,
             status=status,
-            number=None if status == "draft" else next(_invoice_numbers),
+            number=None
+            if status == "draft"
+            else _take_number(client.organization_id, kind),
             issue_date=issue_date,
             due_date=due_date,
             subtotal=subtotal,
