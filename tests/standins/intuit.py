@@ -664,6 +664,8 @@ class IntuitStandin:
                 for key in [k for k in current if k not in keep]:
                     del current[key]
             current.update(fields)
+            if entity == "Invoice" and "Line" in body and "TotalAmt" not in body:
+                current["TotalAmt"] = _line_total(body)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
             current["MetaData"] = {
                 **current.get("MetaData", {}),
@@ -673,12 +675,7 @@ class IntuitStandin:
         fields = {k: v for k, v in body.items() if k != "sparse"}
         if entity in ("Invoice", "Payment") and "TotalAmt" not in fields:
             # QuickBooks adds the lines up (the total is read-only there).
-            fields["TotalAmt"] = float(
-                sum(
-                    (Decimal(str(x.get("Amount", 0))) for x in body.get("Line", [])),
-                    Decimal("0"),
-                )
-            )
+            fields["TotalAmt"] = _line_total(body)
         obj = {
             **fields,
             "Id": company._new_id(),
@@ -761,6 +758,12 @@ class IntuitStandin:
                     )
             return self.trial_balance_report(rows)
         raise _fault(400, "Unsupported report", "2020", name)
+
+
+def _line_total(body: dict) -> float:
+    """What QuickBooks computes for an invoice or payment: its lines added."""
+    lines = body.get("Line") or []
+    return float(sum((Decimal(str(x.get("Amount", 0))) for x in lines), Decimal("0")))
 
 
 def _entity(name: str) -> str:
