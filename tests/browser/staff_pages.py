@@ -54,6 +54,7 @@ PAGES = [
     ("billing/rates/", True),
     ("integrations/stripe/", False),
     ("integrations/quickbooks/", False),
+    ("integrations/quickbooks/issues/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [
