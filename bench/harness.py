@@ -111,6 +111,7 @@ MODULES = (
     "bench.billing",
     "bench.stripe_webhooks",
     "bench.billing_invoices",
+    "bench.quickbooks",
 )
 FLOOR = "django_floor"
 
