@@ -131,6 +131,22 @@ def _connection(organization, standin) -> QuickBooksConnection:
     return connection
 
 
+def _synced(connection, entity: str, obj: dict, fields: dict, **ours) -> QuickBooksLink:
+    """A link as a sync leaves it: both sides' hashes the same, in step."""
+    return QuickBooksLink(
+        organization_id=connection.organization_id,
+        connection=connection,
+        entity=entity,
+        qbo_id=obj["Id"],
+        sync_token=obj["SyncToken"],
+        our_hash=digest(fields),
+        their_hash=digest(fields),
+        state="synced",
+        synced_at=timezone.now(),
+        **ours,
+    )
+
+
 def _company_and_links(organization, connection, standin) -> dict[str, int]:
     """The company as a previous sync left it, then changed in QuickBooks."""
     company = standin.add_company(REALM, name="Bench books")
@@ -146,20 +162,8 @@ def _company_and_links(organization, connection, standin) -> dict[str, int]:
             PrimaryEmailAddr={"Address": client.email},
         )
         customer_of[client.pk] = obj["Id"]
-        fields = digest(client_fields(client))
         links.append(
-            QuickBooksLink(
-                organization=organization,
-                connection=connection,
-                entity="Customer",
-                client=client,
-                qbo_id=obj["Id"],
-                sync_token="0",
-                our_hash=fields,
-                their_hash=fields,
-                state="synced",
-                synced_at=timezone.now(),
-            )
+            _synced(connection, "Customer", obj, client_fields(client), client=client)
         )
     invoices = list(Invoice.objects.filter(organization=organization).order_by("pk"))
     invoice_of = {}
@@ -172,19 +176,9 @@ def _company_and_links(organization, connection, standin) -> dict[str, int]:
             TotalAmt=float(invoice.total),
         )
         invoice_of[invoice.pk] = obj["Id"]
-        fields = digest(invoice_fields(invoice))
         links.append(
-            QuickBooksLink(
-                organization=organization,
-                connection=connection,
-                entity="Invoice",
-                invoice=invoice,
-                qbo_id=obj["Id"],
-                sync_token="0",
-                our_hash=fields,
-                their_hash=fields,
-                state="synced",
-                synced_at=timezone.now(),
+            _synced(
+                connection, "Invoice", obj, invoice_fields(invoice), invoice=invoice
             )
         )
     payments = list(Payment.objects.filter(organization=organization).order_by("pk"))
@@ -202,19 +196,9 @@ def _company_and_links(organization, connection, standin) -> dict[str, int]:
                 }
             ],
         )
-        fields = digest(payment_fields(payment))
         links.append(
-            QuickBooksLink(
-                organization=organization,
-                connection=connection,
-                entity="Payment",
-                payment=payment,
-                qbo_id=obj["Id"],
-                sync_token="0",
-                our_hash=fields,
-                their_hash=fields,
-                state="synced",
-                synced_at=timezone.now(),
+            _synced(
+                connection, "Payment", obj, payment_fields(payment), payment=payment
             )
         )
     QuickBooksLink.objects.bulk_create(links, batch_size=2000)

@@ -205,6 +205,8 @@ def sync_issue_retry(*, organization: Organization, issue_id: int) -> str:
             return sync_object_pull(
                 connection=issue.connection, entity=issue.entity, qbo_id=issue.key
             )
+        except SyncRefused as exc:
+            return f"skipped: {exc}"
         except QuickBooksError as exc:
             if exc.status is None or exc.status >= 500 or exc.status == 429:
                 raise
@@ -212,7 +214,10 @@ def sync_issue_retry(*, organization: Organization, issue_id: int) -> str:
                 attempts=issue.attempts + 1, message=str(exc)[:2000]
             )
             return "refused"
-    run = quickbooks_sync_run(connection=issue.connection)
+    try:
+        run = quickbooks_sync_run(connection=issue.connection)
+    except SyncRefused as exc:
+        return f"skipped: {exc}"
     return "run" if run is not None else "skipped: another run is under way"
 
 
