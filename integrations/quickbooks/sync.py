@@ -288,14 +288,7 @@ def _conflict_message(entity: str) -> str:
 # Pull: QuickBooks -> here -------------------------------------------------------
 
 
-def _pull_customer(state: _Run, obj: dict) -> str:
-    link = (
-        _links(state)
-        .select_for_update(of=("self",))
-        .select_related("client")
-        .filter(entity=SyncEntity.CUSTOMER, qbo_id=str(obj["Id"]))
-        .first()
-    )
+def _pull_customer(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     theirs = customer_fields(obj)
     their_hash = digest(theirs)
     token = str(obj.get("SyncToken", ""))
@@ -390,14 +383,7 @@ def _pull_linked_money(state: _Run, link: QuickBooksLink, obj: dict) -> str:
     return "updated"
 
 
-def _pull_invoice(state: _Run, obj: dict) -> str:
-    link = (
-        _links(state)
-        .select_for_update(of=("self",))
-        .select_related("invoice")
-        .filter(entity=SyncEntity.INVOICE, qbo_id=str(obj["Id"]))
-        .first()
-    )
+def _pull_invoice(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     if link is None:
         # Made in QuickBooks: invoices are issued here (numbers, the client's
         # email and portal), so it is not imported (decisions-qbosync.md).
@@ -414,14 +400,7 @@ def _paid_invoice_ids(obj: dict) -> list[str]:
     ]
 
 
-def _pull_payment(state: _Run, obj: dict) -> str:
-    link = (
-        _links(state)
-        .select_for_update(of=("self",))
-        .select_related("payment__invoice")
-        .filter(entity=SyncEntity.PAYMENT, qbo_id=str(obj["Id"]))
-        .first()
-    )
+def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     if link is not None:
         # Ours (pushed by us, or recorded from QuickBooks before): never twice.
         return _pull_linked_money(state, link, obj)
@@ -477,13 +456,55 @@ def _label(entity: str, obj: dict) -> str:
     return f"{entity} {obj.get('DocNumber') or obj.get('Id')}"
 
 
-def _pull_one(state: _Run, entity: str, obj: dict) -> str:
-    """Apply one object read from QuickBooks, in its own transaction; a
-    refusal (a rule here, a constraint) puts it in the error queue."""
+# What a pulled link needs loaded with it.
+RELATED = {
+    SyncEntity.CUSTOMER: ("client",),
+    SyncEntity.INVOICE: ("invoice",),
+    SyncEntity.PAYMENT: ("payment__invoice",),
+}
+
+
+def _locked_links(state: _Run, entity: str, ids: list[str]) -> dict:
+    """The links of `ids`, locked for the caller's transaction, in one query."""
+    return {
+        link.qbo_id: link
+        for link in _links(state)
+        .select_for_update(of=("self",))
+        .select_related(*RELATED[entity])
+        .filter(entity=entity, qbo_id__in=ids)
+    }
+
+
+def _pull_page(state: _Run, entity: str, objects: list[dict]) -> None:
+    """Apply a page read from QuickBooks (Intuit is not called here): one
+    transaction, the page's links locked in one query, each object in a
+    savepoint of its own, so a refused object rolls back alone."""
+    if not objects:
+        return
+    with transaction.atomic():
+        links = _locked_links(state, entity, [str(o.get("Id")) for o in objects])
+        for obj in objects:
+            _pull_one(state, entity, obj, links.get(str(obj.get("Id"))))
+
+
+def _pull_one(state: _Run, entity: str, obj: dict, link: QuickBooksLink | None) -> str:
+    """Apply one object read from QuickBooks; a refusal (a rule here, a
+    constraint) puts it in the error queue."""
     key = str(obj.get("Id", ""))
+    token = str(obj.get("SyncToken", ""))
+    if (
+        link is not None
+        and link.state == QuickBooksLink.State.SYNCED
+        and link.sync_token == token
+        and digest(THEIR_FIELDS[entity](obj)) == link.their_hash
+    ):
+        # The common case of a full sync: seen before, nothing moved.
+        state.count(entity, "unchanged")
+        _issue_close(state, direction=SyncIssue.Direction.PULL, entity=entity, key=key)
+        return "unchanged"
     try:
         with transaction.atomic():
-            outcome = PULL[entity](state, obj)
+            outcome = PULL[entity](state, obj, link)
     except (ValidationError, IntegrityError) as exc:
         message = "; ".join(getattr(exc, "messages", None) or [str(exc)])
         _issue_error(
@@ -554,8 +575,7 @@ def _pull_full(state: _Run, cursor: str, page_size: int) -> str:
                 },
             )
             page = (answer.get("QueryResponse") or {}).get(entity) or []
-            for obj in page:
-                _pull_one(state, entity, obj)
+            _pull_page(state, entity, page)
             start += len(page)
             _checkpoint(state, _cursor_full(started, entity, start))
             if len(page) < page_size:
@@ -573,8 +593,7 @@ def _pull_changes(state: _Run, since: datetime) -> str:
         window = since
         while True:
             changed = state.api.cdc([str(entity)], window)[str(entity)]
-            for obj in changed:
-                _pull_one(state, entity, obj)
+            _pull_page(state, entity, changed)
             if len(changed) < PAGE_SIZE:
                 break
             last = _parse_moment(changed[-1]["MetaData"]["LastUpdatedTime"])
@@ -588,10 +607,13 @@ def _pull_changes(state: _Run, since: datetime) -> str:
 
 def _pull_second(state: _Run, entity: str, moment: datetime) -> None:
     text = moment.isoformat(timespec="seconds")
-    for obj in state.api.query(
-        f"select * from {entity} where Metadata.LastUpdatedTime = '{text}'"  # noqa: S608
-    ):
-        _pull_one(state, entity, obj)
+    found = list(
+        state.api.query(
+            f"select * from {entity} where Metadata.LastUpdatedTime = '{text}'"  # noqa: S608
+        )
+    )
+    for start in range(0, len(found), PAGE_SIZE):
+        _pull_page(state, entity, found[start : start + PAGE_SIZE])
 
 
 # Push: here -> QuickBooks --------------------------------------------------------
@@ -987,7 +1009,9 @@ def sync_object_pull(
     state = _Run(connection=connection, api=QuickBooksClient(connection))
     state.open_errors = {(SyncIssue.Direction.PULL, str(entity), str(qbo_id))}
     obj = state.api.read(entity, qbo_id)
-    return _pull_one(state, entity, obj)
+    with transaction.atomic():
+        links = _locked_links(state, entity, [str(obj.get("Id"))])
+        return _pull_one(state, entity, obj, links.get(str(obj.get("Id"))))
 
 
 # Resolving a conflict, retrying an error -----------------------------------------
