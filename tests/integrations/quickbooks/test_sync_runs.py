@@ -5,7 +5,7 @@ recorded."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connections
 from django.utils import timezone
@@ -14,7 +14,7 @@ from advisoros.tenancy.db import tenant_context
 from clients.models import Client
 from integrations.quickbooks.models import QuickBooksLink, SyncRun
 from integrations.quickbooks.sync import quickbooks_sync_run, run_lock_key
-from tests.integrations.quickbooks.conftest import FIRM_REALM, sync
+from tests.integrations.quickbooks.conftest import FIRM_REALM, connect, sync
 
 API = f"/v3/company/{FIRM_REALM}/"
 
@@ -168,3 +168,51 @@ def test_a_run_is_skipped_while_another_holds_the_connection(
             assert not SyncRun.objects.exists()
     finally:
         other.close()
+
+
+def test_a_full_cdc_answer_is_followed_from_its_last_objects_time(
+    cast, alpha_books, firm_company, intuit_standin
+):
+    first = sync(alpha_books)
+    since = datetime.fromisoformat(first.cursor[4:])
+    # 1,001 payments made in QuickBooks (against invoices made there: read,
+    # then skipped), one a second: more than one CDC answer holds.
+    for n in range(1001):
+        payment = firm_company.add("Payment", TotalAmt=10, Line=[])
+        moment = since + timedelta(seconds=n)
+        payment["MetaData"]["LastUpdatedTime"] = moment.isoformat()
+
+    run = sync(alpha_books)
+
+    asked = [
+        r.query["changedSince"]
+        for r in intuit_standin.requests_to(API + "cdc")
+        if r.query["entities"] == "Payment"
+    ]
+    last_of_first = (since + timedelta(seconds=999)).isoformat(timespec="seconds")
+    assert asked == [first.cursor[4:], last_of_first]
+    # 1,000, then the last second's two again (applying twice changes nothing).
+    assert run.counts["Payment"] == {"skipped": 1002}
+    assert run.status == SyncRun.Status.SUCCEEDED
+
+
+def test_the_schedule_syncs_each_firm_whose_books_are_connected(
+    cast, alpha_books, firm_company, intuit_standin, run_schedule
+):
+    from integrations.quickbooks.tasks import quickbooks_sync_due
+
+    beta_company = intuit_standin.add_company("3003", name="Beta Books")
+    beta_books = connect(cast.beta, cast.oscar, intuit_standin, "3003")
+    firm_company.add("Customer", DisplayName="Acme Ltd")
+    beta_company.add("Customer", DisplayName="Bolt Inc")
+
+    assert run_schedule(quickbooks_sync_due) == 2
+
+    for org, books, name in (
+        (cast.alpha, alpha_books, "Acme Ltd"),
+        (cast.beta, beta_books, "Bolt Inc"),
+    ):
+        with tenant_context(org):
+            (run,) = SyncRun.objects.filter(connection=books)
+            assert run.status == SyncRun.Status.SUCCEEDED
+        assert client_names(org) == [name]
