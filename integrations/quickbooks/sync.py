@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -288,11 +289,56 @@ def _conflict_message(entity: str) -> str:
 # Pull: QuickBooks -> here -------------------------------------------------------
 
 
+MARKER = re.compile(r"AdvisorOS (client|invoice|payment) ([0-9a-f-]{36})")
+MARKED = {
+    SyncEntity.CUSTOMER: ("client", "Notes"),
+    SyncEntity.INVOICE: ("invoice", "PrivateNote"),
+    SyncEntity.PAYMENT: ("payment", "PrivateNote"),
+}
+
+
+def _marker(link: QuickBooksLink) -> str:
+    """Written with what we push: our object's uuid, so an object of ours
+    read back before its push stored the QuickBooks id (a webhook racing
+    the run, an answer lost) is known as ours by that id, never taken for
+    a new one."""
+    kind = MARKED[link.entity][0]
+    return f"AdvisorOS {kind} {_our_object(link).uuid}"
+
+
+def _marked_link(state: _Run, entity: str, obj: dict) -> QuickBooksLink | None:
+    """The link still waiting for its QuickBooks id that `obj` names."""
+    kind, note_field = MARKED[entity]
+    match = MARKER.search(str(obj.get(note_field) or ""))
+    if match is None or match[1] != kind:
+        return None
+    return (
+        _links(state)
+        .select_for_update(of=("self",))
+        .select_related(*RELATED[entity])
+        .filter(entity=entity, qbo_id="", **{f"{kind}__uuid": match[2]})
+        .first()
+    )
+
+
+def _link_complete(link: QuickBooksLink, obj: dict) -> str:
+    link.qbo_id = str(obj["Id"])
+    link.sync_token = str(obj.get("SyncToken", ""))
+    link.our_hash = digest(_ours(link))
+    link.their_hash = digest(THEIR_FIELDS[link.entity](obj))
+    link.state = QuickBooksLink.State.SYNCED
+    link.synced_at = timezone.now()
+    link.save()
+    return "linked"
+
+
 def _pull_customer(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     theirs = customer_fields(obj)
     their_hash = digest(theirs)
     token = str(obj.get("SyncToken", ""))
     now = timezone.now()
+    if link is None and (found := _marked_link(state, SyncEntity.CUSTOMER, obj)):
+        return _link_complete(found, obj)
     if link is None:
         if obj.get("Active") is False:
             return "skipped"
@@ -384,6 +430,8 @@ def _pull_linked_money(state: _Run, link: QuickBooksLink, obj: dict) -> str:
 
 
 def _pull_invoice(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
+    if link is None and (found := _marked_link(state, SyncEntity.INVOICE, obj)):
+        return _link_complete(found, obj)
     if link is None:
         # Made in QuickBooks: invoices are issued here (numbers, the client's
         # email and portal), so it is not imported (decisions-qbosync.md).
@@ -404,6 +452,9 @@ def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     if link is not None:
         # Ours (pushed by us, or recorded from QuickBooks before): never twice.
         return _pull_linked_money(state, link, obj)
+    if found := _marked_link(state, SyncEntity.PAYMENT, obj):
+        # Ours, back before the push that made it stored its id.
+        return _link_complete(found, obj)
     paid = _paid_invoice_ids(obj)
     invoice_link = (
         _links(state)
@@ -624,7 +675,10 @@ def _body(state: _Run, link: QuickBooksLink) -> dict:
     SyncToken)."""
     if link.entity == SyncEntity.CUSTOMER:
         fields = client_fields(link.client)
-        body: dict = {"DisplayName": link.client.display_name.strip()}
+        body: dict = {
+            "DisplayName": link.client.display_name.strip(),
+            "Notes": _marker(link),
+        }
         if fields["email"]:
             body["PrimaryEmailAddr"] = {"Address": link.client.email.strip()}
         return body
@@ -634,6 +688,7 @@ def _body(state: _Run, link: QuickBooksLink) -> dict:
         return {
             "CustomerRef": {"value": customer},
             "DocNumber": invoice.display_number,
+            "PrivateNote": _marker(link),
             "TxnDate": invoice.issue_date.isoformat() if invoice.issue_date else None,
             "DueDate": invoice.due_date.isoformat() if invoice.due_date else None,
             "Line": [
@@ -652,7 +707,7 @@ def _body(state: _Run, link: QuickBooksLink) -> dict:
         "CustomerRef": {"value": customer},
         "TotalAmt": float(payment.amount),
         "TxnDate": payment.received_on.isoformat(),
-        "PrivateNote": f"AdvisorOS payment {payment.uuid}",
+        "PrivateNote": _marker(link),
         "Line": [
             {
                 "Amount": float(payment.amount),

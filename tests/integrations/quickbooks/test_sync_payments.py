@@ -145,3 +145,29 @@ def test_a_quickbooks_payment_for_more_than_is_owed_waits_in_the_error_queue(
     with tenant_context(cast.alpha):
         issue.refresh_from_db()
     assert issue.attempts == 2  # the same item, counted again
+
+
+def test_our_payment_read_back_before_its_push_stored_the_id_is_known_as_ours(
+    cast, paid, alpha_books, firm_company, intuit_standin, deliver
+):
+    invoice, payment = paid
+    sync(alpha_books)
+    with tenant_context(cast.alpha):
+        link = QuickBooksLink.objects.get(entity="Payment", payment=payment)
+        qbo_id = link.qbo_id
+        # The run that pushed it has not stored QuickBooks' answer yet.
+        QuickBooksLink.objects.filter(pk=link.pk).update(
+            qbo_id="", sync_token="", state="pushing"
+        )
+    theirs = firm_company.entities("Payment")[qbo_id]
+    assert theirs["PrivateNote"] == f"AdvisorOS payment {payment.uuid}"
+
+    # Intuit's webhook about it arrives first.
+    deliver([intuit_standin.cloud_event(FIRM_REALM, "Payment", qbo_id, "created")])
+
+    assert [p.pk for p in payments_here(cast.alpha)] == [payment.pk]
+    with tenant_context(cast.alpha):
+        link.refresh_from_db()
+        invoice.refresh_from_db()
+    assert (link.qbo_id, link.state) == (qbo_id, "synced")
+    assert invoice.amount_paid == Decimal("150.00")
