@@ -905,10 +905,15 @@ def _push(state: _Run) -> None:
         .select_related("client", "invoice", "payment__invoice")
         .order_by("pk")
     )
+    untouched = []
     for link in changed:
         if link.our_hash and digest(_ours(link)) == link.our_hash:
-            continue  # saved, not changed in a synced field
+            untouched.append(link.pk)  # saved, not changed in a synced field
+            continue
         _push_update(state, link)
+    if untouched:
+        # Not looked at again until the next save.
+        _links(state).filter(pk__in=untouched).update(synced_at=timezone.now())
     for invoice in invoices:
         link = _link_new(state, SyncEntity.INVOICE, invoice=invoice)
         if link.state == QuickBooksLink.State.PUSHING:

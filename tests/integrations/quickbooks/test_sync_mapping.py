@@ -126,3 +126,19 @@ def test_an_invoice_made_in_quickbooks_is_not_imported(cast, alpha_books, firm_c
     assert run.counts["Invoice"] == {"skipped": 1}
     with tenant_context(cast.alpha):
         assert not Invoice.objects.exists()
+
+
+def test_a_client_saved_without_a_synced_change_is_not_written(
+    cast, alpha_books, firm_company, intuit_standin
+):
+    firm_company.add("Customer", DisplayName="Acme Ltd")
+    sync(alpha_books)
+    with tenant_context(cast.alpha):
+        client = Client.objects.get()
+        client_update(client=client, data={"industry": "Retail"})
+        before = link_of_client(cast.alpha, client).synced_at
+
+    sync(alpha_books)
+
+    assert intuit_standin.requests_to(API + "customer", method="POST") == []
+    assert link_of_client(cast.alpha, client).synced_at > before
