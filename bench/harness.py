@@ -114,6 +114,7 @@ MODULES = (
     "bench.billing_time",
     "bench.dashboard",
     "bench.reports",
+    "bench.quickbooks",
 )
 FLOOR = "django_floor"
 

@@ -87,6 +87,8 @@ def firm_samples(organization: Organization, user: User) -> None:
 def _quickbooks_samples(organization, *, client) -> None:
     from integrations.quickbooks.models import (
         QuickBooksConnection,
+        QuickBooksLink,
+        SyncIssue,
         SyncRun,
         WebhookEvent,
     )
@@ -108,8 +110,28 @@ def _quickbooks_samples(organization, *, client) -> None:
         type="qbo.customer.updated.v1",
         payload={},
     )
-    SyncRun.objects.create(
+    run = SyncRun.objects.create(
         organization=organization, connection=firm_books, kind="full"
+    )
+    link = QuickBooksLink.objects.create(
+        organization=organization,
+        connection=firm_books,
+        entity="Customer",
+        client=client,
+        qbo_id="58",
+        state="conflict",
+    )
+    SyncIssue.objects.create(
+        organization=organization,
+        connection=firm_books,
+        run=run,
+        link=link,
+        kind="conflict",
+        direction="pull",
+        entity="Customer",
+        key="58",
+        ours={"name": "Sample One", "email": ""},
+        theirs={"name": "Sample 1", "email": "", "sync_token": "1"},
     )
 
 

@@ -219,3 +219,192 @@ class SyncRun(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} sync {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SyncEntity(models.TextChoices):
+    CUSTOMER = "Customer", "Customer (client)"
+    INVOICE = "Invoice", "Invoice"
+    PAYMENT = "Payment", "Payment"
+
+
+class QuickBooksLink(TenantModel):
+    """One of our objects (a client, an issued invoice, a payment) and its twin
+    in the firm's QuickBooks company, by QuickBooks id, never by name: a rename
+    on either side keeps the link.
+
+    `our_hash` and `their_hash` are the hashes of each side's synced fields as
+    they were at the last sync (integrations.quickbooks.sync): a side whose
+    hash moved has changed since; both moved is a conflict. `qbo_id` is blank
+    while a push is under way: the link is written before Intuit is called, so
+    a push that died between Intuit's answer and our commit is finished (with
+    the same requestid, which Intuit answers with the same object) before the
+    next pull, and the object coming back is recognised as ours.
+    """
+
+    class State(models.TextChoices):
+        PUSHING = "pushing", "Being written to QuickBooks"
+        SYNCED = "synced", "In step"
+        CONFLICT = "conflict", "Conflict"
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="links"
+    )
+    entity = models.CharField(max_length=10, choices=SyncEntity.choices)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    payment = models.ForeignKey(
+        "billing.Payment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    qbo_id = models.CharField("QuickBooks id", max_length=64, blank=True)
+    sync_token = models.CharField(max_length=32, blank=True)
+    our_hash = models.CharField(max_length=64, blank=True)
+    their_hash = models.CharField(max_length=64, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PUSHING
+    )
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "connection", "entity", "qbo_id"],
+                condition=~Q(qbo_id=""),
+                name="qbo_link_once_per_qbo_id",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "connection", "client"],
+                condition=Q(entity="Customer"),
+                name="qbo_link_once_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "connection", "invoice"],
+                condition=Q(entity="Invoice"),
+                name="qbo_link_once_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "connection", "payment"],
+                condition=Q(entity="Payment"),
+                name="qbo_link_once_per_payment",
+            ),
+            # A link names exactly the one object of its entity.
+            models.CheckConstraint(
+                condition=(
+                    Q(entity="Customer", client__isnull=False)
+                    & Q(invoice__isnull=True, payment__isnull=True)
+                )
+                | (
+                    Q(entity="Invoice", invoice__isnull=False)
+                    & Q(client__isnull=True, payment__isnull=True)
+                )
+                | (
+                    Q(entity="Payment", payment__isnull=False)
+                    & Q(client__isnull=True, invoice__isnull=True)
+                ),
+                name="qbo_link_one_object",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="qbo_link_org_created"
+            ),
+            models.Index(
+                fields=["organization", "connection", "entity", "state"],
+                name="qbo_link_conn_state",
+            ),
+            models.Index(fields=["client"], name="qbo_link_client"),
+            models.Index(fields=["invoice"], name="qbo_link_invoice"),
+            models.Index(fields=["payment"], name="qbo_link_payment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.qbo_id or '(being written)'}"
+
+
+class SyncIssue(TenantModel):
+    """The error queue and the conflicts of a connection's sync: one open row
+    per object (`key`: the QuickBooks id of what was read, or our object's
+    uuid for what was written), counted again when the same object fails
+    again. A conflict keeps both sides' synced fields as they were found, for
+    the person who resolves it (integrations.quickbooks.sync.sync_issue_resolve).
+    """
+
+    class Kind(models.TextChoices):
+        ERROR = "error", "Error"
+        CONFLICT = "conflict", "Conflict"
+
+    class Direction(models.TextChoices):
+        PULL = "pull", "From QuickBooks"
+        PUSH = "push", "To QuickBooks"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="issues"
+    )
+    run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    link = models.ForeignKey(
+        QuickBooksLink,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="issues",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    entity = models.CharField(max_length=10, choices=SyncEntity.choices)
+    key = models.CharField(max_length=64)
+    label = models.CharField(max_length=255, blank=True)
+    message = models.TextField(blank=True)
+    ours = models.JSONField(default=dict, blank=True)
+    theirs = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.CharField(max_length=20, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "connection", "direction", "entity", "key"],
+                condition=Q(status="open"),
+                name="qbo_issue_open_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="qbo_issue_org_created"
+            ),
+            models.Index(
+                fields=["organization", "status", "-updated_at"],
+                name="qbo_issue_org_status",
+            ),
+        ]
+        ordering = ["-updated_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.entity} {self.key}"

@@ -12,4 +12,11 @@ SCHEDULES = [
         "integrations.quickbooks.tasks.quickbooks_expiry_check",
         24 * 60,
     ),
+    # An incremental (CDC) sync of every firm's own books
+    # (integrations.quickbooks.sync); webhooks bring changes sooner.
+    ScheduledJob(
+        "QuickBooks sync",
+        "integrations.quickbooks.tasks.quickbooks_sync_due",
+        15,
+    ),
 ]

@@ -1,9 +1,10 @@
 """QuickBooks jobs: ids in, run in the firm's context (advisoros.tenancy.tasks).
 
-- `webhook_event_process`: an event recorded by the webhook. The sync (the
-  next part of issue 14) reads the entity by id; until it exists the job only
-  marks the event `received_for_sync`, so the sync's first run finds what
-  Intuit told us about (by connection and status).
+- `webhook_event_process`: an event recorded by the webhook: the entity is
+  read again by id and applied (integrations.quickbooks.sync).
+- `quickbooks_sync` (a run, from the page's button), `quickbooks_sync_due`
+  (the schedule: one `quickbooks_sync_firm` per firm with its books
+  connected), `sync_issue_retry` (an error item's Retry).
 - `reconnect_email_send`: once per "reconnect" episode, to owners and admins.
 - `quickbooks_expiry_check` (daily): a refresh token near its rolling expiry
   is refreshed (that renews it); one near its hard expiry (five years after
@@ -26,11 +27,24 @@ from django.utils import timezone
 from advisoros.email import absolute_url
 from advisoros.tenancy.db import platform_bypass
 from advisoros.tenancy.models import Membership, Organization, Role
-from advisoros.tenancy.tasks import enqueue_for_organizations, job_retry
+from advisoros.tenancy.tasks import (
+    enqueue_for_organization,
+    enqueue_for_organizations,
+    job_retry,
+)
+from integrations.quickbooks.client import QuickBooksError
 from integrations.quickbooks.models import (
+    ConnectionKind,
     ConnectionStatus,
     QuickBooksConnection,
+    SyncIssue,
     WebhookEvent,
+)
+from integrations.quickbooks.sync import (
+    PULL,
+    SyncRefused,
+    quickbooks_sync_run,
+    sync_object_pull,
 )
 from integrations.quickbooks.tokens import (
     NeedsReconnect,
@@ -67,21 +81,144 @@ def _what(connection: QuickBooksConnection) -> str:
 
 @job_retry(attempts=3, backoff_seconds=60)
 def webhook_event_process(*, organization: Organization, event_id: int) -> str:
-    """Hand a recorded event to the sync. Idempotent: only a queued event moves."""
+    """Apply what an event names: the entity is read again by id (the event
+    carries ids only) and applied as a sync run would, so a replay, a retry
+    or an event older than the last run changes nothing. Intuit is read
+    before anything is written here. Events of a client's books wait for the
+    ledger's reader (`received_for_sync`)."""
+    event = (
+        WebhookEvent.objects.select_related("connection")
+        .filter(organization=organization, pk=event_id)
+        .first()
+    )
+    if event is None:
+        return "skipped: no such event"
+    if event.status != WebhookEvent.Status.QUEUED:
+        return f"skipped: already {event.status}"
+    connection = event.connection
+    operation = event.type.split(".")[2] if event.type.count(".") >= 2 else ""
+    status, error, outcome = WebhookEvent.Status.PROCESSED, "", ""
+    if connection.kind != ConnectionKind.FIRM:
+        status = WebhookEvent.Status.RECEIVED_FOR_SYNC
+        outcome = "waiting for the ledger"
+    elif event.entity_name not in PULL or operation == "deleted":
+        # Deletions are left to a person: our invoices and payments are
+        # never removed by the sync (docs/decisions.md).
+        status, outcome = WebhookEvent.Status.IGNORED, "not synced"
+    elif not connection.is_connected:
+        status, outcome = WebhookEvent.Status.IGNORED, "not connected"
+    else:
+        try:
+            outcome = sync_object_pull(
+                connection=connection,
+                entity=event.entity_name,
+                qbo_id=event.entity_id,
+            )
+        except QuickBooksError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:
+                raise  # tried again by the job's retries
+            status, error = WebhookEvent.Status.FAILED, str(exc)[:1000]
+            outcome = "refused"
     with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update()
-            .filter(organization=organization, pk=event_id)
-            .first()
+        WebhookEvent.objects.filter(
+            organization=organization,
+            pk=event.pk,
+            status=WebhookEvent.Status.QUEUED,
+        ).update(
+            status=status,
+            error=error,
+            processed_at=timezone.now(),
+            updated_at=timezone.now(),
         )
-        if event is None:
-            return "skipped: no such event"
-        if event.status != WebhookEvent.Status.QUEUED:
-            return f"skipped: already {event.status}"
-        event.status = WebhookEvent.Status.RECEIVED_FOR_SYNC
-        event.processed_at = timezone.now()
-        event.save(update_fields=["status", "processed_at", "updated_at"])
-    return f"{event.entity_name} {event.entity_id}: waiting for the sync"
+    return f"{event.entity_name} {event.entity_id}: {outcome}"
+
+
+def quickbooks_sync(
+    *, organization: Organization, connection_id: int, full: bool = False
+) -> str:
+    """One sync run of the firm's books (integrations.quickbooks.sync). A
+    failed run is not retried here: the next scheduled run resumes from its
+    cursor, and the page shows it."""
+    connection = QuickBooksConnection.objects.filter(
+        organization=organization, pk=connection_id
+    ).first()
+    if connection is None:
+        return "skipped: no such connection"
+    try:
+        run = quickbooks_sync_run(connection=connection, full=full)
+    except SyncRefused as exc:
+        return f"skipped: {exc}"
+    if run is None:
+        return "skipped: another run is under way"
+    return f"{run.get_kind_display()} sync {run.status}: {run.requests_made} requests"
+
+
+def quickbooks_sync_queue(connection: QuickBooksConnection, *, full: bool = False):
+    """Queue one run of `connection` once the caller's transaction commits."""
+    enqueue_for_organization(
+        "integrations.quickbooks.tasks.quickbooks_sync",
+        connection.organization,
+        connection_id=connection.pk,
+        full=full,
+    )
+
+
+def quickbooks_sync_due() -> int:
+    """The schedule: an incremental run for every firm whose own books are
+    connected (listed under the platform bypass). Returns how many firms."""
+    with platform_bypass():
+        firm_ids = set(
+            QuickBooksConnection.objects.filter(
+                kind=ConnectionKind.FIRM, status=ConnectionStatus.CONNECTED
+            ).values_list("organization_id", flat=True)
+        )
+    return enqueue_for_organizations(
+        "integrations.quickbooks.tasks.quickbooks_sync_firm", firm_ids
+    )
+
+
+def quickbooks_sync_firm(*, organization: Organization) -> int:
+    """The firm's share of the schedule. Returns 1 when a run was made."""
+    connection = QuickBooksConnection.objects.filter(
+        organization=organization,
+        kind=ConnectionKind.FIRM,
+        status=ConnectionStatus.CONNECTED,
+    ).first()
+    if connection is None:
+        return 0
+    return 1 if quickbooks_sync_run(connection=connection) is not None else 0
+
+
+def sync_issue_retry(*, organization: Organization, issue_id: int) -> str:
+    """An error item's Retry: a read from QuickBooks is read and applied
+    again by id; a write to QuickBooks is made by a run (which writes
+    everything of ours still missing there)."""
+    issue = (
+        SyncIssue.objects.select_related("connection")
+        .filter(organization=organization, pk=issue_id)
+        .first()
+    )
+    if issue is None or issue.status != SyncIssue.Status.OPEN:
+        return "skipped: not open"
+    if issue.direction == SyncIssue.Direction.PULL:
+        try:
+            return sync_object_pull(
+                connection=issue.connection, entity=issue.entity, qbo_id=issue.key
+            )
+        except SyncRefused as exc:
+            return f"skipped: {exc}"
+        except QuickBooksError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:
+                raise
+            SyncIssue.objects.filter(pk=issue.pk).update(
+                attempts=issue.attempts + 1, message=str(exc)[:2000]
+            )
+            return "refused"
+    try:
+        run = quickbooks_sync_run(connection=issue.connection)
+    except SyncRefused as exc:
+        return f"skipped: {exc}"
+    return "run" if run is not None else "skipped: another run is under way"
 
 
 def reconnect_email_send(*, organization: Organization, connection_id: int) -> str:

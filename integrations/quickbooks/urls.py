@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.quickbooks import views
+from integrations.quickbooks import views, views_sync
 
 app_name = "quickbooks"
 
@@ -12,6 +12,18 @@ urlpatterns = [
     path("", views.quickbooks_connection, name="connection"),
     path("connect/", views.quickbooks_connect, name="connect"),
     path("callback/", views.quickbooks_callback, name="callback"),
+    path("sync/", views_sync.quickbooks_sync_now, name="sync"),
+    path("issues/", views_sync.quickbooks_issues, name="issues"),
+    path(
+        "issues/<uuid:sync_issue_uuid>/retry/",
+        views_sync.quickbooks_issue_retry,
+        name="issue_retry",
+    ),
+    path(
+        "issues/<uuid:sync_issue_uuid>/resolve/",
+        views_sync.quickbooks_issue_resolve,
+        name="issue_resolve",
+    ),
     path(
         "<uuid:quickbooks_connection_uuid>/disconnect/",
         views.quickbooks_disconnect,

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from clients.models import Client
 from integrations.quickbooks.models import (
     ConnectionKind,
     QuickBooksConnection,
+    SyncIssue,
     SyncRun,
     WebhookEvent,
 )
@@ -64,6 +66,21 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
     )
     firm = next((c for c in connections if c.kind == ConnectionKind.FIRM), None)
     warn_days = settings.QUICKBOOKS_EXPIRY_WARNING_DAYS
+    runs = list(
+        # Query: the latest sync runs of every connection (the health table).
+        SyncRun.objects.filter(organization=organization)
+        .select_related("connection__client")
+        .order_by("-started_at", "-pk")[:RECENT]
+    )
+    # Query: the sync's open conflicts and errors, counted by kind.
+    open_issues = dict(
+        SyncIssue.objects.filter(
+            organization=organization, status=SyncIssue.Status.OPEN
+        )
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     ctx = {
         "enabled": intuit_enabled(),
         "webhooks_enabled": bool(settings.INTUIT_WEBHOOK_VERIFIER),
@@ -71,12 +88,12 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         "client_connections": [c for c in connections if c.kind == "client"],
         "warn_days": warn_days,
         "expiring": {c.pk for c in connections if c.expires_within(warn_days)},
-        # Query: the latest sync runs of every connection (the health table).
-        "runs": list(
-            SyncRun.objects.filter(organization=organization)
-            .select_related("connection__client")
-            .order_by("-started_at", "-pk")[:RECENT]
+        "runs": runs,
+        "last_firm_run": next(
+            (r for r in runs if firm and r.connection_id == firm.pk), None
         ),
+        "open_conflicts": open_issues.get(SyncIssue.Kind.CONFLICT, 0),
+        "open_errors": open_issues.get(SyncIssue.Kind.ERROR, 0),
         # Query: the latest events Intuit sent.
         "events": list(
             WebhookEvent.objects.filter(organization=organization)

@@ -57,6 +57,7 @@ PAGES = [
     # Financial statements (reports.views): the clients with ledgers. A client's
     # ledger and statement pages are walked by each test with its own ledger.
     ("reports/", False),
+    ("integrations/quickbooks/issues/", False),
 ]
 # Every tab of a client's page (clients/tabs.py and the apps' registered tabs).
 CLIENT_TABS = [

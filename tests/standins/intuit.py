@@ -134,6 +134,7 @@ class Fault:
     retry_after: str | None
     delay: float
     times: int
+    after: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in (None, method) and path.startswith(self.path)
@@ -309,11 +310,15 @@ class IntuitStandin:
         retry_after: str | None = None,
         delay: float = 0.0,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """The next `times` requests to `path...` wait `delay` seconds, then
-        answer `status` (None: the real answer, late)."""
+        """The next `times` requests to `path...` (once `after` of them have
+        been answered normally) wait `delay` seconds, then answer `status`
+        (None: the real answer, late)."""
         with self.lock:
-            self.faults.append(Fault(method, path, status, retry_after, delay, times))
+            self.faults.append(
+                Fault(method, path, status, retry_after, delay, times, after)
+            )
 
     def requests_to(
         self, path: str, method: str | None = None
@@ -659,14 +664,20 @@ class IntuitStandin:
                 for key in [k for k in current if k not in keep]:
                     del current[key]
             current.update(fields)
+            if entity == "Invoice" and "Line" in body and "TotalAmt" not in body:
+                current["TotalAmt"] = _line_total(body)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
             current["MetaData"] = {
                 **current.get("MetaData", {}),
                 "LastUpdatedTime": now,
             }
             return {entity: current, "time": now}
+        fields = {k: v for k, v in body.items() if k != "sparse"}
+        if entity in ("Invoice", "Payment") and "TotalAmt" not in fields:
+            # QuickBooks adds the lines up (the total is read-only there).
+            fields["TotalAmt"] = _line_total(body)
         obj = {
-            **{k: v for k, v in body.items() if k != "sparse"},
+            **fields,
             "Id": company._new_id(),
             "SyncToken": "0",
             "MetaData": {"CreateTime": now, "LastUpdatedTime": now},
@@ -747,6 +758,12 @@ class IntuitStandin:
                     )
             return self.trial_balance_report(rows)
         raise _fault(400, "Unsupported report", "2020", name)
+
+
+def _line_total(body: dict) -> float:
+    """What QuickBooks computes for an invoice or payment: its lines added."""
+    lines = body.get("Line") or []
+    return float(sum((Decimal(str(x.get("Amount", 0))) for x in lines), Decimal("0")))
 
 
 def _entity(name: str) -> str:
@@ -840,6 +857,9 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             for candidate in owner.faults:
                 if candidate.times > 0 and candidate.matches(method, split.path):
+                    if candidate.after > 0:
+                        candidate.after -= 1
+                        continue
                     candidate.times -= 1
                     fault = candidate
                     break

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client as HttpClient
 
 from advisoros.tenancy.db import tenant_context
-from integrations.quickbooks.models import QuickBooksConnection
+from integrations.quickbooks.models import QuickBooksConnection, SyncRun
 from integrations.quickbooks.services import connect_finish, connect_start
+from integrations.quickbooks.sync import quickbooks_sync_run
 from tests.standins.intuit import Company, IntuitStandin
 
 FIRM_REALM = "1001"
@@ -58,3 +60,46 @@ def jane_company(intuit_standin) -> Company:
 def alpha_books(cast, intuit_standin, firm_company) -> QuickBooksConnection:
     """Alpha's own QuickBooks company, connected by Alice."""
     return connect(cast.alpha, cast.alice, intuit_standin, FIRM_REALM)
+
+
+def sync(connection: QuickBooksConnection, **options) -> SyncRun:
+    """One sync run of `connection`, in its firm's context, as the job runs it."""
+    with tenant_context(connection.organization):
+        run = quickbooks_sync_run(connection=connection, **options)
+    assert run is not None
+    return run
+
+
+@pytest.fixture
+def fast_retries(settings):
+    """Retries without the production waits (Retry-After still honoured)."""
+    settings.QUICKBOOKS_BACKOFF_SECONDS = 0.0
+    settings.QUICKBOOKS_MAX_WAIT_SECONDS = 0.5
+
+
+WEBHOOK_URL = "/webhooks/quickbooks/"
+
+
+@pytest.fixture
+def deliver(intuit_standin, django_capture_on_commit_callbacks):
+    """Post through Django's test client; what the request queued on commit
+    (the job, in django-q2's sync mode) runs."""
+    http = HttpClient()
+    answers = []
+
+    def target(body: bytes, headers: dict[str, str]) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = http.post(
+                WEBHOOK_URL,
+                data=body,
+                content_type="application/json",
+                headers={"intuit-signature": headers["intuit-signature"]},
+            )
+        answers.append(response)
+        return response.status_code
+
+    def send(events, **options) -> int:
+        return intuit_standin.post_webhook(target, events, **options)
+
+    send.answers = answers
+    return send

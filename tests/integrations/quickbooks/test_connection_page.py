@@ -63,8 +63,9 @@ def test_the_page_costs_the_same_with_more_rows(
         # Queries: 1 the session, 2 the user, 3 the firm in its RLS context,
         # 4 the member's firms (middleware); 5 the connections with their
         # clients and who connected them; 6 the latest runs with their
-        # connections' clients; 7 the latest events; 8 the RLS reset.
-        with django_assert_num_queries(8):
+        # connections' clients; 7 the sync's open issues counted by kind;
+        # 8 the latest events; 9 the RLS reset.
+        with django_assert_num_queries(9):
             page = owner.get(URL).content.decode()
     assert page.count('data-testid="quickbooks-client-connection"') == 27
     assert page.count("qbo.invoice.updated.v1") == 10

@@ -10,7 +10,6 @@ import json
 import logging
 
 import pytest
-from django.test import Client as HttpClient
 
 from advisoros.tenancy.db import tenant_context
 from integrations.quickbooks.models import WebhookEvent
@@ -19,39 +18,16 @@ from tests.integrations.quickbooks.conftest import FIRM_REALM, JANE_REALM, conne
 URL = "/webhooks/quickbooks/"
 
 
-@pytest.fixture
-def deliver(intuit_standin, django_capture_on_commit_callbacks):
-    """Post through Django's test client; what the request queued on commit
-    (the job, in django-q2's sync mode) runs."""
-    http = HttpClient()
-    answers = []
-
-    def target(body: bytes, headers: dict[str, str]) -> int:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = http.post(
-                URL,
-                data=body,
-                content_type="application/json",
-                headers={"intuit-signature": headers["intuit-signature"]},
-            )
-        answers.append(response)
-        return response.status_code
-
-    def send(events, **options) -> int:
-        return intuit_standin.post_webhook(target, events, **options)
-
-    send.answers = answers
-    return send
-
-
 def events_of(org) -> list[WebhookEvent]:
     with tenant_context(org):
         return list(WebhookEvent.objects.filter(organization=org).order_by("pk"))
 
 
 def test_a_signed_batch_is_recorded_and_handed_to_the_sync(
-    cast, alpha_books, intuit_standin, deliver
+    cast, alpha_books, intuit_standin, firm_company, deliver
 ):
+    firm_company.add("Customer", Id="58", DisplayName="Acme Ltd")
+    firm_company.add("Invoice", Id="130", TotalAmt=50)
     batch = [
         intuit_standin.cloud_event(FIRM_REALM, "Customer", "58", "updated"),
         intuit_standin.cloud_event(FIRM_REALM, "Invoice", "130", "created"),
@@ -65,8 +41,9 @@ def test_a_signed_batch_is_recorded_and_handed_to_the_sync(
         (batch[1]["id"], "qbo.invoice.created.v1", "Invoice", "130"),
     ]
     assert {e.connection_id for e in recorded} == {alpha_books.pk}
-    # The job ran: the sync reads these entities by id on its next run.
-    assert {e.status for e in recorded} == {"received_for_sync"}
+    # The job ran: each entity was read by id and applied (a customer made in
+    # QuickBooks became a client; an invoice made there is not imported).
+    assert {e.status for e in recorded} == {"processed"}
     assert recorded[0].payload == batch[0]
     assert deliver.answers[0].json()["recorded"] == 2
 
