@@ -320,3 +320,15 @@ def test_number_formats():
     assert format_compact(2_000_000) == "2M"
     assert format_compact(-300) == "-300"
     assert format_compact(0.4) == "0.4"
+
+
+def test_the_day_filter_writes_dates_as_the_date_filter_does():
+    import datetime as dt
+
+    from django.utils.dateformat import format as date_format
+
+    from advisoros.templatetags.figures import day
+
+    for value in (dt.date(2026, 12, 7), dt.date(2027, 1, 31), dt.date(2026, 9, 1)):
+        assert day(value) == date_format(value, "M j, Y")
+    assert day(None) == ""

@@ -26,3 +26,16 @@ def amount(value, places: int = 2) -> str:
         return f"{number:,.{int(places)}f}"
     except (InvalidOperation, ValueError):
         return ""
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@register.filter
+def day(value) -> str:
+    """A date as the house writes it, "Dec 7, 2026" (Django's "M j, Y" in our
+    English), without the date filter's locale lookups: a list of fifty
+    invoices prints a hundred. For dates only; a datetime needs its zone."""
+    if not value:
+        return ""
+    return f"{MONTHS[value.month - 1]} {value.day}, {value.year}"
