@@ -4,15 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='portalactivity',
-            name='action',
-            field=models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Failed sign-in'), ('locked_out', 'Locked out'), ('signed_out', 'Signed out'), ('code_sent', 'Sign-in code sent'), ('link_redeemed', 'Opened a request link'), ('link_refused', 'Request link refused'), ('request_viewed', 'Viewed a request'), ('document_viewed', 'Viewed a document'), ('document_downloaded', 'Downloaded a document'), ('uploaded', 'Uploaded a file'), ('upload_removed', 'Removed an upload'), ('upload_refused', 'Upload refused'), ('letter_viewed', 'Read an engagement letter'), ('invoice_viewed', 'Viewed an invoice'), ('invoice_downloaded', 'Downloaded an invoice'), ('letter_signed', 'Signed an engagement letter'), ('message_sent', 'Sent a message'), ('2fa_enabled', 'Two-factor enabled'), ('password_set', 'Password set'), ('denied', 'Refused')], max_length=24),
+            model_name="portalactivity",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Failed sign-in"),
+                    ("locked_out", "Locked out"),
+                    ("signed_out", "Signed out"),
+                    ("code_sent", "Sign-in code sent"),
+                    ("link_redeemed", "Opened a request link"),
+                    ("link_refused", "Request link refused"),
+                    ("request_viewed", "Viewed a request"),
+                    ("document_viewed", "Viewed a document"),
+                    ("document_downloaded", "Downloaded a document"),
+                    ("uploaded", "Uploaded a file"),
+                    ("upload_removed", "Removed an upload"),
+                    ("upload_refused", "Upload refused"),
+                    ("letter_viewed", "Read an engagement letter"),
+                    ("invoice_viewed", "Viewed an invoice"),
+                    ("invoice_downloaded", "Downloaded an invoice"),
+                    ("letter_signed", "Signed an engagement letter"),
+                    ("message_sent", "Sent a message"),
+                    ("2fa_enabled", "Two-factor enabled"),
+                    ("password_set", "Password set"),
+                    ("denied", "Refused"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
