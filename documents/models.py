@@ -362,6 +362,19 @@ class Document(TenantModel):
             models.Index(
                 fields=["organization", "ocr_status"], name="document_org_ocr_status"
             ),
+            # The review queue's counts and its oldest rows (the dashboard's
+            # panel, the review page's tabs): only the current versions that
+            # wait for a person, a few thousand entries at the largest firm,
+            # where the index above leads to every document's row.
+            models.Index(
+                fields=["organization", "ocr_status", "created_at", "id"],
+                name="document_review_queue",
+                condition=models.Q(
+                    is_latest_version=True,
+                    archived_at__isnull=True,
+                    ocr_status__in=[OcrStatus.NEEDS_REVIEW, OcrStatus.FAILED],
+                ),
+            ),
             models.Index(
                 fields=["client", "is_latest_version", "tax_year", "category"],
                 name="document_client_latest",

@@ -28,7 +28,7 @@ from advisoros.row_urls import row_url
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership
 from workflows.models import OPEN_STATUSES, TaskStatus
-from workflows.selectors import due_sort, visible_tasks
+from workflows.selectors import visible_tasks
 
 PEOPLE_SHOWN = 10  # bars in the chart; the rest are summed as "Everyone else"
 DUE_SHOWN = 8  # tasks listed under "Due this week"
@@ -84,7 +84,8 @@ def dashboard_work_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
             "assignee__name",
             "assignee__email",
         )
-        .order_by(due_sort(), "id")[:DUE_SHOWN]
+        # Dated by the filter, so the plain due date orders them (task_open_due).
+        .order_by("due_date", "id")[:DUE_SHOWN]
     )
     task_url = row_url(
         "workflows:task_detail", "task_uuid", org_slug=request.organization.slug

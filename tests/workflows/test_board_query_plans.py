@@ -112,3 +112,11 @@ def test_the_notifications_page_reads_the_persons_newest_first_index(
     )
 
     assert "notification_user_newest" in _indexes(cast.alpha, page)
+
+
+def test_the_dashboards_due_this_week_reads_the_open_due_index(busy_alpha, login_as):
+    cast = busy_alpha
+    queries = _queries(login_as(cast.alice), "/o/alpha/", "workflows_task")
+    (due,) = [q for q in queries if "LIMIT" in q and '"due_date" >=' in q]
+
+    assert "task_open_due" in _indexes(cast.alpha, due)
