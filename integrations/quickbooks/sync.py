@@ -1,6 +1,7 @@
 """The sync of the firm's own QuickBooks company (a firm-kind connection):
-clients <-> customers, our issued invoices <-> invoices, our payments <->
-payments, both ways, matched by QuickBooks id (QuickBooksLink), never by name.
+clients <-> customers, issued invoices <-> invoices (voids included), credit
+notes <-> credit memos, payments <-> payments, both ways, matched by
+QuickBooks id (QuickBooksLink), never by name.
 
 A run (`quickbooks_sync_run`, from the job in tasks.py) goes:
 
@@ -17,8 +18,9 @@ A run (`quickbooks_sync_run`, from the job in tasks.py) goes:
    1,000 objects (Intuit's most) is followed by another from the last
    object's time. Every object is applied in its own transaction.
 3. **Push**: what is ours and not yet there (issued invoices and their
-   customers, payments of linked invoices) is created; a linked client renamed
-   here is updated there with the SyncToken last read.
+   customers, credit notes and payments of linked invoices) is created; a
+   linked client renamed here is updated there, and a linked invoice voided
+   here voided there, with the SyncToken last read.
 
 Intuit is called outside our write transactions (docs/decisions.md,
 item 182): a page or an object is read first, then written here.
@@ -29,6 +31,12 @@ the other follows. Both changed to different values: a conflict (a SyncIssue),
 shown on the issues page and left alone by every run until a person resolves
 it. Our issued invoices and recorded payments are never edited by the sync: a
 different amount in QuickBooks is always a conflict.
+
+What QuickBooks made is brought here through the billing services
+(docs/decisions-qbsync.md): an invoice for a linked customer is imported as
+issued (`invoice_import`, our number, never emailed); a void there voids ours
+when nothing was paid or credited on it, else a conflict; a credit memo there
+becomes a credit note when a payment applies it to one of our invoices.
 """
 
 from __future__ import annotations
