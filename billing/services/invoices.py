@@ -6,12 +6,14 @@ number under a lock of the firm's counter row, in the same transaction that
 marks it sent: a rollback gives the number back, so numbers have no gap and no
 duplicate however many people issue at once. From then on the invoice is never
 edited: `invoice_void` cancels one nobody paid, `credit_note_create` reduces
-what is owed.
+what is owed. `invoice_import` records one the firm issued elsewhere (its
+QuickBooks company) as issued here, numbered the same way, never emailed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -378,6 +380,96 @@ def invoice_issue(
     locked.save()
     _on_issue(locked)
     return locked
+
+
+@dataclass(frozen=True)
+class ImportedLine:
+    """One line of an invoice issued elsewhere, its figures as they were there."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@transaction.atomic
+def invoice_import(
+    *,
+    organization: Organization,
+    client: Client,
+    lines: Sequence[ImportedLine],
+    total: Decimal,
+    issue_date: date,
+    due_date: date | None = None,
+    discount_amount: Decimal = ZERO,
+    tax_amount: Decimal = ZERO,
+    currency: str = "",
+    memo: str = "",
+) -> Invoice:
+    """Record an invoice the firm issued elsewhere (its QuickBooks company) as
+    issued here: numbered with the firm's next number, status sent, its lines,
+    discount and tax taken as they were (they must add up to `total`). Nothing
+    is emailed: the client had it from where it was made."""
+    if client.organization_id != organization.pk:
+        raise ValidationError("Choose a client of this firm.")
+    rules = billing_settings(organization)
+    if currency and currency != rules.currency:
+        raise ValidationError(
+            f"It is in {currency} and the firm bills in {rules.currency}: record it "
+            "by hand."
+        )
+    if not lines:
+        raise ValidationError("An invoice needs at least one line.")
+    for line in lines:
+        _check_amounts(line.quantity, line.unit_price)
+        if line.amount < 0:
+            raise ValidationError("A line cannot bill less than nothing.")
+    subtotal = sum((money(line.amount) for line in lines), ZERO)
+    discount_amount, tax_amount, total = (
+        money(discount_amount),
+        money(tax_amount),
+        money(total),
+    )
+    if subtotal - discount_amount + tax_amount != total:
+        raise ValidationError(
+            f"Its lines ({subtotal}) less its discount ({discount_amount}) plus its "
+            f"tax ({tax_amount}) do not make its total ({total})."
+        )
+    if total <= 0:
+        raise ValidationError("An invoice for nothing cannot be issued.")
+    if due_date is None or due_date < issue_date:
+        due_date = issue_date + timedelta(days=rules.payment_terms_days)
+    invoice = Invoice.objects.create(
+        organization=organization,
+        client=client,
+        number=_take_number(organization.pk, InvoiceKind.INVOICE),
+        status=InvoiceStatus.SENT,
+        currency=rules.currency,
+        issue_date=issue_date,
+        due_date=due_date,
+        memo=memo.strip(),
+        subtotal=subtotal,
+        discount_amount=discount_amount,
+        tax_amount=tax_amount,
+        total=total,
+        issued_at=timezone.now(),
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            organization=organization,
+            invoice=invoice,
+            position=position,
+            kind=LineKind.FEE,
+            description=(line.description.strip() or "Services")[:500],
+            quantity=line.quantity,
+            unit_price=money(line.unit_price),
+            amount=money(line.amount),
+            standard_amount=money(line.amount),
+            taxable=tax_amount > 0,
+        )
+        for position, line in enumerate(lines)
+    )
+    return invoice
 
 
 def _on_issue(invoice: Invoice) -> None:

@@ -298,6 +298,20 @@ class QuickBooksClient:
         )
         return answer[entity]
 
+    def void(self, entity: str, body: dict, *, request_id: str) -> dict:
+        """Void a transaction (`operation=void`, with its Id and the SyncToken
+        read; an old one raises StaleObject). QuickBooks keeps it, amounts zeroed."""
+        if "Id" not in body or "SyncToken" not in body:
+            raise ValueError("A void names the object's Id and SyncToken.")
+        answer = self.request(
+            "POST",
+            entity.lower(),
+            params={"operation": "void"},
+            json=body,
+            request_id=request_id,
+        )
+        return answer[entity]
+
     def cdc(self, entities: list[str], changed_since: datetime) -> dict[str, list]:
         """What changed since `changed_since` (at most 30 days back; Intuit
         answers at most 1,000 objects, so callers keep windows short):

@@ -224,13 +224,14 @@ class SyncRun(TenantModel):
 class SyncEntity(models.TextChoices):
     CUSTOMER = "Customer", "Customer (client)"
     INVOICE = "Invoice", "Invoice"
+    CREDIT_MEMO = "CreditMemo", "Credit memo (credit note)"
     PAYMENT = "Payment", "Payment"
 
 
 class QuickBooksLink(TenantModel):
-    """One of our objects (a client, an issued invoice, a payment) and its twin
-    in the firm's QuickBooks company, by QuickBooks id, never by name: a rename
-    on either side keeps the link.
+    """One of our objects (a client, an issued invoice or credit note, a
+    payment) and its twin in the firm's QuickBooks company, by QuickBooks id,
+    never by name: a rename on either side keeps the link.
 
     `our_hash` and `their_hash` are the hashes of each side's synced fields as
     they were at the last sync (integrations.quickbooks.sync): a side whose
@@ -294,6 +295,11 @@ class QuickBooksLink(TenantModel):
                 name="qbo_link_once_per_invoice",
             ),
             models.UniqueConstraint(
+                fields=["organization", "connection", "invoice"],
+                condition=Q(entity="CreditMemo"),
+                name="qbo_link_once_per_credit_note",
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "connection", "payment"],
                 condition=Q(entity="Payment"),
                 name="qbo_link_once_per_payment",
@@ -305,7 +311,7 @@ class QuickBooksLink(TenantModel):
                     & Q(invoice__isnull=True, payment__isnull=True)
                 )
                 | (
-                    Q(entity="Invoice", invoice__isnull=False)
+                    Q(entity__in=("Invoice", "CreditMemo"), invoice__isnull=False)
                     & Q(client__isnull=True, payment__isnull=True)
                 )
                 | (

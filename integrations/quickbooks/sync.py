@@ -1,6 +1,7 @@
 """The sync of the firm's own QuickBooks company (a firm-kind connection):
-clients <-> customers, our issued invoices <-> invoices, our payments <->
-payments, both ways, matched by QuickBooks id (QuickBooksLink), never by name.
+clients <-> customers, issued invoices <-> invoices (voids included), credit
+notes <-> credit memos, payments <-> payments, both ways, matched by
+QuickBooks id (QuickBooksLink), never by name.
 
 A run (`quickbooks_sync_run`, from the job in tasks.py) goes:
 
@@ -17,8 +18,9 @@ A run (`quickbooks_sync_run`, from the job in tasks.py) goes:
    1,000 objects (Intuit's most) is followed by another from the last
    object's time. Every object is applied in its own transaction.
 3. **Push**: what is ours and not yet there (issued invoices and their
-   customers, payments of linked invoices) is created; a linked client renamed
-   here is updated there with the SyncToken last read.
+   customers, credit notes and payments of linked invoices) is created; a
+   linked client renamed here is updated there, and a linked invoice voided
+   here voided there, with the SyncToken last read.
 
 Intuit is called outside our write transactions (docs/decisions.md,
 item 182): a page or an object is read first, then written here.
@@ -29,6 +31,12 @@ the other follows. Both changed to different values: a conflict (a SyncIssue),
 shown on the issues page and left alone by every run until a person resolves
 it. Our issued invoices and recorded payments are never edited by the sync: a
 different amount in QuickBooks is always a conflict.
+
+What QuickBooks made is brought here through the billing services
+(docs/decisions-qbsync.md): an invoice for a linked customer is imported as
+issued (`invoice_import`, our number, never emailed); a void there voids ours
+when nothing was paid or credited on it, else a conflict; a credit memo there
+becomes a credit note when a payment applies it to one of our invoices.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -58,6 +66,12 @@ from billing.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+)
+from billing.services.invoices import (
+    ImportedLine,
+    credit_note_create,
+    invoice_import,
+    invoice_void,
 )
 from billing.services.payments import payment_record
 from clients.models import Client
@@ -83,8 +97,16 @@ from integrations.quickbooks.tokens import NeedsReconnect, TokenRefreshFailed
 
 logger = logging.getLogger(__name__)
 
-# Pulled in this order: an invoice names its customer, a payment its invoice.
-ENTITIES = (SyncEntity.CUSTOMER, SyncEntity.INVOICE, SyncEntity.PAYMENT)
+# Pulled in this order: an invoice names its customer, a credit memo its
+# customer, a payment the invoices (and credit memos) it settles.
+ENTITIES = (
+    SyncEntity.CUSTOMER,
+    SyncEntity.INVOICE,
+    SyncEntity.CREDIT_MEMO,
+    SyncEntity.PAYMENT,
+)
+# Our invoices and credit notes (both billing Invoices) are linked as these.
+INVOICE_ENTITIES = (SyncEntity.INVOICE, SyncEntity.CREDIT_MEMO)
 # The item our invoices' one line is booked to ("Services" in a new company).
 SERVICES_ITEM = "1"
 # What stops a run (it resumes from its cursor next time); a 4xx on one
@@ -116,11 +138,29 @@ def customer_fields(obj: dict) -> dict:
     }
 
 
+# A void invoice's synced fields on both sides: QuickBooks zeroes a voided
+# invoice's amounts, we keep ours, so the total is left out. A live invoice's
+# shape is unchanged by this, so links made before voids synced keep their hash.
+VOID = {"void": True}
+
+
 def invoice_fields(invoice: Invoice) -> dict:
+    if invoice.status == InvoiceStatus.VOID:
+        return dict(VOID)
     return {"total": _money(invoice.total)}
 
 
+def voided(obj: dict) -> bool:
+    """QuickBooks keeps a voided invoice with its amounts zeroed and "Voided"
+    in its private note (the API has no status for it)."""
+    return Decimal(str(obj.get("TotalAmt") or 0)) == 0 and "voided" in (
+        str(obj.get("PrivateNote") or "").lower()
+    )
+
+
 def qbo_invoice_fields(obj: dict) -> dict:
+    if voided(obj):
+        return dict(VOID)
     return {"total": _money(obj.get("TotalAmt"))}
 
 
@@ -135,8 +175,10 @@ def qbo_payment_fields(obj: dict) -> dict:
 THEIR_FIELDS = {
     SyncEntity.CUSTOMER: customer_fields,
     SyncEntity.INVOICE: qbo_invoice_fields,
+    SyncEntity.CREDIT_MEMO: qbo_invoice_fields,
     SyncEntity.PAYMENT: qbo_payment_fields,
 }
+VOID_HASH = hashlib.sha256(json.dumps(VOID, sort_keys=True).encode()).hexdigest()
 
 
 def digest(fields: dict) -> str:
@@ -147,7 +189,7 @@ def digest(fields: dict) -> str:
 def _ours(link: QuickBooksLink) -> dict:
     if link.entity == SyncEntity.CUSTOMER:
         return client_fields(link.client)
-    if link.entity == SyncEntity.INVOICE:
+    if link.entity in INVOICE_ENTITIES:
         return invoice_fields(link.invoice)
     return payment_fields(link.payment)
 
@@ -243,7 +285,13 @@ def _issue_close(state: _Run, *, direction: str, entity: str, key: str) -> None:
 
 
 def _conflict(
-    state: _Run, link: QuickBooksLink, *, ours: dict, obj: dict, label: str
+    state: _Run,
+    link: QuickBooksLink,
+    *,
+    ours: dict,
+    obj: dict,
+    label: str,
+    message: str = "",
 ) -> str:
     """Both sides changed since the last sync: shown, never overwritten. The
     link is held (state conflict) until a person resolves it."""
@@ -262,7 +310,7 @@ def _conflict(
             "link": link,
             "run": state.run,
             "label": label[:255],
-            "message": _conflict_message(link.entity),
+            "message": message or _conflict_message(link.entity),
             "ours": ours,
             "theirs": {**theirs, "sync_token": str(obj.get("SyncToken", ""))},
         },
@@ -279,6 +327,12 @@ def _conflict_message(entity: str) -> str:
             "is never edited here: keep ours (QuickBooks is set back) or leave "
             "both as they are."
         )
+    if entity == SyncEntity.CREDIT_MEMO:
+        return (
+            "The credit memo's amount was changed in QuickBooks. An issued credit "
+            "note is never edited here: keep ours (QuickBooks is set back) or "
+            "leave both as they are."
+        )
     return (
         "The payment's amount was changed in QuickBooks. A recorded payment is "
         "never edited here: keep ours (QuickBooks is set back) or leave both "
@@ -289,11 +343,14 @@ def _conflict_message(entity: str) -> str:
 # Pull: QuickBooks -> here -------------------------------------------------------
 
 
-MARKER = re.compile(r"AdvisorOS (client|invoice|payment) ([0-9a-f-]{36})")
+MARKER = re.compile(r"AdvisorOS (client|invoice|credit|payment) ([0-9a-f-]{36})")
+# Per entity: the word in the marker, the QuickBooks field that carries it,
+# the link's field naming our object.
 MARKED = {
-    SyncEntity.CUSTOMER: ("client", "Notes"),
-    SyncEntity.INVOICE: ("invoice", "PrivateNote"),
-    SyncEntity.PAYMENT: ("payment", "PrivateNote"),
+    SyncEntity.CUSTOMER: ("client", "Notes", "client"),
+    SyncEntity.INVOICE: ("invoice", "PrivateNote", "invoice"),
+    SyncEntity.CREDIT_MEMO: ("credit", "PrivateNote", "invoice"),
+    SyncEntity.PAYMENT: ("payment", "PrivateNote", "payment"),
 }
 
 
@@ -308,7 +365,7 @@ def _marker(link: QuickBooksLink) -> str:
 
 def _marked_link(state: _Run, entity: str, obj: dict) -> QuickBooksLink | None:
     """The link still waiting for its QuickBooks id that `obj` names."""
-    kind, note_field = MARKED[entity]
+    kind, note_field, ours = MARKED[entity]
     match = MARKER.search(str(obj.get(note_field) or ""))
     if match is None or match[1] != kind:
         return None
@@ -316,7 +373,7 @@ def _marked_link(state: _Run, entity: str, obj: dict) -> QuickBooksLink | None:
         _links(state)
         .select_for_update(of=("self",))
         .select_related(*RELATED[entity])
-        .filter(entity=entity, qbo_id="", **{f"{kind}__uuid": match[2]})
+        .filter(entity=entity, qbo_id="", **{f"{ours}__uuid": match[2]})
         .first()
     )
 
@@ -414,27 +471,179 @@ def _pull_linked_money(state: _Run, link: QuickBooksLink, obj: dict) -> str:
         return "unchanged"
     ours = _ours(link)
     if digest(ours) != their_hash:
-        obj_here = _our_object(link)
-        label = (
-            obj_here.display_number
-            if link.entity == SyncEntity.INVOICE
-            else f"Payment of {obj_here.invoice.display_number}"
-        )
-        return _conflict(state, link, ours=ours, obj=obj, label=label)
-    # Set back to what we have (a conflict kept ours): in step again.
+        return _conflict(state, link, ours=ours, obj=obj, label=_push_label(link))
+    # Set back to what we have (a conflict kept ours), or both sides made the
+    # same change (both voided): in step again.
+    link.our_hash = their_hash
     link.their_hash = their_hash
     link.sync_token = token
     link.synced_at = timezone.now()
-    link.save(update_fields=["their_hash", "sync_token", "synced_at", "updated_at"])
+    link.save(
+        update_fields=[
+            "our_hash",
+            "their_hash",
+            "sync_token",
+            "synced_at",
+            "updated_at",
+        ]
+    )
     return "updated"
+
+
+VOID_CONFLICT = (
+    "Voided in QuickBooks, but it has payments or credit notes here, so it is "
+    "not voided here: refund or leave them, then void it here (QuickBooks is "
+    "voided already), keep ours (QuickBooks is set back) or leave both as they are."
+)
 
 
 def _pull_invoice(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     if link is None and (found := _marked_link(state, SyncEntity.INVOICE, obj)):
         return _link_complete(found, obj)
     if link is None:
-        # Made in QuickBooks: invoices are issued here (numbers, the client's
-        # email and portal), so it is not imported (docs/decisions.md).
+        return _invoice_import(state, obj)
+    if (
+        link.state == QuickBooksLink.State.SYNCED
+        and voided(obj)
+        and link.their_hash != VOID_HASH
+        and link.invoice.status != InvoiceStatus.VOID
+    ):
+        return _pull_void(state, link, obj)
+    return _pull_linked_money(state, link, obj)
+
+
+def _pull_void(state: _Run, link: QuickBooksLink, obj: dict) -> str:
+    """Voided in QuickBooks: ours is voided too when nothing was paid or
+    credited on it; otherwise a conflict (money here is never undone by the
+    sync)."""
+    invoice = link.invoice
+    if invoice.amount_paid > 0 or invoice.amount_credited > 0:
+        return _conflict(
+            state,
+            link,
+            ours=invoice_fields(invoice),
+            obj=obj,
+            label=invoice.display_number,
+            message=VOID_CONFLICT,
+        )
+    link.invoice = invoice_void(
+        invoice=invoice, by=None, reason="Voided in QuickBooks."
+    )
+    link.our_hash = link.their_hash = VOID_HASH
+    link.sync_token = str(obj.get("SyncToken", ""))
+    link.synced_at = timezone.now()
+    link.save()
+    return "voided"
+
+
+def _customer_client(state: _Run, obj: dict) -> Client:
+    """The client linked to the QuickBooks customer `obj` is for."""
+    customer_id = str((obj.get("CustomerRef") or {}).get("value") or "")
+    link = (
+        _links(state)
+        .select_related("client")
+        .filter(entity=SyncEntity.CUSTOMER, qbo_id=customer_id)
+        .exclude(qbo_id="")
+        .first()
+    )
+    if link is None:
+        raise ValidationError(
+            f"Its QuickBooks customer {customer_id or '(none)'} is not linked to a "
+            "client here yet (an inactive customer is not imported): Retry once it "
+            "is."
+        )
+    return link.client
+
+
+def _decimal(value, default: str = "0") -> Decimal:
+    return Decimal(str(value if value not in (None, "") else default))
+
+
+def _imported_lines(obj: dict) -> tuple[list[ImportedLine], Decimal]:
+    """The lines of a QuickBooks invoice (sales and other amount lines) and
+    its discount; subtotal lines repeat the others and are left out."""
+    lines: list[ImportedLine] = []
+    discount = Decimal("0")
+    for line in obj.get("Line") or []:
+        kind = line.get("DetailType") or ""
+        amount = _decimal(line.get("Amount"))
+        if kind == "SubTotalLineDetail" or (kind == "DescriptionOnly" and not amount):
+            continue
+        if kind == "DiscountLineDetail":
+            discount += amount
+            continue
+        detail = line.get(kind) or {}
+        quantity = _decimal(detail.get("Qty"), "1")
+        unit_price = _decimal(detail.get("UnitPrice"), str(amount))
+        in_cents = (quantity * unit_price).quantize(CENT) == amount.quantize(CENT)
+        if quantity.as_tuple().exponent < -2 or not in_cents:
+            # Not representable in cents here: one of its amount.
+            quantity, unit_price = Decimal("1"), amount
+        item = (detail.get("ItemRef") or {}).get("name") or ""
+        lines.append(
+            ImportedLine(
+                description=str(line.get("Description") or item or "Services"),
+                quantity=quantity,
+                unit_price=unit_price,
+                amount=amount,
+            )
+        )
+    return lines, discount
+
+
+def _invoice_import(state: _Run, obj: dict) -> str:
+    """An invoice made in QuickBooks for one of our clients' customers: issued
+    here with our next number (QuickBooks' number in its memo), its lines,
+    discount, tax and dates, never emailed (docs/decisions-qbsync.md)."""
+    if voided(obj):
+        return "skipped"  # voided before we ever saw it: nothing to record
+    client = _customer_client(state, obj)
+    lines, discount = _imported_lines(obj)
+    issued = str(obj.get("TxnDate") or "")[:10]
+    due = str(obj.get("DueDate") or "")[:10]
+    number = str(obj.get("DocNumber") or obj["Id"])
+    memo = "\n".join(
+        part
+        for part in (
+            f"QuickBooks invoice {number}",
+            str((obj.get("CustomerMemo") or {}).get("value") or "").strip(),
+        )
+        if part
+    )
+    invoice = invoice_import(
+        organization=state.connection.organization,
+        client=client,
+        lines=lines,
+        total=_decimal(obj.get("TotalAmt")),
+        discount_amount=discount,
+        tax_amount=_decimal((obj.get("TxnTaxDetail") or {}).get("TotalTax")),
+        issue_date=date.fromisoformat(issued) if issued else timezone.localdate(),
+        due_date=date.fromisoformat(due) if due else None,
+        currency=str((obj.get("CurrencyRef") or {}).get("value") or ""),
+        memo=memo,
+    )
+    QuickBooksLink.objects.create(
+        organization_id=state.organization_id,
+        connection=state.connection,
+        entity=SyncEntity.INVOICE,
+        invoice=invoice,
+        qbo_id=str(obj["Id"]),
+        sync_token=str(obj.get("SyncToken", "")),
+        our_hash=digest(invoice_fields(invoice)),
+        their_hash=digest(qbo_invoice_fields(obj)),
+        state=QuickBooksLink.State.SYNCED,
+        synced_at=timezone.now(),
+    )
+    return "created"
+
+
+def _pull_credit_memo(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
+    if link is None and (found := _marked_link(state, SyncEntity.CREDIT_MEMO, obj)):
+        return _link_complete(found, obj)
+    if link is None:
+        # Made in QuickBooks: a credit note here reduces one invoice, and a
+        # credit memo there names none until a payment applies it (QuickBooks
+        # does so at once by default): imported then (_credits_apply).
         return "skipped"
     return _pull_linked_money(state, link, obj)
 
@@ -446,6 +655,59 @@ def _paid_invoice_ids(obj: dict) -> list[str]:
         for txn in line.get("LinkedTxn") or []
         if txn.get("TxnType") == "Invoice"
     ]
+
+
+def _applied_credits(obj: dict) -> list[tuple[str, Decimal]]:
+    """The credit memos a QuickBooks payment applies, with the amount of each:
+    a line linking a credit memo (the payment's total is the cash alone)."""
+    return [
+        (str(txn.get("TxnId")), _decimal(line.get("Amount")))
+        for line in obj.get("Line") or []
+        for txn in line.get("LinkedTxn") or []
+        if txn.get("TxnType") == "CreditMemo"
+    ]
+
+
+def _credits_apply(state: _Run, obj: dict, invoice: Invoice) -> int:
+    """Credit memos made in QuickBooks that this payment applies to our
+    invoice become credit notes on it (once: the credit memo is linked to the
+    note). Ours, or ones imported before, are linked already and left alone.
+    Returns how many were imported."""
+    credits = _applied_credits(obj)
+    if not credits:
+        return 0
+    known = set(
+        _links(state)
+        .filter(entity=SyncEntity.CREDIT_MEMO, qbo_id__in=[c for c, _ in credits])
+        .values_list("qbo_id", flat=True)
+    )
+    made = 0
+    for memo_id, amount in credits:
+        if memo_id in known or amount <= 0:
+            continue
+        note = credit_note_create(
+            invoice=invoice,
+            by=None,
+            amount=amount,
+            reason=f"QuickBooks credit memo {memo_id}",
+        )
+        QuickBooksLink.objects.create(
+            organization_id=state.organization_id,
+            connection=state.connection,
+            entity=SyncEntity.CREDIT_MEMO,
+            invoice=note,
+            qbo_id=memo_id,
+            # The credit memo itself was not read here: its total is taken
+            # as what was applied (read later, a different total is a conflict).
+            our_hash=digest(invoice_fields(note)),
+            their_hash=digest({"total": _money(amount)}),
+            state=QuickBooksLink.State.SYNCED,
+            synced_at=timezone.now(),
+        )
+        known.add(memo_id)
+        invoice.refresh_from_db()
+        made += 1
+    return made
 
 
 def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
@@ -465,11 +727,15 @@ def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
         else None
     )
     if invoice_link is None:
-        return "skipped"  # pays an invoice made in QuickBooks (not imported)
+        return "skipped"  # pays an invoice that is not linked here
     if len(set(paid)) != 1:
         raise ValidationError(
             "This QuickBooks payment pays several invoices: record it here by hand."
         )
+    credited = _credits_apply(state, obj, invoice_link.invoice)
+    if _decimal(obj.get("TotalAmt")) == 0 and _applied_credits(obj):
+        # Only a credit applied, no money: nothing to record as a payment.
+        return "credited" if credited else "unchanged"
     received = str(obj.get("TxnDate") or "")[:10]
     payment = payment_record(
         invoice=invoice_link.invoice,
@@ -497,6 +763,7 @@ def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
 PULL = {
     SyncEntity.CUSTOMER: _pull_customer,
     SyncEntity.INVOICE: _pull_invoice,
+    SyncEntity.CREDIT_MEMO: _pull_credit_memo,
     SyncEntity.PAYMENT: _pull_payment,
 }
 
@@ -511,6 +778,7 @@ def _label(entity: str, obj: dict) -> str:
 RELATED = {
     SyncEntity.CUSTOMER: ("client",),
     SyncEntity.INVOICE: ("invoice",),
+    SyncEntity.CREDIT_MEMO: ("invoice",),
     SyncEntity.PAYMENT: ("payment__invoice",),
 }
 
@@ -700,6 +968,25 @@ def _body(state: _Run, link: QuickBooksLink) -> dict:
                 }
             ],
         }
+    if link.entity == SyncEntity.CREDIT_MEMO:
+        note = link.invoice
+        customer = _qbo_id_of(state, SyncEntity.CUSTOMER, client_id=note.client_id)
+        credited = note.credited_invoice
+        what = f" on {credited.display_number}" if credited else ""
+        return {
+            "CustomerRef": {"value": customer},
+            "DocNumber": note.display_number,
+            "PrivateNote": _marker(link),
+            "TxnDate": note.issue_date.isoformat() if note.issue_date else None,
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": float(note.total),
+                    "Description": f"{note.display_number}{what} (AdvisorOS)",
+                    "SalesItemLineDetail": {"ItemRef": {"value": SERVICES_ITEM}},
+                }
+            ],
+        }
     payment = link.payment
     invoice_id = _qbo_id_of(state, SyncEntity.INVOICE, invoice_id=payment.invoice_id)
     customer = _qbo_id_of(state, SyncEntity.CUSTOMER, client_id=payment.client_id)
@@ -733,7 +1020,7 @@ def _qbo_id_of(state: _Run, entity: str, **ours) -> str:
 def _push_label(link: QuickBooksLink) -> str:
     if link.entity == SyncEntity.CUSTOMER:
         return link.client.display_name
-    if link.entity == SyncEntity.INVOICE:
+    if link.entity in INVOICE_ENTITIES:
         return link.invoice.display_number
     return f"Payment of {link.payment.invoice.display_number}"
 
@@ -775,6 +1062,9 @@ def _push_create(state: _Run, link: QuickBooksLink) -> None:
         link.sync_token = str(answer.get("SyncToken", ""))
         link.our_hash = digest(_ours(link))
         link.their_hash = digest(THEIR_FIELDS[link.entity](answer))
+        if link.our_hash == VOID_HASH != link.their_hash:
+            # Voided here while its push was under way: voided there next.
+            link.our_hash = ""
         link.state = QuickBooksLink.State.SYNCED
         link.synced_at = timezone.now()
         link.save()
@@ -794,6 +1084,9 @@ def _push_update(state: _Run, link: QuickBooksLink) -> None:
     to a synced field is a conflict."""
     ours = _ours(link)
     our_hash = digest(ours)
+    if our_hash == VOID_HASH:
+        _push_void(state, link)
+        return
     object_here = _our_object(link)
     for _ in range(2):
         body = {**_body(state, link), "Id": link.qbo_id, "SyncToken": link.sync_token}
@@ -843,6 +1136,61 @@ def _push_update(state: _Run, link: QuickBooksLink) -> None:
         return
 
 
+def _push_void(state: _Run, link: QuickBooksLink) -> None:
+    """Void our voided invoice in QuickBooks (`operation=void` with the
+    SyncToken last read). QuickBooks changed it since: voided there too is in
+    step; its amount changed is a conflict; anything else is tried again with
+    the new token."""
+    invoice = link.invoice
+    for _ in range(2):
+        try:
+            answer = state.api.void(
+                SyncEntity.INVOICE,
+                {"Id": link.qbo_id, "SyncToken": link.sync_token},
+                request_id=request_id("invoice", invoice.uuid, "void", link.sync_token),
+            )
+        except StaleObject:
+            current = state.api.read(SyncEntity.INVOICE, link.qbo_id)
+            theirs_now = digest(qbo_invoice_fields(current))
+            if theirs_now not in (link.their_hash, VOID_HASH):
+                with transaction.atomic():
+                    _conflict(
+                        state,
+                        link,
+                        ours=invoice_fields(invoice),
+                        obj=current,
+                        label=invoice.display_number,
+                    )
+                state.count(link.entity, "conflicts")
+                return
+            link.sync_token = str(current.get("SyncToken", ""))
+            if theirs_now == VOID_HASH:
+                answer = current
+                break
+            continue
+        except QuickBooksError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:
+                raise
+            _push_refused(state, link, exc)
+            return
+        break
+    else:
+        return
+    with transaction.atomic():
+        link.sync_token = str(answer.get("SyncToken", ""))
+        link.our_hash = VOID_HASH
+        link.their_hash = digest(qbo_invoice_fields(answer))
+        link.synced_at = timezone.now()
+        link.save()
+    state.count(link.entity, "pushed")
+    _issue_close(
+        state,
+        direction=SyncIssue.Direction.PUSH,
+        entity=link.entity,
+        key=str(invoice.uuid),
+    )
+
+
 def _link_new(state: _Run, entity: str, **ours) -> QuickBooksLink:
     """The link, written (state pushing) before Intuit is called."""
     with transaction.atomic():
@@ -865,7 +1213,7 @@ def _push_pending(state: _Run) -> None:
     pending = (
         _links(state)
         .filter(state=QuickBooksLink.State.PUSHING)
-        .select_related("client", "invoice", "payment__invoice")
+        .select_related("client", "invoice__credited_invoice", "payment__invoice")
         .order_by("pk")
     )
     order = {e: i for i, e in enumerate(ENTITIES)}
@@ -901,6 +1249,11 @@ def _push(state: _Run) -> None:
         .filter(
             Q(our_hash="")
             | Q(entity=SyncEntity.CUSTOMER, client__updated_at__gt=F("synced_at"))
+            # Voided here since the last sync: the void goes over.
+            | (
+                Q(entity=SyncEntity.INVOICE, invoice__status=InvoiceStatus.VOID)
+                & ~Q(our_hash=VOID_HASH)
+            )
         )
         .select_related("client", "invoice", "payment__invoice")
         .order_by("pk")
@@ -916,6 +1269,27 @@ def _push(state: _Run) -> None:
         _links(state).filter(pk__in=untouched).update(synced_at=timezone.now())
     for invoice in invoices:
         link = _link_new(state, SyncEntity.INVOICE, invoice=invoice)
+        if link.state == QuickBooksLink.State.PUSHING:
+            _push_create(state, link)
+    # Credit notes of invoices QuickBooks has, as credit memos of the customer.
+    notes = (
+        Invoice.objects.filter(organization_id=org_id, kind=InvoiceKind.CREDIT_NOTE)
+        .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+        .filter(_unlinked(state, SyncEntity.CREDIT_MEMO, "invoice"))
+        .filter(
+            Exists(
+                _links(state).filter(
+                    entity=SyncEntity.INVOICE,
+                    invoice=OuterRef("credited_invoice"),
+                    state=QuickBooksLink.State.SYNCED,
+                )
+            )
+        )
+        .select_related("client", "credited_invoice")
+        .order_by("pk")
+    )
+    for note in notes:
+        link = _link_new(state, SyncEntity.CREDIT_MEMO, invoice=note)
         if link.state == QuickBooksLink.State.PUSHING:
             _push_create(state, link)
     payments = (

@@ -95,10 +95,16 @@ def _event_fields(event) -> tuple[str, str, str, str] | None:
     return event_id, kind, realm, entity_id
 
 
+# The API's names of the entities whose event names are not just capitalised.
+ENTITY_NAMES = {"creditmemo": "CreditMemo"}
+
+
 def _entity_name(kind: str) -> str:
-    """ "qbo.invoice.updated.v1" -> "Invoice"."""
+    """ "qbo.invoice.updated.v1" -> "Invoice", "qbo.creditmemo..." -> "CreditMemo"."""
     parts = kind.split(".")
-    return parts[1].capitalize() if len(parts) >= 3 else ""
+    if len(parts) < 3:
+        return ""
+    return ENTITY_NAMES.get(parts[1].lower(), parts[1].capitalize())
 
 
 def webhook_receive(*, body: bytes, signature: str | None) -> Received:

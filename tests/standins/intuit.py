@@ -29,7 +29,10 @@ What it serves:
   <Entity> [where A = 'x' and B > 'y'] [startposition n] [maxresults m]`),
   read (`<entity>/<id>`), create and update (`POST <entity>`, update with the
   current `SyncToken` or a 400 Fault code 5010 "Stale Object Error"; `sparse`
-  merges), `cdc` (30 days back at most, 1,000 objects an answer),
+  merges), void (`POST <entity>?operation=void` with Id and SyncToken: amounts
+  zeroed, PrivateNote "Voided"; `Company.void` is a person doing it), invoices'
+  and credit memos' TotalAmt added up from their lines, `cdc` (30 days back
+  at most, 1,000 objects an answer),
   `reports/<Name>` (canned or a TrialBalance built from the accounts) and
   `companyinfo/<realm>`. A write's `requestid` is remembered per company: the
   same id answers the first result again.
@@ -182,6 +185,13 @@ class Company:
         obj = self.entities(entity)[object_id]
         obj.update(changes)
         obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
+        obj["MetaData"]["LastUpdatedTime"] = _iso(_now())
+        return obj
+
+    def void(self, entity: str, object_id: str) -> dict:
+        """A person voids a transaction in QuickBooks."""
+        obj = self.entities(entity)[object_id]
+        _void(obj)
         obj["MetaData"]["LastUpdatedTime"] = _iso(_now())
         return obj
 
@@ -633,7 +643,10 @@ class IntuitStandin:
                 400, "Request has invalid or unsupported property", "2010"
             ) from None
         try:
-            answer = self._apply(company, entity, body)
+            if record.query.get("operation") == "void":
+                answer = self._void(company, entity, body)
+            else:
+                answer = self._apply(company, entity, body)
         except Answer as refused:
             if request_id and refused.status == 400:
                 company.request_ids[request_id] = (refused.status, refused.body)
@@ -642,29 +655,41 @@ class IntuitStandin:
             company.request_ids[request_id] = (200, answer)
         return answer
 
+    def _current(self, company: Company, entity: str, body: dict) -> dict:
+        """The object an update or void names, read with its current SyncToken."""
+        current = company.entities(entity).get(str(body.get("Id")))
+        if current is None:
+            raise _fault(400, "Object Not Found", "610")
+        if str(body.get("SyncToken")) != current["SyncToken"]:
+            raise _fault(
+                400,
+                "Stale Object Error",
+                "5010",
+                "Stale Object Error : You and root were working on this at "
+                "the same time. root finished before you did, so your work "
+                "was not saved.",
+            )
+        return current
+
+    def _void(self, company: Company, entity: str, body: dict) -> dict:
+        """`POST <entity>?operation=void`: kept, its amounts zeroed, "Voided"."""
+        current = self._current(company, entity, body)
+        _void(current)
+        current["MetaData"] = {**current["MetaData"], "LastUpdatedTime": _iso(_now())}
+        return {entity: current, "time": _iso(_now())}
+
     def _apply(self, company: Company, entity: str, body: dict) -> dict:
         objects = company.entities(entity)
         now = _iso(_now())
         if body.get("Id"):
-            current = objects.get(str(body["Id"]))
-            if current is None:
-                raise _fault(400, "Object Not Found", "610")
-            if str(body.get("SyncToken")) != current["SyncToken"]:
-                raise _fault(
-                    400,
-                    "Stale Object Error",
-                    "5010",
-                    "Stale Object Error : You and root were working on this at "
-                    "the same time. root finished before you did, so your work "
-                    "was not saved.",
-                )
+            current = self._current(company, entity, body)
             fields = {k: v for k, v in body.items() if k not in ("sparse", "SyncToken")}
             if not body.get("sparse"):
                 keep = {"Id", "MetaData", "SyncToken"}
                 for key in [k for k in current if k not in keep]:
                     del current[key]
             current.update(fields)
-            if entity == "Invoice" and "Line" in body and "TotalAmt" not in body:
+            if entity in TOTALLED and "Line" in body and "TotalAmt" not in body:
                 current["TotalAmt"] = _line_total(body)
             current["SyncToken"] = str(int(current["SyncToken"]) + 1)
             current["MetaData"] = {
@@ -673,7 +698,7 @@ class IntuitStandin:
             }
             return {entity: current, "time": now}
         fields = {k: v for k, v in body.items() if k != "sparse"}
-        if entity in ("Invoice", "Payment") and "TotalAmt" not in fields:
+        if entity in (*TOTALLED, "Payment") and "TotalAmt" not in fields:
             # QuickBooks adds the lines up (the total is read-only there).
             fields["TotalAmt"] = _line_total(body)
         obj = {
@@ -758,6 +783,19 @@ class IntuitStandin:
                     )
             return self.trial_balance_report(rows)
         raise _fault(400, "Unsupported report", "2020", name)
+
+
+# What QuickBooks totals from the lines (and voids by zeroing them).
+TOTALLED = ("Invoice", "CreditMemo")
+
+
+def _void(obj: dict) -> None:
+    """What QuickBooks does to a voided invoice: kept, every amount zero, the
+    private note "Voided", the SyncToken on."""
+    for line in obj.get("Line") or []:
+        line["Amount"] = 0
+    obj.update(TotalAmt=0, Balance=0, PrivateNote="Voided")
+    obj["SyncToken"] = str(int(obj["SyncToken"]) + 1)
 
 
 def _line_total(body: dict) -> float:

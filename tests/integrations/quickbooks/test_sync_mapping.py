@@ -115,19 +115,6 @@ def test_an_issued_invoice_goes_to_quickbooks_with_its_customer_once(
     assert link.state == QuickBooksLink.State.SYNCED
 
 
-def test_an_invoice_made_in_quickbooks_is_not_imported(cast, alpha_books, firm_company):
-    from billing.models import Invoice
-
-    customer = firm_company.add("Customer", DisplayName="Acme Ltd")
-    firm_company.add("Invoice", CustomerRef={"value": customer["Id"]}, TotalAmt=90)
-
-    run = sync(alpha_books)
-
-    assert run.counts["Invoice"] == {"skipped": 1}
-    with tenant_context(cast.alpha):
-        assert not Invoice.objects.exists()
-
-
 def test_a_client_saved_without_a_synced_change_is_not_written(
     cast, alpha_books, firm_company, intuit_standin
 ):

@@ -46,15 +46,17 @@ def test_a_first_sync_reads_every_customer_in_pages_and_records_the_run(
     assert run.status == SyncRun.Status.SUCCEEDED
     assert client_names(cast.alpha) == ["Acme Ltd", "Birch LLC", "Cedar Inc"]
     assert run.counts["Customer"] == {"created": 3}
-    # Customers in two pages (2 + 1), one page each for invoices and payments.
+    # Customers in two pages (2 + 1), one page each for invoices, credit memos
+    # and payments.
     queries = [r.query["query"] for r in intuit_standin.requests_to(API + "query")]
     assert queries == [
         "select * from Customer STARTPOSITION 1 MAXRESULTS 2",
         "select * from Customer STARTPOSITION 3 MAXRESULTS 2",
         "select * from Invoice STARTPOSITION 1 MAXRESULTS 2",
+        "select * from CreditMemo STARTPOSITION 1 MAXRESULTS 2",
         "select * from Payment STARTPOSITION 1 MAXRESULTS 2",
     ]
-    assert run.requests_made == 4
+    assert run.requests_made == 5
     assert run.cursor.startswith("cdc:")
     assert run.duration_ms is not None and run.finished_at is not None
 
@@ -73,14 +75,15 @@ def test_each_incremental_run_asks_cdc_from_where_the_last_one_ended(
     assert [second.kind, third.kind] == [SyncRun.Kind.INCREMENTAL] * 2
     cdc = intuit_standin.requests_to(API + "cdc")
     # One CDC request per entity per run, each from the previous run's cursor.
-    assert [r.query["entities"] for r in cdc] == ["Customer", "Invoice", "Payment"] * 2
-    assert {r.query["changedSince"] for r in cdc[:3]} == {first.cursor[4:]}
-    assert {r.query["changedSince"] for r in cdc[3:]} == {second.cursor[4:]}
+    entities = ["Customer", "Invoice", "CreditMemo", "Payment"]
+    assert [r.query["entities"] for r in cdc] == entities * 2
+    assert {r.query["changedSince"] for r in cdc[:4]} == {first.cursor[4:]}
+    assert {r.query["changedSince"] for r in cdc[4:]} == {second.cursor[4:]}
     assert second.counts["Customer"]["updated"] == 1
     assert third.counts["Customer"]["updated"] == 1
     assert client_names(cast.alpha) == ["Acme Holdings Ltd", "Birch & Sons LLC"]
     # Only the first run read everything.
-    assert len(intuit_standin.requests_to(API + "query")) == 3
+    assert len(intuit_standin.requests_to(API + "query")) == 4
 
 
 def test_a_cursor_older_than_cdc_reaches_starts_a_full_sync_again(
@@ -113,8 +116,8 @@ def test_a_429_during_a_sync_is_waited_out_and_the_run_succeeds(
 
     assert run.status == SyncRun.Status.SUCCEEDED
     statuses = [r.status for r in intuit_standin.requests_to(API + "query")]
-    assert statuses == [429, 200, 200, 200]
-    assert run.requests_made == 4
+    assert statuses == [429, 200, 200, 200, 200]
+    assert run.requests_made == 5
     assert client_names(cast.alpha) == ["Acme Ltd", "Birch LLC"]
 
 
