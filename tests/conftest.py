@@ -163,6 +163,26 @@ def login_as(client: Client):
 
 
 @pytest.fixture
+def root(cast) -> User:
+    """The platform superuser (Django admin, the operations page)."""
+    return User.objects.create_superuser("root@platform.test", PASSWORD, name="Root")
+
+
+@pytest.fixture
+def as_root(root, client):
+    """The platform superuser, signed in with password and authenticator code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
+    client.force_login(root)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as django_otp.login does
+    session.save()
+    return client
+
+
+@pytest.fixture
 def run_schedule(django_capture_on_commit_callbacks) -> Callable[[Callable], int]:
     """Run a cross-firm scheduled job as the cluster would: the entry point queues
     one job per firm on commit, and each runs (django-q2's sync mode here).
