@@ -14,6 +14,7 @@ from django.db import connections
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.conftest import BUCKET, KEYS, REGION
 from tests.faults.servers import free_port
 
 ALL_OK = {"database": "ok", "cache": "ok", "broker": "ok", "storage": "ok"}
@@ -125,21 +126,39 @@ def test_readyz_names_a_file_store_that_cannot_be_written(
     assert body["checks"] == {**ALL_OK, "storage": "fail"}
 
 
-def test_readyz_names_an_s3_store_that_does_not_answer(db, client, settings):
+def _s3_storage(settings, endpoint: str, bucket: str = BUCKET) -> None:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": "advisoros",
-                "region_name": "us-east-1",
-                "endpoint_url": f"http://127.0.0.1:{free_port()}",
-                "access_key": "probe",
-                "secret_key": "probe-secret",
+                "bucket_name": bucket,
+                "region_name": REGION,
+                "endpoint_url": endpoint,
+                **KEYS,
                 "addressing_style": "path",
             },
         },
     }
+
+
+def test_readyz_says_ok_when_the_s3_bucket_answers(db, client, settings, s3_endpoint):
+    _s3_storage(settings, s3_endpoint)
+
+    assert readyz(client) == (200, {"status": "ok", "checks": ALL_OK})
+
+
+def test_readyz_names_an_s3_store_without_its_bucket(db, client, settings, s3_endpoint):
+    _s3_storage(settings, s3_endpoint, bucket="no-such-bucket")
+
+    status, body = readyz(client)
+
+    assert status == 503
+    assert body["checks"] == {**ALL_OK, "storage": "fail"}
+
+
+def test_readyz_names_an_s3_store_that_does_not_answer(db, client, settings):
+    _s3_storage(settings, f"http://127.0.0.1:{free_port()}")
 
     status, body = readyz(client)
 
