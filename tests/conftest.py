@@ -11,11 +11,19 @@ The builders the fixtures call live in tests/factories.py.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import boto3
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -162,6 +170,32 @@ def login_as(client: Client):
     return _login
 
 
+def free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def root(cast) -> User:
+    """The platform superuser (Django admin, the operations page)."""
+    return User.objects.create_superuser("root@platform.test", PASSWORD, name="Root")
+
+
+@pytest.fixture
+def as_root(root, client):
+    """The platform superuser, signed in with password and authenticator code."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
+    client.force_login(root)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as django_otp.login does
+    session.save()
+    return client
+
+
 @pytest.fixture
 def run_schedule(django_capture_on_commit_callbacks) -> Callable[[Callable], int]:
     """Run a cross-firm scheduled job as the cluster would: the entry point queues
@@ -187,6 +221,50 @@ def jane(cast) -> FirmClient:
     partner, Sam on her staff (so she is his where a firm shows staff their
     assigned clients only), nobody her manager."""
     return make_client(cast.alpha, "Jane Doe", partner=cast.alice, staff=cast.sam)
+
+
+# moto's S3 server (tests/documents/test_s3.py, tests/ops/test_health.py).
+BUCKET = "advisoros-test"
+REGION = "us-east-1"
+KEYS = {"access_key": "testing", "secret_key": "testing-secret"}
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server on a free loopback port, for the whole session."""
+    port = free_loopback_port()
+    server = subprocess.Popen(  # noqa: S603 (our own virtualenv's binary)
+        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None, "moto_server exited"
+                assert time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.1)
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id=KEYS["access_key"],
+            aws_secret_access_key=KEYS["secret_key"],
+        ).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @pytest.fixture(scope="session")

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from advisoros.accounts.models import User
 from advisoros.audit.models import AuditAction, AuditEvent, CspReport
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Membership, Role
-from tests.conftest import PASSWORD
 
 BETA_EMAILS = ("oscar@beta.test", "new@beta.test")
 ALPHA_EMAILS = ("alice@alpha.test", "sam@alpha.test")
-
-
-@pytest.fixture
-def root(cast) -> User:
-    return User.objects.create_superuser("root@platform.test", PASSWORD, name="Root")
-
-
-@pytest.fixture
-def as_root(root, client):
-    """The platform superuser, signed in with password and authenticator code."""
-    device = TOTPDevice.objects.create(user=root, name="phone", confirmed=True)
-    client.force_login(root)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id  # as django_otp.login does
-    session.save()
-    return client
 
 
 def test_a_superuser_without_a_verified_second_factor_is_kept_out(cast, login_as, root):

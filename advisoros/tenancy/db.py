@@ -106,6 +106,11 @@ def current_organization_id() -> int | None:
     return _current.get().organization_id
 
 
+def current_user_id() -> int | None:
+    """The person whose context is active, if any (used by the logs)."""
+    return _current.get().user_id
+
+
 @contextmanager
 def tenant_context(
     organization: Organization, *, user_id: int | None = None

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -33,56 +31,10 @@ from documents.services.documents import (
     document_restore_version,
 )
 from documents.storage import document_file_delete
+from tests.conftest import BUCKET, KEYS, REGION
 from tests.documents.scans import text_layer_pdf
 
-BUCKET = "advisoros-test"
-REGION = "us-east-1"
-KEYS = {"access_key": "testing", "secret_key": "testing-secret"}
 PDF = text_layer_pdf(["Bank statement January 2025", "Closing balance 1,234.56"])
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint():
-    """moto's S3 server on a free loopback port, for the whole session."""
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 (our own virtualenv's binary)
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)  # noqa: S310
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None, "moto_server exited"
-                assert time.monotonic() < deadline, "moto_server did not start"
-                time.sleep(0.1)
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=KEYS["access_key"],
-            aws_secret_access_key=KEYS["secret_key"],
-        ).create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture
