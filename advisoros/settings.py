@@ -411,6 +411,15 @@ QUICKBOOKS_CONCURRENCY = env.int("QUICKBOOKS_CONCURRENCY", default=10)
 QUICKBOOKS_RATE_PER_MINUTE = env.int("QUICKBOOKS_RATE_PER_MINUTE", default=500)
 # The admins are warned this many days before a refresh token's hard expiry.
 QUICKBOOKS_EXPIRY_WARNING_DAYS = env.int("QUICKBOOKS_EXPIRY_WARNING_DAYS", default=30)
+# Client ledgers (integrations.quickbooks.ledger): a first pull reads this many
+# full months before the current one; every pull re-reads the whole window when
+# the last whole read is older than QUICKBOOKS_LEDGER_REFRESH_DAYS (changes CDC
+# cannot place: a transaction moved to a later date); the schedule pulls a
+# ledger with no pull for QUICKBOOKS_LEDGER_STALE_HOURS (webhooks bring changes
+# sooner).
+QUICKBOOKS_LEDGER_MONTHS = env.int("QUICKBOOKS_LEDGER_MONTHS", default=24)
+QUICKBOOKS_LEDGER_REFRESH_DAYS = env.int("QUICKBOOKS_LEDGER_REFRESH_DAYS", default=7)
+QUICKBOOKS_LEDGER_STALE_HOURS = env.int("QUICKBOOKS_LEDGER_STALE_HOURS", default=24)
 
 # Virus scanning of uploads (documents.scanning): clamd's unix socket. Empty:
 # no scanner, every new file is recorded and shown as "not scanned". Set: each

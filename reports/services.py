@@ -49,6 +49,8 @@ class AccountData:
     number: str = ""
     subtype: str = ""
     external_id: str = ""
+    # QuickBooks' Active; None (a CSV) leaves an existing account's flag alone.
+    is_active: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,8 @@ def ledger_accounts_save(
                 "account_subtype": data.subtype.strip()[:64],
                 "external_id": data.external_id or (found.external_id if found else ""),
             }
+            if data.is_active is not None:
+                values["is_active"] = data.is_active
             if found is None:
                 account = LedgerAccount(
                     organization_id=client.organization_id, client=client, **values
@@ -293,7 +297,9 @@ def ledger_accounts_save(
         if changed:
             # Renames first under temporary names would be needed for swaps of
             # two names; a clash check above refuses those instead.
-            LedgerAccount.objects.bulk_update(changed, [*fields, "updated_at"])
+            LedgerAccount.objects.bulk_update(
+                changed, [*fields, "is_active", "updated_at"]
+            )
         if new:
             LedgerAccount.objects.bulk_create(new)
     return saved

@@ -19,4 +19,11 @@ SCHEDULES = [
         "integrations.quickbooks.tasks.quickbooks_sync_due",
         15,
     ),
+    # Clients' books into their ledgers (integrations.quickbooks.ledger): the
+    # ledgers with events no pull took, or no pull for a day.
+    ScheduledJob(
+        "QuickBooks client ledgers",
+        "integrations.quickbooks.tasks_ledger.client_ledger_pull_due",
+        15,
+    ),
 ]

@@ -33,6 +33,7 @@ from advisoros.tenancy.tasks import (
     job_retry,
 )
 from integrations.quickbooks.client import QuickBooksError
+from integrations.quickbooks.ledger import ledger_event_receive
 from integrations.quickbooks.models import (
     ConnectionKind,
     ConnectionStatus,
@@ -85,7 +86,8 @@ def webhook_event_process(*, organization: Organization, event_id: int) -> str:
     carries ids only) and applied as a sync run would, so a replay, a retry
     or an event older than the last run changes nothing. Intuit is read
     before anything is written here. Events of a client's books wait for the
-    ledger's reader (`received_for_sync`)."""
+    ledger's next pull (`received_for_sync`); the first one waiting queues it
+    (integrations.quickbooks.ledger.ledger_event_receive)."""
     event = (
         WebhookEvent.objects.select_related("connection")
         .filter(organization=organization, pk=event_id)
@@ -96,12 +98,14 @@ def webhook_event_process(*, organization: Organization, event_id: int) -> str:
     if event.status != WebhookEvent.Status.QUEUED:
         return f"skipped: already {event.status}"
     connection = event.connection
+    if connection.kind != ConnectionKind.FIRM:
+        queued = ledger_event_receive(event=event)
+        return f"{event.entity_name} {event.entity_id}: waiting for the ledger" + (
+            ", pull queued" if queued else ""
+        )
     operation = event.type.split(".")[2] if event.type.count(".") >= 2 else ""
     status, error, outcome = WebhookEvent.Status.PROCESSED, "", ""
-    if connection.kind != ConnectionKind.FIRM:
-        status = WebhookEvent.Status.RECEIVED_FOR_SYNC
-        outcome = "waiting for the ledger"
-    elif event.entity_name not in PULL or operation == "deleted":
+    if event.entity_name not in PULL or operation == "deleted":
         # Deletions are left to a person: our invoices and payments are
         # never removed by the sync (docs/decisions.md).
         status, outcome = WebhookEvent.Status.IGNORED, "not synced"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from integrations.quickbooks import views, views_sync
+from integrations.quickbooks import views, views_ledger, views_sync
 
 app_name = "quickbooks"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("callback/", views.quickbooks_callback, name="callback"),
     path("sync/", views_sync.quickbooks_sync_now, name="sync"),
     path("issues/", views_sync.quickbooks_issues, name="issues"),
+    path(
+        "clients/<uuid:client_uuid>/pull/",
+        views_ledger.client_ledger_pull_now,
+        name="ledger_pull",
+    ),
     path(
         "issues/<uuid:sync_issue_uuid>/retry/",
         views_sync.quickbooks_issue_retry,

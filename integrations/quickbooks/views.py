@@ -65,6 +65,18 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         .order_by("kind", "client__sort_name", "pk")
     )
     firm = next((c for c in connections if c.kind == ConnectionKind.FIRM), None)
+    clients = [c for c in connections if c.kind == ConnectionKind.CLIENT]
+    # Query: each client ledger's latest pull.
+    pulls = {
+        run.connection_id: run
+        for run in SyncRun.objects.filter(
+            organization=organization, connection__kind=ConnectionKind.CLIENT
+        )
+        .order_by("connection_id", "-started_at", "-pk")
+        .distinct("connection_id")
+    }
+    for connection in clients:
+        connection.last_pull = pulls.get(connection.pk)
     warn_days = settings.QUICKBOOKS_EXPIRY_WARNING_DAYS
     runs = list(
         # Query: the latest sync runs of every connection (the health table).
@@ -85,7 +97,9 @@ def quickbooks_connection(request: OrgRequest, org_slug: str) -> HttpResponse:
         "enabled": intuit_enabled(),
         "webhooks_enabled": bool(settings.INTUIT_WEBHOOK_VERIFIER),
         "firm_connection": firm,
-        "client_connections": [c for c in connections if c.kind == "client"],
+        "client_connections": clients,
+        # The client's code when the client's Ledger tab sent the person here.
+        "client_code": request.GET.get("client_code", "")[:20],
         "warn_days": warn_days,
         "expiring": {c.pk for c in connections if c.expires_within(warn_days)},
         "runs": runs,

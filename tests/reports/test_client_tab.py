@@ -28,8 +28,9 @@ def test_the_tab_lists_the_latest_trial_balances(
             record(acme, add_months(date(2025, 1, 31), i), BALANCES)
         # 1 session, 2 user, 3 the firm, entered in its RLS context, 4 the
         # member's firms, 5 the client with its assignees, 6 its tags, 7 its
-        # latest trial balances, 8 reset.
-        with django_assert_num_queries(8):
+        # latest trial balances, 8 its QuickBooks company (none: the
+        # integrations.quickbooks panel), 9 reset.
+        with django_assert_num_queries(9):
             response = web.get(_url(acme))
         assert response.status_code == 200
     html = response.content.decode()

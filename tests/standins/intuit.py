@@ -33,8 +33,12 @@ What it serves:
   zeroed, PrivateNote "Voided"; `Company.void` is a person doing it), invoices'
   and credit memos' TotalAmt added up from their lines, `cdc` (30 days back
   at most, 1,000 objects an answer),
-  `reports/<Name>` (canned or a TrialBalance built from the accounts) and
-  `companyinfo/<realm>`. A write's `requestid` is remembered per company: the
+  `reports/<Name>` (canned, for every date or one `end_date`, or a
+  TrialBalance built from the accounts: from the journal entries posted up to
+  `end_date` when there are any, see `Company.post`) and `companyinfo/<realm>`.
+  Account queries answer active accounts only unless the statement asks for
+  `Active IN (true, false)`, as QuickBooks does. A write's `requestid` is
+  remembered per company: the
   same id answers the first result again.
 
 Faults are injected with `fail_next` (a status with an optional Retry-After,
@@ -48,6 +52,7 @@ posts them to a URL or hands them to a callable (Django's test client).
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import json
@@ -60,7 +65,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,6 +80,38 @@ HARD_SECONDS = 5 * 365 * 24 * 3600
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 DISCOVERY_PATH = "/.well-known/openid_configuration"
+
+# AccountType -> Classification, as QuickBooks derives it.
+CLASSIFICATION = {
+    **dict.fromkeys(
+        (
+            "Bank",
+            "Accounts Receivable",
+            "Other Current Asset",
+            "Fixed Asset",
+            "Other Asset",
+        ),
+        "Asset",
+    ),
+    **dict.fromkeys(
+        (
+            "Accounts Payable",
+            "Credit Card",
+            "Other Current Liability",
+            "Long Term Liability",
+        ),
+        "Liability",
+    ),
+    "Equity": "Equity",
+    "Income": "Revenue",
+    "Other Income": "Revenue",
+    "Cost of Goods Sold": "Expense",
+    "Expense": "Expense",
+    "Other Expense": "Expense",
+}
+PNL = ("Revenue", "Expense")
+RE = "RetainedEarnings"
+MONTHS = [calendar.month_name[n] for n in range(1, 13)]
 
 # A webhook target: a URL to POST to, or a callable given (raw body, headers)
 # that answers an HTTP status (tests post through Django's test client).
@@ -163,6 +200,8 @@ class Company:
     reports: dict[str, dict] = field(default_factory=dict)
     request_ids: dict[str, tuple[int, dict]] = field(default_factory=dict)
     next_id: int = 1
+    # CompanyInfo.FiscalYearStartMonth: where P&L accounts start again.
+    fiscal_year_start_month: int = 1
 
     def entities(self, name: str) -> dict[str, dict]:
         return self.objects.setdefault(name, {})
@@ -198,6 +237,92 @@ class Company:
     def _new_id(self) -> str:
         self.next_id += 1
         return str(self.next_id + 100)
+
+    def add_account(
+        self,
+        name: str,
+        account_type: str,
+        subtype: str = "",
+        *,
+        number: str = "",
+        active: bool = True,
+    ) -> dict:
+        """An Account as QuickBooks keeps it (Classification from its type)."""
+        return self.add(
+            "Account",
+            Name=name,
+            FullyQualifiedName=name,
+            AcctNum=number,
+            AccountType=account_type,
+            AccountSubType=subtype,
+            Classification=CLASSIFICATION.get(account_type, ""),
+            Active=active,
+        )
+
+    def post(self, txn_date: str, *lines: tuple[dict, str, str]) -> dict:
+        """A JournalEntry dated `txn_date` (YYYY-MM-DD): lines of (account,
+        debit, credit) as strings, "" for none. The trial balance report is
+        then built from the entries posted up to its `end_date`."""
+        return self.add(
+            "JournalEntry",
+            TxnDate=txn_date,
+            Line=[
+                {
+                    "Id": str(n),
+                    "Amount": debit or credit,
+                    "DetailType": "JournalEntryLineDetail",
+                    "JournalEntryLineDetail": {
+                        "PostingType": "Debit" if debit else "Credit",
+                        "AccountRef": {"value": account["Id"]},
+                    },
+                }
+                for n, (account, debit, credit) in enumerate(lines)
+            ],
+        )
+
+    def posted_trial_balance(self, end: str) -> dict:
+        """The TrialBalance as at `end` from the journal entries, as QuickBooks
+        gives it: balance-sheet accounts since the books began, income and
+        expense accounts for the fiscal year to date, earlier years' net
+        income in the RetainedEarnings account."""
+        day = date.fromisoformat(end)
+        month = self.fiscal_year_start_month
+        year_start = date(day.year if day.month >= month else day.year - 1, month, 1)
+        accounts = self.entities("Account")
+        retained = next(
+            (a["Id"] for a in accounts.values() if a.get("AccountSubType") == RE),
+            None,
+        )
+        balances: dict[str, Decimal] = {}
+        for entry in self.entities("JournalEntry").values():
+            posted = date.fromisoformat(entry["TxnDate"])
+            if posted > day:
+                continue
+            for line in entry["Line"]:
+                detail = line["JournalEntryLineDetail"]
+                account_id = detail["AccountRef"]["value"]
+                amount = Decimal(str(line["Amount"]))
+                if detail["PostingType"] == "Credit":
+                    amount = -amount
+                pnl = accounts[account_id].get("Classification") in PNL
+                if pnl and posted < year_start and retained:
+                    account_id = retained
+                balances[account_id] = balances.get(account_id, Decimal(0)) + amount
+        rows = []
+        for account_id in sorted(balances, key=int):
+            balance, account = balances[account_id], accounts[account_id]
+            if balance:
+                rows.append(
+                    (
+                        account_id,
+                        account.get("FullyQualifiedName") or account["Name"],
+                        f"{balance:.2f}" if balance > 0 else "",
+                        f"{-balance:.2f}" if balance < 0 else "",
+                    )
+                )
+        report = IntuitStandin.trial_balance_report(rows, end=end)
+        report["Header"]["StartPeriod"] = year_start.isoformat()
+        return report
 
 
 class IntuitStandin:
@@ -608,9 +733,17 @@ class IntuitStandin:
             if rest == "cdc":
                 return self._cdc(company, record.query)
             if rest.startswith("reports/"):
-                return self._report(company, rest.split("/", 1)[1])
+                return self._report(company, rest.split("/", 1)[1], record.query)
             if rest == f"companyinfo/{realm}":
-                return {"CompanyInfo": {"CompanyName": company.name, "Id": realm}}
+                return {
+                    "CompanyInfo": {
+                        "CompanyName": company.name,
+                        "Id": realm,
+                        "FiscalYearStartMonth": MONTHS[
+                            company.fiscal_year_start_month - 1
+                        ],
+                    }
+                }
             parts = rest.split("/")
             entity = _entity(parts[0])
             if method == "GET" and len(parts) == 2:
@@ -723,6 +856,8 @@ class IntuitStandin:
         start = int(match[3] or 1)
         size = min(int(match[4] or 100), 1000)
         found = [o for o in company.entities(entity).values() if _where(o, match[2])]
+        if entity == "Account" and "active" not in (match[2] or "").lower():
+            found = [o for o in found if o.get("Active", True)]
         found.sort(key=lambda o: int(o["Id"]) if o["Id"].isdigit() else 0)
         page = found[start - 1 : start - 1 + size]
         response: dict[str, Any] = {"startPosition": start, "maxResults": len(page)}
@@ -763,9 +898,14 @@ class IntuitStandin:
             )
         return {"CDCResponse": [{"QueryResponse": responses}], "time": _iso(_now())}
 
-    def _report(self, company: Company, name: str) -> dict:
+    def _report(self, company: Company, name: str, query: dict[str, str]) -> dict:
+        end = query.get("end_date", "")
+        if f"{name}:{end}" in company.reports:
+            return company.reports[f"{name}:{end}"]
         if name in company.reports:
             return company.reports[name]
+        if name == "TrialBalance" and end and company.entities("JournalEntry"):
+            return company.posted_trial_balance(end)
         if name == "TrialBalance":
             rows = []
             for account in company.entities("Account").values():
@@ -832,6 +972,12 @@ def _where(obj: dict, clause: str | None) -> bool:
     if not clause:
         return True
     for condition in re.split(r"\s+and\s+", clause, flags=re.IGNORECASE):
+        among = re.fullmatch(r"\s*Active\s+in\s*\(([^)]*)\)\s*", condition, re.I)
+        if among is not None:
+            wanted_set = {v.strip().lower() for v in among[1].split(",")}
+            if str(obj.get("Active", True)).lower() not in wanted_set:
+                return False
+            continue
         match = re.fullmatch(r"\s*([\w.]+)\s*(=|>=|<=|>|<)\s*'(.*)'\s*", condition)
         if match is None:
             raise _fault(400, "QueryParserError", "4000", f"cannot parse {condition!r}")

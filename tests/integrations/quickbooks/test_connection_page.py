@@ -23,7 +23,7 @@ def add_rows(cast, books, n: int, start: int) -> None:
     with tenant_context(cast.alpha):
         for i in range(start, start + n):
             client = make_client(cast.alpha, f"Client {i}")
-            QuickBooksConnection.objects.create(
+            connection = QuickBooksConnection.objects.create(
                 organization=cast.alpha,
                 kind="client",
                 client=client,
@@ -42,6 +42,14 @@ def add_rows(cast, books, n: int, start: int) -> None:
                 requests_made=12,
                 duration_ms=900,
                 finished_at=timezone.now(),
+            )
+            # The client ledger's pull.
+            SyncRun.objects.create(
+                organization=cast.alpha,
+                connection=connection,
+                kind="incremental",
+                status="succeeded",
+                counts={"TrialBalance": {"recorded": 2}},
             )
             WebhookEvent.objects.create(
                 organization=cast.alpha,
@@ -62,12 +70,13 @@ def test_the_page_costs_the_same_with_more_rows(
         add_rows(cast, alpha_books, n, start)
         # Queries: 1 the session, 2 the user, 3 the firm in its RLS context,
         # 4 the member's firms (middleware); 5 the connections with their
-        # clients and who connected them; 6 the latest runs with their
-        # connections' clients; 7 the sync's open issues counted by kind;
-        # 8 the latest events; 9 the RLS reset.
-        with django_assert_num_queries(9):
+        # clients and who connected them; 6 each client ledger's latest pull;
+        # 7 the latest runs with their connections' clients; 8 the sync's open
+        # issues counted by kind; 9 the latest events; 10 the RLS reset.
+        with django_assert_num_queries(10):
             page = owner.get(URL).content.decode()
     assert page.count('data-testid="quickbooks-client-connection"') == 27
+    assert page.count("2 months recorded") == 27
     assert page.count("qbo.invoice.updated.v1") == 10
     assert "Alpha Accounting LLC" in page
     assert "Disconnect" in page
