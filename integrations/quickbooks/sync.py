@@ -33,7 +33,7 @@ it. Our issued invoices and recorded payments are never edited by the sync: a
 different amount in QuickBooks is always a conflict.
 
 What QuickBooks made is brought here through the billing services
-(docs/decisions-qbsync.md): an invoice for a linked customer is imported as
+(docs/decisions.md 227-237): an invoice for a linked customer is imported as
 issued (`invoice_import`, our number, never emailed); a void there voids ours
 when nothing was paid or credited on it, else a conflict; a credit memo there
 becomes a credit note when a payment applies it to one of our invoices.
@@ -594,7 +594,7 @@ def _imported_lines(obj: dict) -> tuple[list[ImportedLine], Decimal]:
 def _invoice_import(state: _Run, obj: dict) -> str:
     """An invoice made in QuickBooks for one of our clients' customers: issued
     here with our next number (QuickBooks' number in its memo), its lines,
-    discount, tax and dates, never emailed (docs/decisions-qbsync.md)."""
+    discount, tax and dates, never emailed (docs/decisions.md 227-237)."""
     if voided(obj):
         return "skipped"  # voided before we ever saw it: nothing to record
     client = _customer_client(state, obj)
