@@ -89,6 +89,7 @@ check-deploy: $(STAMP)
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=advisoros.example.com \
 	EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
+	CACHE_URL=redis://cache.example.com:6379/1 \
 	FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
