@@ -11,6 +11,8 @@ For `make prod` (scripts/prod.py) and the tests that need a real Redis
 - S3: moto's server (`moto_server`, from requirements-dev.txt) on a free
   loopback port, bound to 127.0.0.1 (its default is every interface), with one
   bucket. It keeps its objects in memory: they end with it.
+- Mail: a small SMTP server on loopback that keeps each message as a file (the
+  production settings refuse the console mailer).
 
 Standard library only at import (boto3 and redis are imported where used).
 """
@@ -21,8 +23,10 @@ import contextlib
 import shutil
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,3 +168,71 @@ def local_s3(bucket: str) -> Iterator[str]:
         yield endpoint
     finally:
         _stop(process)
+
+
+class _MailHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP (RFC 5321 without extensions) for Django's SMTP mailer."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(f"{line}\r\n".encode())
+
+    def handle(self) -> None:
+        self.reply("220 advisoros-local-mail")
+        recipients: list[str] = []
+        while line := self.rfile.readline():
+            verb = line.decode(errors="replace").strip().split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 advisoros-local-mail")
+            elif verb == "MAIL":
+                recipients = []
+                self.reply("250 OK")
+            elif verb == "RCPT":
+                recipients.append(line.decode(errors="replace").split(":", 1)[-1])
+                self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                body = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                    body.append(data[1:] if data.startswith(b"..") else data)
+                self.server.deliver(b"".join(body), recipients)
+                self.reply("250 OK: kept")
+            elif verb == "QUIT":
+                self.reply("221 Bye")
+                return
+            else:  # RSET, NOOP and the rest: nothing to do
+                self.reply("250 OK")
+
+
+class _MailServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+    def __init__(self, folder: Path):
+        super().__init__(("127.0.0.1", 0), _MailHandler)
+        self.folder = folder
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def deliver(self, message: bytes, recipients: list[str]) -> None:
+        with self.lock:
+            self.count += 1
+            path = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.count}.eml"
+        path.write_bytes(message)
+        print(
+            f"  Mail to {', '.join(r.strip() for r in recipients)}: {path}", flush=True
+        )
+
+
+@contextlib.contextmanager
+def local_mail(folder: Path) -> Iterator[str]:
+    """An SMTP server on a free loopback port that keeps each message in `folder`
+    (one .eml file each) instead of sending it; yields its EMAIL_URL."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    server = _MailServer(folder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"smtp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

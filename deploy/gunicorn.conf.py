@@ -50,14 +50,23 @@ def on_starting(server) -> None:
     cache that is not shared, ...): a production start is a deploy check too."""
     import django
     from django.core import checks
+    from django.db import connections
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisoros.settings")
     django.setup()
-    errors = [
-        message
-        for message in checks.run_checks(include_deployment_checks=True)
-        if message.level >= checks.ERROR and not message.is_silenced()
-    ]
+    try:
+        errors = [
+            message
+            for message in checks.run_checks(include_deployment_checks=True)
+            if message.level >= checks.ERROR and not message.is_silenced()
+        ]
+    finally:
+        # Some checks read the server's version: that connection, and the pool
+        # it opened (DB_POOL, with its threads), must not be forked into the
+        # workers, which would wait forever for a pool that cannot grow.
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+            connection.close_pool()
     if errors:
         for message in errors:
             server.log.error("%s", message)
