@@ -19,11 +19,13 @@ PYTHON_BOOT := $(shell \
 # scripts/syspkgs.py needs only the standard library, and runs before anything else.
 SYSPY := $(or $(PYTHON_BOOT),python3)
 
-.PHONY: run test doctor system-run system-test bench bench-search lint check-deploy clean-db help
+.PHONY: run test prod prod-smoke doctor system-run system-test bench bench-search lint check-deploy clean-db help
 
 help:
 	@echo "make run   - install, migrate, seed the demo firm, serve on http://127.0.0.1:$(PORT)/ with the workers"
 	@echo "make test  - install and run the whole test suite"
+	@echo "make prod  - the production shape on loopback: gunicorn, workers on Redis, S3 (moto), DEBUG off"
+	@echo "make prod-smoke - start the production shape, sign in, upload, OCR, search, download, stop"
 	@echo "make bench - seed the bench firms (first run only) and measure the pages: var/bench/results.json"
 	@echo "make doctor - check every part AdvisorOS needs and say what to do"
 	@echo "make lint  - ruff check and format check"
@@ -50,6 +52,20 @@ run: system-run $(STAMP) .env
 
 test: system-test $(STAMP) .env
 	$(PY) scripts/devdb.py exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The production shape (scripts/prod.py, docs/production.md): gunicorn, both
+# worker clusters on Redis, S3 on loopback (moto), DEBUG off, on a database made
+# afresh (advisoros_prod in the embedded server), or DATABASE_URL's as it is.
+# Uses moto from the development requirements, hence the test packages.
+PROD_DB := ADVISOROS_DEVDB_NAME=advisoros_prod ADVISOROS_DEVDB_FRESH=1
+prod: system-test $(STAMP) .env
+	$(PROD_DB) $(PY) scripts/devdb.py exec -- $(PY) scripts/prod.py --port $(PORT)
+
+# Starts it on a free port, drives it over HTTP (scripts/prod_smoke.py), stops
+# everything; bounded: whatever happens, all is stopped after 15 minutes.
+prod-smoke: system-test $(STAMP) .env
+	$(PROD_DB) timeout --kill-after=60 900 \
+	  $(PY) scripts/devdb.py exec -- $(PY) scripts/prod.py --smoke
 
 # Server-side timings of the main pages at 1,000 and 100,000 clients, each beside
 # Django's floor (bench/harness.py). The first run seeds the firms bench-1k and
@@ -89,6 +105,7 @@ check-deploy: $(STAMP)
 	DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	DJANGO_ALLOWED_HOSTS=advisoros.example.com \
 	EMAIL_URL=smtp+tls://mailer:secret@smtp.example.com:587 \
+	CACHE_URL=redis://cache.example.com:6379/1 \
 	FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	$(PY) manage.py check --deploy --fail-level WARNING
 

@@ -203,6 +203,23 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 # A connection that died (the server restarted) is noticed at the start of the
 # next request and replaced, instead of failing that request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A pool of connections per process (production's web processes: make prod,
+# docs/production.md), each emptied of the tenancy's settings when given back
+# (advisoros.dbpool). The pool keeps connections, so Django must not.
+DB_POOL = env.bool("DB_POOL", default=False)
+if DB_POOL:
+    if env.int("DB_CONN_MAX_AGE", default=0):
+        raise ImproperlyConfigured(
+            "DB_POOL is on: set DB_CONN_MAX_AGE=0 (the pool keeps the connections)."
+        )
+    from advisoros.dbpool import pool_options
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = pool_options(
+        min_size=env.int("DB_POOL_MIN_SIZE", default=1),
+        max_size=env.int("DB_POOL_MAX_SIZE", default=4),
+        timeout=env.float("DB_POOL_TIMEOUT", default=10.0),
+    )
 # While the server is unreachable a request fails within this many seconds with
 # the "try again in a moment" page (advisoros.outage), never hangs.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
@@ -239,6 +256,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 INVITATION_MAX_AGE = timedelta(days=7)
 
+# Sessions in the database; in the cache when the cache is Redis (below).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute cap; the firm's idle timeout is shorter
 SESSION_COOKIE_HTTPONLY = True
@@ -361,8 +379,17 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 
 # The cache is shared by web processes and workers (job progress, rate limits):
-# a file cache under var/ on one machine; redis://... (CACHE_URL) for several.
+# a file cache under var/ on one machine; redis://... (CACHE_URL) for several,
+# as production must (advisoros.checks refuses a per-process or per-host cache).
+# CACHE_KEY_PREFIX keeps installations sharing one Redis database apart.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if env.str("CACHE_KEY_PREFIX", default=""):
+    CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX")
+# With Redis the sessions live there too: every web process on every host reads
+# them, without a database write per sign-in or touch (docs/production.md:
+# Redis must persist and never evict them).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 # Stripe (integrations.stripe.client). Each firm connects its own account (keys
 # stored encrypted per firm); these only shape how we call Stripe. The API base
@@ -452,11 +479,27 @@ if OCR_JOB_BUDGET < 30:
         f"use at least {OCR_PAGE_TIMEOUT + 15 + 30}."
     )
 
-# Background jobs: django-q2 on the ORM broker. timeout < retry, a bounded
-# number of attempts (the default retries forever), no replay of missed runs.
+# Background jobs: django-q2 on the ORM broker (make run, the tests), or on
+# Redis/Valkey when Q_REDIS_URL is set (production: every host's clusters take
+# from the same lists; advisoros.tenancy.redis_queue). Q_REDIS_PREFIX starts
+# every key, so installations or test runs sharing a Redis database stay apart.
+# timeout < retry, a bounded number of attempts (the default retries forever),
+# no replay of missed runs.
+Q_REDIS_URL = env.str("Q_REDIS_URL", default="")
+Q_REDIS_PREFIX = env.str("Q_REDIS_PREFIX", default="advisoros")
+_q_broker = (
+    {
+        "broker_class": "advisoros.tenancy.redis_queue.RedisQueue",
+        "redis": Q_REDIS_URL,
+        # An empty list is asked again this often (seconds).
+        "poll": 0.5,
+    }
+    if Q_REDIS_URL
+    else {"orm": "default", "poll": 1}
+)
 Q_CLUSTER = {
     "name": "advisoros",
-    "orm": "default",
+    **_q_broker,
     "workers": env.int("Q_WORKERS", default=2),
     # A task whose worker vanished (killed, out of memory) is handed out again
     # `retry` seconds after it was taken; keep it above `timeout`. The fault
@@ -467,7 +510,6 @@ Q_CLUSTER = {
     "catch_up": False,
     "ack_failures": True,
     "save_limit": 1000,
-    "poll": 1,
     "label": "Background jobs",
     # A cluster per queue, each `qcluster` started with Q_CLUSTER_NAME=<key>;
     # a job names its own with advisoros.tenancy.tasks.job_cluster.

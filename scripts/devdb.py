@@ -289,15 +289,35 @@ def _objects_reassign(conn: psycopg.Connection, roles: list[str], owner: str) ->
         conn.execute(f"ALTER {what} {signature} OWNER TO {owner}")
 
 
+def _embedded_drop(admin_url: str, dbname: str) -> None:
+    """Drop `dbname` from the embedded server (make prod's database, which its S3
+    store on loopback cannot outlive: that store keeps nothing between runs)."""
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(dbname)
+            )
+        )
+
+
 def provide() -> tuple[str, str, bool]:
-    """Return (app URL, owner URL, whether this call started the embedded server)."""
+    """Return (app URL, owner URL, whether this call started the embedded server).
+
+    ADVISOROS_DEVDB_NAME names another database of the embedded server than
+    `advisoros` (make prod's); with ADVISOROS_DEVDB_FRESH=1 it is dropped and
+    made again first. Neither applies to a DATABASE_URL: that one is used as it is.
+    """
     given = os.environ.get("DATABASE_URL")
     if given:
         return *ensure_roles(given), False
     started = not _embedded_running()
     admin_url = _embedded_start()
-    app_url, owner_url = ensure_roles(admin_url, DEFAULT_DB)
-    DB_ENV.write_text(f"DATABASE_URL={app_url}\nDATABASE_OWNER_URL={owner_url}\n")
+    dbname = os.environ.get("ADVISOROS_DEVDB_NAME") or DEFAULT_DB
+    if dbname != DEFAULT_DB and os.environ.get("ADVISOROS_DEVDB_FRESH") == "1":
+        _embedded_drop(admin_url, dbname)
+    app_url, owner_url = ensure_roles(admin_url, dbname)
+    if dbname == DEFAULT_DB:  # var/db.env names the development database only
+        DB_ENV.write_text(f"DATABASE_URL={app_url}\nDATABASE_OWNER_URL={owner_url}\n")
     return app_url, owner_url, started
 
 

@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
@@ -22,6 +23,8 @@ PRODUCTION = {
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     # The console mailer is development-only (mail.E001): production names a server.
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    # One cache for every process on every host (advisoros.checks); not reached here.
+    "CACHE_URL": "redis://cache.example.com:6379/1",
 }
 
 
@@ -95,3 +98,20 @@ def test_it_refuses_a_short_audit_chain_key():
 
     assert result.returncode != 0
     assert "AUDIT_CHAIN_KEY is too short" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "what"),
+    [
+        ("filecache:///var/tmp/advisoros-cache", "files on one host's disk"),
+        ("locmemcache://", "kept in each process's memory"),
+    ],
+    ids=["file", "locmem"],
+)
+def test_the_deploy_check_refuses_a_cache_that_is_not_shared(cache_url, what):
+    result = manage("check", "--deploy", **{**PRODUCTION, "CACHE_URL": cache_url})
+
+    assert result.returncode != 0
+    assert "advisoros.E001" in result.stderr
+    assert what in result.stderr
+    assert "Set CACHE_URL to the Redis or Valkey" in result.stderr

@@ -10,6 +10,7 @@ class TenancyConfig(AppConfig):
     verbose_name = "Firms"
 
     def ready(self) -> None:
+        import advisoros.checks  # noqa: F401 (registers the deploy checks)
         from advisoros.tenancy.db import remember_firm
         from advisoros.tenancy.dbroles import after_migrate
 

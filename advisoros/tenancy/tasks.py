@@ -12,8 +12,9 @@ Every firm job goes through `run_in_organization`, which also owns retries:
 
 django-q2 does not do this by itself: with `ack_failures` on, a task that raises is
 acknowledged and never run again; its own `retry` only re-delivers a task whose
-worker vanished without a result (the ORM broker's lock expires after `retry`
-seconds). Such a redelivery runs the same attempt again.
+worker vanished without a result (the ORM broker's lock, or the Redis queue's
+in-flight deadline, expires after `retry` seconds). Such a redelivery runs the
+same attempt again.
 
 Queues: a job runs in django-q2's default cluster unless it declares another
 with `@job_cluster(name)` (one of `Q_CLUSTER["ALT_CLUSTERS"]`, each served by a
@@ -53,11 +54,14 @@ from django_q.tasks import async_task
 
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Invitation, JobFailure, Organization
+from advisoros.tenancy.redis_queue import DelayedRedisQueue
 from advisoros.tenancy.tokens import invitation_token
 
 logger = logging.getLogger(__name__)
 
 ADAPTER = "advisoros.tenancy.tasks.run_in_organization"
+# The broker class of Q_CLUSTER when Q_REDIS_URL is set (settings).
+REDIS_QUEUE = "advisoros.tenancy.redis_queue.RedisQueue"
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF_SECONDS = 60
 ERROR_LINES = 20  # the traceback's last lines kept on a JobFailure
@@ -133,9 +137,14 @@ def enqueue_with_record(func: str, organization: Organization, **kwargs) -> None
 
     With the database broker (ours by default) the job's row is written in that
     same transaction, so the pair costs one commit, not two, and no crash between
-    them can lose the job. Another broker (Redis) is outside the database: the
-    job is queued once the transaction commits, as `enqueue_for_organization`
-    does, and a sweep re-queues what a crash in between lost.
+    them can lose the job. Another broker (Redis, in production) is outside the
+    database: the job is queued once the transaction commits, as
+    `enqueue_for_organization` does, never before (a worker would not find the
+    row yet, or find it rolled back). A crash between the commit and the push,
+    or Redis refusing the push, leaves the row without its job: the caller's
+    record must then say it is still to be done, and a sweep of the caller's
+    queue it again (integrations.stripe.tasks.stripe_events_requeue does for
+    Stripe's events).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue_with_record needs the caller's transaction")
@@ -248,13 +257,18 @@ def enqueue_later(args: tuple, *, delay_seconds: int) -> None:
 
     Always through the queue, even in django-q2's sync mode (tests): a retry
     never runs inside the failing try. With the ORM broker the package waits in
-    the queue; with another broker a one-off Schedule (the scheduler looks about
+    the queue, locked; with Redis (advisoros.tenancy.redis_queue) in a delayed
+    set; with any other broker a one-off Schedule (the scheduler looks about
     every 30 s) creates the task when it is due.
     """
     not_before = timezone.now() + timedelta(seconds=delay_seconds)
     cluster = cluster_of(args[0])
     if Conf.ORM:
         broker = _DelayedORM(not_before=not_before, list_key=cluster)
+        async_task(ADAPTER, *args, broker=broker, cluster=cluster, sync=False)
+        return
+    if Conf.BROKER_CLASS == REDIS_QUEUE:
+        broker = DelayedRedisQueue(not_before=not_before, list_key=cluster)
         async_task(ADAPTER, *args, broker=broker, cluster=cluster, sync=False)
         return
     Schedule.objects.create(
