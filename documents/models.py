@@ -485,3 +485,80 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+# Summaries kept by PostgreSQL ---------------------------------------------------------
+
+# The day that stands for "no due date" in the summaries below: after every
+# real day, so an item or a request without one is never overdue
+# (advisoros.overdue), and a date Python can read (9999-12-31).
+NO_DUE_DAY = date.max
+
+
+class OutstandingDay(models.Model):
+    """A firm's outstanding document requests by day, kept by the database:
+    what the dashboard's "Requests outstanding" adds up for the whole firm
+    (documents.services.requests.requests_outstanding), a row per due day
+    however many items.
+
+    Only open requests count. `owed_items` and `received_items` are the items
+    still owed (OWED_STATUSES) and received to be accepted, by their due date;
+    `request_count` the requests with at least one item, by the due date of their first owed
+    item (NO_DUE_DAY when none is owed or dated): so the requests with an
+    overdue item are exactly those counted before today. Written only by the
+    triggers of documents/migrations/0011_outstanding_days.py, through each
+    request's part (OutstandingPart). Never written by the application.
+    """
+
+    pk = models.CompositePrimaryKey("organization_id", "day")
+    organization = models.ForeignKey(  # the key's first column: no index of its own
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    request_count = models.IntegerField(default=0)
+    owed_items = models.IntegerField(default=0)
+    received_items = models.IntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+    kept_by_database = True  # not exported: an import's rows rebuild it
+
+    class Meta:
+        db_table = "documents_outstandingday"
+
+    def __str__(self) -> str:
+        return f"{self.day} of firm {self.organization_id}: {self.owed_items} owed"
+
+
+class OutstandingPart(models.Model):
+    """One open request's part of its firm's OutstandingDay rows, as last
+    counted: a row per day it adds to. When a request or one of its items
+    changes, the triggers count the request again from its items and add the
+    difference to the days, so a write costs one request's few items whatever
+    the firm's size. No foreign key constraint to the request: the triggers
+    delete the part when the request goes (and a deleted request's part must
+    still be there to be taken back)."""
+
+    pk = models.CompositePrimaryKey("request_id", "day")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    request = models.ForeignKey(
+        DocumentRequest,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the key's first column
+        related_name="+",
+    )
+    day = models.DateField()
+    request_count = models.SmallIntegerField(default=0)
+    owed_items = models.IntegerField(default=0)
+    received_items = models.IntegerField(default=0)
+
+    objects = ScopedManager(organization="organization")
+    kept_by_database = True  # not exported: an import's rows rebuild it
+
+    class Meta:
+        db_table = "documents_outstandingpart"
+
+    def __str__(self) -> str:
+        return f"request {self.request_id} on {self.day}: {self.owed_items} owed"

@@ -10,23 +10,22 @@ and other security noise stay on each contact's access log and the audit log.
 A member limited to assigned clients sees their clients' rows only (activity
 with no client, such as a sign-in, is for the members who see every client).
 
-Two queries whatever the firm's size: the open requests' item counts, and
-the newest activity rows with their clients and contacts.
+Two queries whatever the firm's size: the outstanding counts (for a member
+who sees every client, read from the days the database keeps:
+documents.models.OutstandingDay), and the newest activity rows with their
+clients and contacts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import HttpRequest
 
-from advisoros.overdue import overdue_q
 from advisoros.panels import register_panel
 from advisoros.tenancy.clock import firm_today
 from clients.selectors import sees_assigned_only, visible_clients
-from documents.models import OWED_STATUSES, DocumentRequest, DocumentRequestItem
-from documents.services.requests import request_items_visible_to
+from documents.services.requests import requests_outstanding
 from portal.models import Activity, PortalActivity
 
 ACTIVITY_ROWS = 8
@@ -45,19 +44,10 @@ ACTIVITY_SHOWN = (
 
 
 def dashboard_portal_context(request: HttpRequest, obj: Any) -> dict[str, Any]:
-    today = firm_today(request.organization)
-    overdue = overdue_q(today, OWED_STATUSES)
-    # Query: the open requests' items: owed, overdue and received to check.
-    outstanding = (
-        request_items_visible_to(request.membership)
-        .filter(request__status=DocumentRequest.Status.OPEN)
-        .aggregate(
-            requests=Count("request_id", distinct=True),
-            overdue_requests=Count("request_id", distinct=True, filter=overdue),
-            owed=Count("pk", filter=Q(status__in=OWED_STATUSES)),
-            overdue=Count("pk", filter=overdue),
-            received=Count("pk", filter=Q(status=DocumentRequestItem.Status.RECEIVED)),
-        )
+    # Query: the firm's outstanding days (kept by the database), or for a
+    # member limited to assigned clients their open requests' items.
+    outstanding = requests_outstanding(
+        request.membership, today=firm_today(request.organization)
     )
     activity = PortalActivity.objects.filter(
         organization=request.organization, action__in=ACTIVITY_SHOWN

@@ -178,6 +178,8 @@ def _document_samples(organization, user, *, client, engagement) -> None:
     request = DocumentRequest.objects.create(
         organization=organization, client=client, engagement=engagement, title="2026"
     )
+    # Its open item also gives the firm rows in OutstandingDay and
+    # OutstandingPart, which the database keeps (documents 0011).
     item = DocumentRequestItem.objects.create(
         organization=organization, request=request, title="W-2", category="w2"
     )

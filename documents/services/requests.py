@@ -17,13 +17,14 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.overdue import overdue_q
 from advisoros.tenancy.models import Membership
 from clients.models import Client, Contact, Engagement
+from clients.selectors import sees_assigned_only
 from documents.models import (
     OWED_STATUSES,
     SERVABLE_SCAN_STATUSES,
@@ -31,6 +32,7 @@ from documents.models import (
     DocumentCategory,
     DocumentRequest,
     DocumentRequestItem,
+    OutstandingDay,
 )
 from documents.selectors import client_visibility_q
 from documents.signals import (
@@ -415,6 +417,45 @@ def request_items_visible_to(membership: Membership) -> QuerySet[DocumentRequest
     return DocumentRequestItem.objects.filter(
         client_visibility_q(membership, prefix="request__client__"),
         organization_id=membership.organization_id,
+    )
+
+
+def requests_outstanding(
+    membership: Membership, *, today: date, summaries: bool = True
+) -> dict[str, int]:
+    """What clients still owe on the open requests the member sees, in one
+    query: the requests with at least one item (`requests`), those with an item
+    overdue on `today`, the items owed and overdue, the items received and
+    waiting to be accepted.
+
+    A member who sees every client reads the firm's OutstandingDay rows (kept
+    by the database, one per due day, however many items: the dashboard at a
+    hundred thousand clients); a member limited to assigned clients counts
+    their clients' items (fewer of them), as does `summaries=False`. Both give
+    the same figures (tests/documents/test_outstanding_days.py)."""
+    if summaries and not sees_assigned_only(membership):
+        late = Q(day__lt=today)
+        found = OutstandingDay.objects.filter(
+            organization_id=membership.organization_id
+        ).aggregate(
+            requests=Sum("request_count"),
+            overdue_requests=Sum("request_count", filter=late),
+            owed=Sum("owed_items"),
+            overdue=Sum("owed_items", filter=late),
+            received=Sum("received_items"),
+        )
+        return {name: value or 0 for name, value in found.items()}
+    overdue = overdue_q(today, OWED_STATUSES)
+    return (
+        request_items_visible_to(membership)
+        .filter(request__status=RequestStatus.OPEN)
+        .aggregate(
+            requests=Count("request_id", distinct=True),
+            overdue_requests=Count("request_id", distinct=True, filter=overdue),
+            owed=Count("pk", filter=Q(status__in=OWED_STATUSES)),
+            overdue=Count("pk", filter=overdue),
+            received=Count("pk", filter=Q(status=ItemStatus.RECEIVED)),
+        )
     )
 
 

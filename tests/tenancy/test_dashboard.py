@@ -534,7 +534,8 @@ def test_the_query_count_does_not_grow_with_rows(
         # 8 its oldest documents; workflows 9 open tasks per person, 10 the firm's
         # people's names, 11 the tasks due this week; billing 12 the firm's
         # currency, 13 billed and collected by month, 14 receivables' totals,
-        # 15 work in progress's totals; portal 16 the open requests' items, 17 the
+        # 15 work in progress's totals; portal 16 requests outstanding (the firm's
+        # outstanding days, or Sam's clients' request items), 17 the
         # newest activity; 18 reset the RLS context. (Alice, an owner, also reads
         # 19 the security events.) The member's assigned clients are subqueries,
         # never a query of their own.
