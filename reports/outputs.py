@@ -214,17 +214,20 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
     from the page are removed once this one is ready: the newest is the one."""
     if output.status != OutputStatus.PENDING:
         return output
+    storage = output_storage()
     try:
         data = output_render(output)
-    except Exception as exc:  # shown on the page; the traceback in the log
+        name = storage.save(output_file_name(output), ContentFile(data), max_length=300)
+    except Exception as exc:
+        # Failed, not retried: the page shows why and its button builds again
+        # (a retry would keep the page saying "building" for minutes). The
+        # traceback goes to the log.
         logger.exception("Statement output %s failed", output.uuid)
         output.status = OutputStatus.FAILED
         output.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
         output.finished_at = timezone.now()
         output.save(update_fields=["status", "error", "finished_at", "updated_at"])
         return output
-    storage = output_storage()
-    name = storage.save(output_file_name(output), ContentFile(data), max_length=300)
     output.file.name = name
     output.status = OutputStatus.READY
     output.finished_at = timezone.now()
