@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.dateparse import parse_date
 
 from advisoros.tenancy.clock import firm_today
@@ -113,12 +113,29 @@ def output_download(
     output = get_object_or_404(
         StatementOutput.objects.filter(
             organization=request.organization, client__in=visible_clients(request)
-        ),
+        ).select_related("client"),
         uuid=statement_output_uuid,
     )
-    if output.status != OutputStatus.READY or not output.file:
-        raise Http404("That file is not ready.")
-    return statement_output_response(request, output)
+    if output.status == OutputStatus.READY and output.file:
+        return statement_output_response(request, output)
+    # Building or failed: back to its statement, whose panel says which.
+    messages.info(request, "That file is not ready: see its statement's files.")
+    page = STATEMENT_URLS.get(output.kind, "profit_and_loss")
+    url = reverse(
+        f"reports:{page}",
+        kwargs={
+            "org_slug": request.organization.slug,
+            "client_uuid": output.client.uuid,
+        },
+    )
+    query = urlencode(
+        {
+            "end": output.period_end.isoformat(),
+            "period": output.period,
+            "compare": output.compare,
+        }
+    )
+    return redirect(f"{url}?{query}")
 
 
 def _template_page(

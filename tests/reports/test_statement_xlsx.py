@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from decimal import Decimal
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
@@ -121,12 +122,14 @@ def test_a_double_click_builds_once(
     page = http.get(_page(acme, "profit_and_loss"), QUERY)
     assert 'data-testid="output-pending"' in page.content.decode()
     assert 'hx-trigger="every 2s"' in page.content.decode()
-    # Its download is not there yet.
+    # Its download is not there yet: the link leads back to the statement.
     link = reverse(
         "reports:output_download",
         kwargs={"org_slug": "alpha", "statement_output_uuid": output.uuid},
     )
-    assert http.get(link).status_code == 404
+    early = http.get(link)
+    assert early.status_code == 302
+    assert early.url == _page(acme, "profit_and_loss") + "?" + urlencode(QUERY)
 
 
 def test_another_firm_and_a_hidden_client_get_404(
