@@ -477,7 +477,9 @@ def _reports_samples(organization, user, *, client) -> None:
     )
     from reports.models import StatementOutput, StatementSchedule, StatementTemplate
 
-    template = StatementTemplate.objects.create(organization=organization, client=client)
+    template = StatementTemplate.objects.create(
+        organization=organization, client=client
+    )
     schedule = StatementSchedule.objects.create(
         organization=organization, client=client, first_period_end=date(2026, 1, 31)
     )
