@@ -99,9 +99,10 @@ def output_create(request: OrgRequest, org_slug: str, client_uuid) -> HttpRespon
     query = urlencode(
         {"end": output.period_end.isoformat(), "period": period, "compare": compare}
     )
-    url = redirect(
-        f"reports:{page}", org_slug=request.organization.slug, client_uuid=client.uuid
-    ).url
+    url = reverse(
+        f"reports:{page}",
+        kwargs={"org_slug": request.organization.slug, "client_uuid": client.uuid},
+    )
     return redirect(f"{url}?{query}")
 
 
