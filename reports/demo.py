@@ -1,9 +1,14 @@
-"""The demo ledger for "Demo CPA" (registered with seed_demo, after billing's).
+"""The demo ledgers for "Demo CPA" (registered with seed_demo, after billing's).
 
 One business client gets 24 monthly trial balances, ending with the last
 month-end before the firm's today, imported through the CSV path (upload,
 check, all-or-nothing import) as a firm would: so the statements show real
-figures and the import pages have history.
+figures and the import pages have history. A second business client, a
+professional services firm, gets 30 months written through the ledger's
+services the way a QuickBooks pull does (the chart by Id, then each month's
+TrialBalance report as raw JSON): `ProfessionalServicesBooks`. The first
+client's profit and loss for the last month has its PDF and XLSX built (in
+the seeder, synchronously), linked from the statement's page.
 
 The books are a small trade business written month by month as journal
 entries (`SmallBusinessBooks`): sales on account and in cash, collections,
@@ -34,8 +39,21 @@ from advisoros.tenancy.demo import register_demo_seeder
 from advisoros.tenancy.models import Organization
 from clients.models import Client, ClientStatus, EntityType
 from reports.csv_import import trial_balance_import_apply, trial_balance_import_create
-from reports.models import CENT, ZERO, TrialBalance
-from reports.statements import add_months, fiscal_year_start
+from reports.models import (
+    CENT,
+    ZERO,
+    OutputFormat,
+    StatementOutput,
+    TrialBalance,
+)
+from reports.outputs import statement_output_build
+from reports.services import (
+    AccountData,
+    BalanceRow,
+    ledger_accounts_save,
+    trial_balance_record,
+)
+from reports.statements import add_months, fiscal_year_start, template_for
 
 DEMO_SLUG = "demo"  # clients.demo.DEMO_SLUG, the demo firm
 MONTHS = 24
@@ -282,3 +300,237 @@ def seed_demo_ledger(
             f"  Demo ledger: {MONTHS} monthly trial balances for {client} "
             f"(fiscal year from {first:%B})"
         )
+    second = _second_client(organization, client)
+    if second is not None:
+        _seed_services_ledger(second, last)
+        if stdout is not None:
+            stdout.write(
+                f"  Demo ledger: {SERVICES_MONTHS} monthly trial balances for "
+                f"{second} (as a QuickBooks pull writes them)"
+            )
+    built = _seed_outputs(client, last, user)
+    if stdout is not None:
+        stdout.write(f"  Demo statement files: {built} for {client}'s profit and loss")
+
+
+# The second client: a professional services firm, as QuickBooks gives it ----------
+
+SERVICES_MONTHS = 30
+# Id, number, name, type, subtype (QuickBooks' spelling)
+SERVICES_CHART = [
+    ("35", "1000", "Operating account", "Bank", "Checking"),
+    ("36", "1100", "Accounts receivable", "Accounts Receivable", "AccountsReceivable"),
+    (
+        "37",
+        "1150",
+        "Unbilled work in progress",
+        "Other Current Asset",
+        "OtherCurrentAssets",
+    ),
+    ("38", "1400", "Prepaid software", "Other Current Asset", "PrepaidExpenses"),
+    ("39", "1600", "Computers", "Fixed Asset", "MachineryAndEquipment"),
+    ("40", "1650", "Furniture", "Fixed Asset", "FurnitureAndFixtures"),
+    (
+        "41",
+        "1690",
+        "Accumulated depreciation",
+        "Fixed Asset",
+        "AccumulatedDepreciation",
+    ),
+    ("42", "2000", "Accounts payable", "Accounts Payable", "AccountsPayable"),
+    ("43", "2100", "Company card", "Credit Card", "CreditCard"),
+    ("44", "2200", "Accrued salaries", "Other Current Liability", "AccruedLiabilities"),
+    (
+        "45",
+        "2300",
+        "Client retainers",
+        "Other Current Liability",
+        "OtherCurrentLiabilities",
+    ),
+    ("46", "2600", "Line of credit", "Long Term Liability", "NotesPayable"),
+    ("47", "3000", "Partners' capital", "Equity", "PartnersEquity"),
+    ("48", "3100", "Partner distributions", "Equity", "PartnerDistributions"),
+    ("49", "3900", "Retained earnings", "Equity", "RetainedEarnings"),
+    ("50", "4000", "Consulting fees", "Income", "ServiceFeeIncome"),
+    ("51", "4100", "Reimbursed expenses", "Income", "OtherPrimaryIncome"),
+    ("52", "5000", "Subcontractors", "Cost of Goods Sold", "CostOfLaborCos"),
+    ("53", "6000", "Salaries", "Expense", "PayrollExpenses"),
+    ("54", "6010", "Payroll taxes and benefits", "Expense", "PayrollExpenses"),
+    ("55", "6100", "Office rent", "Expense", "RentOrLeaseOfBuildings"),
+    (
+        "56",
+        "6200",
+        "Software subscriptions",
+        "Expense",
+        "OfficeGeneralAdministrativeExpenses",
+    ),
+    ("57", "6300", "Professional insurance", "Expense", "Insurance"),
+    ("58", "6400", "Travel", "Expense", "Travel"),
+    ("59", "6500", "Marketing", "Expense", "AdvertisingPromotional"),
+    ("60", "6700", "Depreciation", "Expense", "OtherMiscellaneousServiceCost"),
+    ("61", "8000", "Interest expense", "Other Expense", "OtherMiscellaneousExpense"),
+]
+
+
+class ProfessionalServicesBooks(SmallBusinessBooks):
+    """A consulting firm's books: fees billed monthly and collected in about
+    45 days, work in progress, retainers, subcontractors, salaries accrued and
+    paid, software prepaid yearly, computers bought and depreciated, a line of
+    credit drawn and repaid, partner distributions each quarter."""
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)  # noqa: S311 (demo figures)
+        self.balances = {number: ZERO for _, number, *_ in SERVICES_CHART}
+        self.post(
+            ("1000", 85000),
+            ("1600", 18000),
+            ("1650", 9000),
+            ("3000", -92000),
+            ("2600", -20000),
+        )
+
+    def month(self, index: int, day: date) -> None:
+        rng = self.rng
+        growth = 1 + index * 0.015
+        fees = round(72000 * growth * rng.uniform(0.88, 1.12), 2)
+        reimbursed = round(rng.uniform(1500, 4200), 2)
+        self.post(("1100", fees + reimbursed), ("4000", -fees), ("4100", -reimbursed))
+        wip = _d(round(fees * rng.uniform(0.08, 0.14), 2)) - self.balances["1150"]
+        self.post(("1150", wip), ("4000", -wip))
+        receivable = self.balances["1100"]
+        self.post(
+            ("1000", receivable * Decimal("0.55")),
+            ("1100", -receivable * Decimal("0.55")),
+        )
+        retainer = round(rng.uniform(-3000, 4000), 2)
+        self.post(("1000", retainer), ("2300", -retainer))
+        subcontract = round(fees * rng.uniform(0.10, 0.16), 2)
+        self.post(("5000", subcontract), ("2000", -subcontract))
+        self.post(("2000", -self.balances["2000"]), ("1000", self.balances["2000"]))
+        salaries = round(38000 * growth, 2)
+        benefits = round(salaries * 0.21, 2)
+        self.post(
+            ("6000", salaries), ("6010", benefits), ("2200", -salaries - benefits)
+        )
+        paid = self.balances["2200"] * Decimal("0.8")
+        self.post(("2200", -paid), ("1000", paid))
+        self.post(("6100", 6800), ("1000", -6800))
+        if day.month == self.start_month:
+            self.post(("1400", 14400), ("1000", -14400))
+        self.post(("6200", 1200), ("1400", -1200))
+        self.post(("6300", 950), ("1000", -950))
+        card = round(rng.uniform(1800, 3600), 2)
+        self.post(
+            ("6400", round(card * 0.55, 2)),
+            ("6500", round(card * 0.45, 2)),
+            ("2100", -round(card * 0.55, 2) - round(card * 0.45, 2)),
+        )
+        self.post(("2100", -self.balances["2100"]), ("1000", self.balances["2100"]))
+        if index in (6, 18):  # new computers for the team
+            self.post(("1600", 12000), ("1000", -12000))
+        depreciation = round((self.balances["1600"] + self.balances["1650"]) / 48, 2)
+        self.post(("6700", depreciation), ("1690", -depreciation))
+        interest = round(-self.balances["2600"] * Decimal("0.08") / 12, 2)
+        self.post(("8000", interest), ("1000", -interest))
+        if self.balances["1000"] > 90000 and self.balances["2600"] < 0:
+            repay = min(-self.balances["2600"], Decimal(5000))
+            self.post(("2600", repay), ("1000", -repay))
+        if index % 3 == 2:
+            self.post(("3100", 15000), ("1000", -15000))
+
+    def year_end_close(self) -> None:
+        numbers = [n for _, n, _, kind, _ in SERVICES_CHART if kind in PNL_TYPES]
+        total = sum((self.balances[n] for n in numbers), ZERO)
+        for number in numbers:
+            self.balances[number] = ZERO
+        self.balances["3900"] += total
+        self.balances["3000"] += self.balances["3100"]
+        self.balances["3100"] = ZERO
+
+
+def _second_client(organization: Organization, first: Client) -> Client | None:
+    """The next active business client by code after the first."""
+    return (
+        Client.objects.filter(organization=organization, status=ClientStatus.ACTIVE)
+        .exclude(entity_type=EntityType.INDIVIDUAL)
+        .exclude(pk=first.pk)
+        .order_by("client_code")
+        .first()
+    )
+
+
+def _report_json(day: date, rows: list[tuple[AccountData, Decimal, Decimal]]) -> dict:
+    """What QuickBooks' TrialBalance report answers (abridged): Data rows with
+    the account's name and Id, debit and credit as strings (empty for none)."""
+    return {
+        "Header": {"ReportName": "TrialBalance", "EndPeriod": day.isoformat()},
+        "Rows": {
+            "Row": [
+                {
+                    "type": "Data",
+                    "ColData": [
+                        {"value": account.name, "id": account.external_id},
+                        {"value": f"{debit:.2f}" if debit else ""},
+                        {"value": f"{credit:.2f}" if credit else ""},
+                    ],
+                }
+                for account, debit, credit in rows
+            ]
+        },
+    }
+
+
+def _seed_services_ledger(client: Client, last: date) -> None:
+    if TrialBalance.objects.filter(client=client).exists():
+        return
+    accounts = [
+        AccountData(name, kind, number=number, subtype=subtype, external_id=qbo_id)
+        for qbo_id, number, name, kind, subtype in SERVICES_CHART
+    ]
+    start_month = client.fiscal_year_end_month % 12 + 1
+    books = ProfessionalServicesBooks(start_month=start_month, seed=41)
+    first = add_months(last, -(SERVICES_MONTHS - 1))
+    with transaction.atomic():
+        ledger_accounts_save(client=client, accounts=accounts)  # QuickBooks' chart
+        for index in range(SERVICES_MONTHS):
+            day = add_months(first, index)
+            if index and day.month == start_month:
+                books.year_end_close()
+            books.month(index, day)
+            rows = [
+                (
+                    account,
+                    max(books.balances[account.number], ZERO),
+                    max(-books.balances[account.number], ZERO),
+                )
+                for account in accounts
+                if books.balances[account.number]
+            ]
+            trial_balance_record(
+                client=client,
+                period_end=day,
+                rows=[BalanceRow(a, debit=dr, credit=cr) for a, dr, cr in rows],
+                source="qbo",
+                raw=_report_json(day, rows),
+            )
+
+
+def _seed_outputs(client: Client, last: date, user: User | None) -> int:
+    """The last month's profit and loss as a PDF and a workbook, built now."""
+    if StatementOutput.objects.filter(client=client).exists():
+        return 0
+    template = template_for(client)
+    for fmt in (OutputFormat.PDF, OutputFormat.XLSX):
+        output = StatementOutput.objects.create(
+            organization_id=client.organization_id,
+            client=client,
+            kind="profit_and_loss",
+            period_end=last,
+            period="month",
+            compare="both",
+            template=template,
+            format=fmt,
+            created_by=user,
+        )
+        statement_output_build(output=output)
+    return 2

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from reports.csv_import import MAX_BYTES, MAX_ROWS, import_decode
+from reports.models import ScheduleFrequency, StatementKind, StatementTemplate
 from reports.services import month_end
 
 
@@ -47,3 +48,76 @@ class TrialBalanceUploadForm(forms.Form):
             )
         self.text = import_decode(upload.read())
         return upload
+
+
+class StatementTemplateForm(forms.Form):
+    """A template's settings. Each statement gets a position in the package
+    (empty: left out); the client's account groups are read by the view from
+    one text box per account (`group_<id>`)."""
+
+    title = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="The package's title on the PDF and the workbook.",
+    )
+    show_account_numbers = forms.BooleanField(
+        label="Show account numbers", required=False
+    )
+    show_zero_rows = forms.BooleanField(
+        label="Show accounts with no figures", required=False
+    )
+    branded = forms.BooleanField(
+        label="Use the firm's logo and colour on the PDF", required=False
+    )
+    footer = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Printed under each statement (a compilation note, for example).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in StatementKind.choices:
+            self.fields[f"order_{kind}"] = forms.IntegerField(
+                label=f"{label}: position",
+                required=False,
+                min_value=1,
+                max_value=len(StatementKind.choices),
+                help_text="Its place in the package; empty leaves it out.",
+            )
+
+    def clean(self):
+        data = super().clean()
+        chosen = {
+            kind: data.get(f"order_{kind}")
+            for kind in StatementKind.values
+            if data.get(f"order_{kind}")
+        }
+        if self.is_bound and not self.errors and not chosen:
+            raise ValidationError("Give at least one statement a position.")
+        data["statements"] = sorted(chosen, key=lambda k: (chosen[k], k))
+        return data
+
+    @classmethod
+    def initial_from(cls, template: StatementTemplate | None) -> dict:
+        template = template or StatementTemplate()
+        initial = {
+            "title": template.title,
+            "show_account_numbers": template.show_account_numbers,
+            "show_zero_rows": template.show_zero_rows,
+            "branded": template.branded,
+            "footer": template.footer,
+        }
+        for position, kind in enumerate(template.kinds, start=1):
+            initial[f"order_{kind}"] = position
+        return initial
+
+
+class StatementScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(
+        choices=ScheduleFrequency.choices, initial=ScheduleFrequency.MONTHLY
+    )
+    share_to_portal = forms.BooleanField(
+        label="Share the PDF to the client's portal", required=False, initial=True
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)

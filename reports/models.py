@@ -310,3 +310,230 @@ class TrialBalanceImport(TenantModel):
 
     def __str__(self) -> str:
         return f"Import of {self.filename}"
+
+
+# Presentation and outputs ---------------------------------------------------------
+# A template says how a client's statements are laid out (which statements, in
+# what order, account groups, numbers, zero rows, the firm's branding); an
+# output is one PDF or XLSX file of them, built by a job; a schedule builds
+# them after each month-end and may share the PDF to the client's portal.
+# Figures are never stored: an output's file is drawn from the ledger when built.
+
+
+class StatementKind(models.TextChoices):
+    PROFIT_AND_LOSS = "profit_and_loss", "Profit and loss"
+    BALANCE_SHEET = "balance_sheet", "Balance sheet"
+    CASH_FLOW = "cash_flow", "Cash flow"
+    TRIAL_BALANCE = "trial_balance", "Trial balance"
+
+
+# What a template holds when nobody chose: the three financial statements.
+DEFAULT_STATEMENTS = [
+    StatementKind.PROFIT_AND_LOSS.value,
+    StatementKind.BALANCE_SHEET.value,
+    StatementKind.CASH_FLOW.value,
+]
+
+
+class StatementTemplate(TenantModel):
+    """How a client's statements are laid out, or (no client) the firm's default
+    for clients without their own. Account groups show several of the client's
+    accounts as one named line; they never change a total."""
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=120, default="Financial statements")
+    # Statement kinds, in the order a package (PDF, workbook) shows them.
+    statements = models.JSONField(default=list, blank=True)
+    # {"<LedgerAccount id>": "<group name>"}: accounts shown as one line.
+    groups = models.JSONField(default=dict, blank=True)
+    show_account_numbers = models.BooleanField("show account numbers", default=True)
+    show_zero_rows = models.BooleanField(
+        "show accounts with no figures",
+        default=False,
+        help_text="Off: an account with nothing in any column is left out.",
+    )
+    branded = models.BooleanField(
+        "use the firm's branding",
+        default=True,
+        help_text="The firm's logo and colour on the PDF; its name is always there.",
+    )
+    footer = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Printed under each statement (a compilation note, for example).",
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(client__isnull=False),
+                name="statementtemplate_one_per_client",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(client__isnull=True),
+                name="statementtemplate_one_firm_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def kinds(self) -> list[str]:
+        """The statements it holds, known kinds only, in order (the default when
+        none)."""
+        known = [k for k in self.statements if k in StatementKind.values]
+        return known or list(DEFAULT_STATEMENTS)
+
+
+class OutputFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "Excel workbook"
+
+
+class OutputStatus(models.TextChoices):
+    PENDING = "pending", "Building"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+PACKAGE = "package"
+OUTPUT_KINDS = [*StatementKind.choices, (PACKAGE, "Statement package")]
+
+
+class StatementOutput(TenantModel):
+    """One PDF or XLSX file of a client's statement (or of its template's
+    package), as the ledger stood when a job built it. One pending build per
+    set of parameters: a second click finds the first."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=OUTPUT_KINDS)
+    period_end = models.DateField("period ending")
+    period = models.CharField(max_length=10, default="month")
+    compare = models.CharField(max_length=16, default="both")
+    template = models.ForeignKey(
+        StatementTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    format = models.CharField(max_length=4, choices=OutputFormat.choices)
+    status = models.CharField(
+        max_length=8, choices=OutputStatus.choices, default=OutputStatus.PENDING
+    )
+    # private/<firm id>/statements/<uuid>.<format>: never served directly.
+    file = models.FileField(max_length=300, blank=True, editable=False)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    schedule = models.ForeignKey(
+        "StatementSchedule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The document the PDF was shared to the portal as (scheduled outputs).
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind", "period_end", "period", "compare", "format"],
+                condition=Q(status="pending"),
+                name="statementoutput_one_pending",
+            ),
+            # A schedule builds a period once.
+            models.UniqueConstraint(
+                fields=["schedule", "period_end", "format"],
+                condition=Q(schedule__isnull=False),
+                name="statementoutput_once_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OutputStatus.values),
+                name="statementoutput_status_known",
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "client", "created_at"],
+                name="statementoutput_client",
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.period_end} ({self.format})"
+
+    @property
+    def filename(self) -> str:
+        title = dict(OUTPUT_KINDS).get(self.kind, "Statement")
+        return f"{title} {self.period_end:%Y-%m}.{self.format}"
+
+
+class ScheduleFrequency(models.TextChoices):
+    MONTHLY = "monthly", "Every month"
+    QUARTERLY = "quarterly", "Every fiscal quarter"
+
+
+class StatementSchedule(TenantModel):
+    """Build a client's statement package after each month-end (or fiscal
+    quarter-end) once that month's trial balance is in the ledger, and share
+    its PDF to the client's portal when asked. Periods from `first_period_end`
+    on; each one once."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(
+        max_length=10,
+        choices=ScheduleFrequency.choices,
+        default=ScheduleFrequency.MONTHLY,
+    )
+    share_to_portal = models.BooleanField(
+        "share the PDF to the client's portal", default=True
+    )
+    is_active = models.BooleanField("active", default=True)
+    first_period_end = models.DateField(
+        "first period ending",
+        help_text="The first month-end it builds; earlier months are left alone.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], name="statementschedule_one_per_client"
+            ),
+        ]
+        indexes = [
+            *TenantModel.Meta.indexes,
+            models.Index(
+                fields=["organization", "is_active"], name="statementschedule_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} statements"

@@ -39,12 +39,13 @@ printed above it and nothing is rounded twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from django.db import connection
+from django.db.models import F, Q
 
 from clients.models import Client
 from reports.models import (
@@ -55,6 +56,7 @@ from reports.models import (
     AccountType,
     LedgerAccount,
     Section,
+    StatementTemplate,
     TrialBalance,
     cents,
 )
@@ -206,6 +208,9 @@ class AccountRow:
     name: str
     account_type: str
     subtype: str
+    # What the statement calls it, when not "number · name": a template's group
+    # name, or the name alone when the template hides account numbers.
+    caption: str | None = None
     # Derived once (a statement reads them for each of 2,000 accounts).
     section: str = field(init=False)
     sign: int = field(init=False)  # -1: a credit-normal section, shown credit-positive
@@ -216,6 +221,8 @@ class AccountRow:
 
     @property
     def label(self) -> str:
+        if self.caption is not None:
+            return self.caption
         return f"{self.number} · {self.name}" if self.number else self.name
 
     @property
@@ -231,6 +238,8 @@ class Ledger:
     accounts: list[AccountRow]
     balances: dict[date, dict[int, Decimal]]
     totals: dict[date, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    # A template's choice: list accounts with nothing in any column too.
+    keep_zero_rows: bool = False
 
     def has(self, day: date) -> bool:
         return day in self.balances
@@ -303,6 +312,62 @@ def ledger_load(snapshots: dict[date, TrialBalance], wanted: Iterable[date]) -> 
         key=lambda a: a.sort_key,
     )
     return ledger
+
+
+def ledger_present(
+    ledger: Ledger,
+    *,
+    groups: dict[str, str],
+    show_numbers: bool = True,
+    show_zero_rows: bool = False,
+) -> Ledger:
+    """The ledger as a template shows it: each group of accounts (account id ->
+    group name) as one account whose balance is its members' sum, names without
+    numbers when asked. Totals cannot change: every balance lands in exactly one
+    row. A group joins accounts of one type only (and keeps depreciation apart),
+    so each member's section and cash-flow line stay what they were; a name used
+    across types makes one line in each."""
+    if not groups and show_numbers and not show_zero_rows:
+        return ledger
+    accounts: list[AccountRow] = []
+    into: dict[int, int] = {}  # account id -> its group's row id
+    found: dict[tuple[str, str, str], AccountRow] = {}
+    for account in ledger.accounts:
+        name = (groups.get(str(account.id)) or "").strip()
+        if not name:
+            accounts.append(
+                account if show_numbers else replace(account, caption=account.name)
+            )
+            continue
+        subtype = account.subtype if account.subtype in DEPRECIATION_SUBTYPES else ""
+        key = (account.account_type, subtype, name.lower())
+        row = found.get(key)
+        if row is None:  # ids below zero: never a real account's
+            row = found[key] = AccountRow(
+                -1 - len(found),
+                account.number,  # sorts where its first member was
+                name,
+                account.account_type,
+                subtype,
+                caption=name,
+            )
+            accounts.append(row)
+        into[account.id] = row.id
+    balances = ledger.balances
+    if into:
+        balances = {}
+        for day, by_account in ledger.balances.items():
+            merged: dict[int, Decimal] = {}
+            for account_id, value in by_account.items():
+                target = into.get(account_id, account_id)
+                merged[target] = merged.get(target, ZERO) + value
+            balances[day] = {k: v for k, v in merged.items() if v}
+    return Ledger(
+        accounts=sorted(accounts, key=lambda a: a.sort_key),
+        balances=balances,
+        totals=ledger.totals,
+        keep_zero_rows=show_zero_rows,
+    )
 
 
 def needed_dates(spans: Sequence[Span], kind: str, start_month: int) -> set[date]:
@@ -386,12 +451,14 @@ def _section_rows(
     amount_of,
     *,
     level: int = 1,
+    keep_zero: bool = False,
 ) -> tuple[list[Row], list[Amount]]:
-    """An account row each with a figure in some column, and their total."""
+    """An account row each with a figure in some column (each, with
+    `keep_zero`), and their total."""
     rows, total = [], _blank(columns)
     for account in accounts:
         amounts = [amount_of(account, c.span) if c.available else None for c in columns]
-        if any(amounts):
+        if keep_zero or any(amounts):
             rows.append(Row("account", account.label, amounts, level))
             _add(total, amounts)
     return rows, total
@@ -437,7 +504,12 @@ def _by_section(ledger: Ledger, section: str) -> list[AccountRow]:
 def _pnl_parts(ledger: Ledger, columns: Sequence[Column], start_month: int):
     amount_of = _activity(ledger, start_month)
     return {
-        section: _section_rows(_by_section(ledger, section), columns, amount_of)
+        section: _section_rows(
+            _by_section(ledger, section),
+            columns,
+            amount_of,
+            keep_zero=ledger.keep_zero_rows,
+        )
         for section in PNL_SECTIONS
     }
 
@@ -527,7 +599,11 @@ def balance_sheet(ledger: Ledger, spans: Sequence[Span], start_month: int) -> St
         group_total = _blank(columns)
         for key, label in sections:
             accounts, total = _section_rows(
-                _by_section(ledger, key), columns, amount_of, level=2
+                _by_section(ledger, key),
+                columns,
+                amount_of,
+                level=2,
+                keep_zero=ledger.keep_zero_rows,
             )
             totals[key] = total
             if accounts:
@@ -553,7 +629,10 @@ def balance_sheet(ledger: Ledger, spans: Sequence[Span], start_month: int) -> St
     )
     rows.append(Row("heading", "Equity", [], 0))
     accounts, equity = _section_rows(
-        _by_section(ledger, Section.EQUITY), columns, amount_of
+        _by_section(ledger, Section.EQUITY),
+        columns,
+        amount_of,
+        keep_zero=ledger.keep_zero_rows,
     )
     rows.extend(accounts)
     net_income = _ytd_income(ledger, columns, lambda s: s.end)
@@ -578,7 +657,7 @@ def trial_balance(ledger: Ledger, spans: Sequence[Span], start_month: int) -> St
                 continue
             value = ledger.balances[column.span.end].get(account.id, ZERO)
             amounts.extend((value, ZERO) if value > 0 else (ZERO, -value))
-        if any(amounts):
+        if ledger.keep_zero_rows or any(amounts):
             rows.append(Row("account", account.label, amounts, 0))
             _add(totals, amounts)
     rows.append(Row("grand", "Total", totals))
@@ -724,9 +803,28 @@ def statement_build(
     period: str,
     compare: str,
     start_month: int,
+    template: StatementTemplate | None = None,
 ) -> Statement:
-    """The statement `kind` for the period ending `end` with its comparisons
-    (one query: `ledger_load`)."""
+    """The statement `kind` for the period ending `end` with its comparisons,
+    laid out by `template` (two queries: `ledger_load`). A trial balance lists
+    every account: groups do not apply to it."""
     spans = spans_for(end, period, compare, start_month)
     ledger = ledger_load(snapshots, needed_dates(spans, kind, start_month))
+    if template is not None:
+        ledger = ledger_present(
+            ledger,
+            groups={} if kind == "trial_balance" else template.groups,
+            show_numbers=template.show_account_numbers,
+            show_zero_rows=template.show_zero_rows,
+        )
     return BUILDERS[kind](ledger, spans, start_month)
+
+
+def template_for(client: Client) -> StatementTemplate | None:
+    """The client's template, else the firm's default, else None (one query)."""
+    return (
+        StatementTemplate.objects.filter(organization_id=client.organization_id)
+        .filter(Q(client=client) | Q(client__isnull=True))
+        .order_by(F("client_id").asc(nulls_last=True))
+        .first()
+    )

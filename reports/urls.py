@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reports import views
+from reports import output_views, views
 
 app_name = "reports"
 
-urlpatterns = views.urlpatterns
+urlpatterns = views.urlpatterns + output_views.urlpatterns

@@ -37,8 +37,11 @@ from reports.csv_import import (
 )
 from reports.forms import TrialBalanceUploadForm
 from reports.models import (
+    PACKAGE,
     ImportStatus,
     LedgerAccount,
+    OutputStatus,
+    StatementOutput,
     TrialBalance,
     TrialBalanceImport,
 )
@@ -51,9 +54,11 @@ from reports.statements import (
     client_fiscal_start_month,
     ledger_dates,
     statement_build,
+    template_for,
 )
 
 INDEX_ROWS = 500
+OUTPUT_ROWS = 10
 SEARCH_ROWS = 20
 # URL name -> statement kind, in the tabs' order.
 STATEMENTS = {
@@ -305,7 +310,44 @@ def statement(
     period = period if period in PERIODS else "month"
     compare = request.GET.get("compare", "both")
     compare = compare if compare in COMPARISONS else "both"
+    outputs = (
+        # Query: this statement's files for these choices (and the package's).
+        list(
+            StatementOutput.objects.filter(
+                organization=request.organization,
+                client=client,
+                kind__in=[kind, PACKAGE],
+                period_end=end,
+                period=period,
+                compare=compare,
+            ).select_related("created_by")[:OUTPUT_ROWS]
+        )
+        if end is not None
+        else []
+    )
+    outputs_ctx = {
+        "outputs": outputs,
+        "building": any(o.status == OutputStatus.PENDING for o in outputs),
+        "can_build": request.membership.has_role(Role.STAFF),
+        "build_choices": [(kind, TITLES[kind]), (PACKAGE, "The package")],
+        "end": end,
+        "period": period,
+        "compare": compare,
+    }
+    query = (
+        urlencode({"end": end.isoformat(), "period": period, "compare": compare})
+        if end
+        else ""
+    )
+    if request.GET.get("outputs"):  # the files' panel alone (htmx polls it)
+        return render(
+            request,
+            "reports/statement.html#outputs",
+            {"client": client, "kind": kind, "query": query, **outputs_ctx},
+        )
     start_month = client_fiscal_start_month(client)
+    # Query: the client's template, else the firm's default.
+    template = template_for(client)
     # Queries: every needed snapshot's lines, and their accounts (none without
     # data).
     report = (
@@ -316,11 +358,14 @@ def statement(
             period=period,
             compare=compare,
             start_month=start_month,
+            template=template,
         )
         if end is not None
         else None
     )
     ctx = {
+        **outputs_ctx,
+        "template": template,
         "client": client,
         "kind": kind,
         "title": TITLES[kind],
@@ -339,11 +384,7 @@ def statement(
         if report
         else [],
         "rows_html": statement_rows_html(report) if report else "",
-        "query": urlencode(
-            {"end": end.isoformat(), "period": period, "compare": compare}
-        )
-        if end
-        else "",
+        "query": query,
     }
     return render(request, "reports/statement.html", ctx)
 

@@ -477,3 +477,21 @@ def _reports_samples(organization, user, *, client) -> None:
         content="account_name,account_type,debit,credit\nChecking,Bank,5,\nSales,Income,,5\n",
         trial_balance=trial_balance,
     )
+    from reports.models import StatementOutput, StatementSchedule, StatementTemplate
+
+    template = StatementTemplate.objects.create(
+        organization=organization, client=client
+    )
+    schedule = StatementSchedule.objects.create(
+        organization=organization, client=client, first_period_end=date(2026, 1, 31)
+    )
+    StatementOutput.objects.create(
+        organization=organization,
+        client=client,
+        kind="profit_and_loss",
+        period_end=date(2026, 1, 31),
+        template=template,
+        format="pdf",
+        schedule=schedule,
+        created_by=user,
+    )

@@ -56,3 +56,39 @@ def record(cast) -> Callable[..., TrialBalance]:
             )
 
     return record
+
+
+@pytest.fixture
+def books(cast) -> Callable[..., None]:
+    """`books(client, months)`: the demo trade business's trial balances for
+    `months` month-ends to Dec 2026, through the ledger's service."""
+    from reports.demo import demo_trial_balances
+
+    def load(client: Client, months: int) -> None:
+        with tenant_context(client.organization):
+            for day, rows in demo_trial_balances(
+                last=date(2026, 12, 31), months=months
+            ):
+                trial_balance_record(
+                    client=client,
+                    period_end=day,
+                    rows=[
+                        BalanceRow(
+                            AccountData(name, kind, number=number, subtype=sub),
+                            debit,
+                            credit,
+                        )
+                        for number, name, kind, sub, debit, credit in rows
+                    ],
+                    source="csv",
+                    raw=[],
+                )
+
+    return load
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """The test's own file store: built statements are real files."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path

@@ -13,7 +13,14 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from advisoros.tenancy.models import Organization
 from reports.demo import demo_trial_balances
-from reports.models import ImportStatus, TrialBalance, TrialBalanceImport
+from reports.models import (
+    ImportStatus,
+    LedgerAccount,
+    OutputStatus,
+    StatementOutput,
+    TrialBalance,
+    TrialBalanceImport,
+)
 from reports.statements import (
     PERIODS,
     add_months,
@@ -24,19 +31,27 @@ from reports.statements import (
 
 
 def test_the_demo_firm_has_a_ledger_of_24_months_made_through_the_csv_import(
-    db, settings, tmp_path
+    db, settings, tmp_path, client
 ):
     settings.DEBUG = True  # seed_demo runs only in DEBUG
     settings.MEDIA_ROOT = str(tmp_path)
+    http = client
     out = StringIO()
     call_command("seed_demo", stdout=out)
     demo = Organization.objects.get(slug="demo")
     with tenant_context(demo):
         call_command("seed_demo", stdout=StringIO())
 
-        snapshots = TrialBalance.objects.all()
+        snapshots = TrialBalance.objects.filter(source="csv")
         assert snapshots.count() == 24
-        assert {s.source for s in snapshots} == {"csv"}
+        # The second client's 30 months, written as a QuickBooks pull writes them.
+        pulled = TrialBalance.objects.filter(source="qbo")
+        assert pulled.count() == 30
+        assert len({s.client_id for s in pulled}) == 1
+        assert pulled.first().raw["Header"]["ReportName"] == "TrialBalance"
+        assert LedgerAccount.objects.filter(
+            client_id=pulled.first().client_id, external_id="35"
+        ).exists()
         assert (
             TrialBalanceImport.objects.filter(status=ImportStatus.IMPORTED).count()
             == 24
@@ -68,6 +83,31 @@ def test_the_demo_firm_has_a_ledger_of_24_months_made_through_the_csv_import(
         )
         income = next(r for r in pnl.rows if r.label == "Total income").amounts[0]
         assert income > 400_000  # a real business's year
+
+        services = pulled.first().client
+        found = ledger_dates(services)
+        for kind in ("profit_and_loss", "balance_sheet", "cash_flow", "trial_balance"):
+            report = statement_build(
+                kind=kind,
+                snapshots=found,
+                end=last,
+                period="year",
+                compare="both",
+                start_month=client_fiscal_start_month(services),
+            )
+            assert report.has_data, kind
+            assert False not in report.checks, kind
+        # One statement has its PDF and workbook built, linked from its page.
+        outputs = list(StatementOutput.objects.filter(client=client))
+        assert {(o.format, o.status) for o in outputs} == {
+            ("pdf", OutputStatus.READY),
+            ("xlsx", OutputStatus.READY),
+        }
+    http.force_login(outputs[0].created_by)
+    page = http.get(f"/o/demo/reports/clients/{client.uuid}/profit-and-loss/")
+    assert page.status_code == 200
+    for output in outputs:
+        assert f"/o/demo/reports/outputs/{output.uuid}/" in page.content.decode()
 
 
 def test_every_month_of_the_demo_books_ties_for_every_period(db, cast, acme, record):

@@ -129,9 +129,10 @@ def test_the_query_count_does_not_grow_with_the_ledger(
         other = make_client(cast.alpha, f"Client {months}")
         _load(other, months, extra)
         # 1 session, 2 user, 3 the firm in its RLS context, 4 the member's firms,
-        # 5 the client, 6 its snapshots' dates, 7 the needed snapshots' lines,
-        # 8 their accounts, 9 reset the RLS context.
-        with django_assert_num_queries(9):
+        # 5 the client, 6 its snapshots' dates, 7 the statement's files, 8 the
+        # client's template (else the firm's default), 9 the needed snapshots'
+        # lines, 10 their accounts, 11 reset the RLS context.
+        with django_assert_num_queries(11):
             response = http.get(_url(name, other))
         assert response.status_code == 200
         assert response.context["report"].has_data

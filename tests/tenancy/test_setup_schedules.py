@@ -37,6 +37,7 @@ def test_it_creates_the_schedules_each_app_declares(db):
         "documents",
         "workflows",
         "billing",
+        "reports",
         "advisoros.accounts",
         "advisoros.audit",
         "advisoros.tenancy",
