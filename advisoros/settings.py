@@ -225,6 +225,25 @@ if DB_POOL:
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
 )
+# A read replica (docs/scaling.md): the report and dashboard pages read there
+# (advisoros.tenancy.replica), as the same app role. Unset: no alias, no router.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = {
+        **_replica,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
+            **_replica.get("OPTIONS", {}),
+        },
+        # A test run with the variable set reads its own test database there.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["advisoros.tenancy.replica.ReplicaRouter"]
+    # After a POST the browser reads on the primary this long (read-your-writes).
+    DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=15)
+    MIDDLEWARE = [*MIDDLEWARE, "advisoros.tenancy.replica.ReplicaPinMiddleware"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
+from advisoros.tenancy.replica import reads_from_replica
 from advisoros.tenancy.request import OrgRequest
 from clients.selectors import get_client_or_404, visible_clients
 from reports.csv_import import (
@@ -390,6 +391,7 @@ def statement(
 
 
 def _statement_view(kind: str):
+    @reads_from_replica
     @require_role(Role.READONLY)
     def view(request: OrgRequest, org_slug: str, client_uuid) -> HttpResponse:
         return statement(request, org_slug, client_uuid, kind)

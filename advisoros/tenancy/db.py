@@ -7,6 +7,9 @@ sets those variables:
 - `tenant_context(org)`: the request (through the middleware), every background
   task and every management command run inside it. It enters django-scopes'
   scope too, so both walls move together.
+- `replica_sync(alias)` / `replica_clear(alias)`: the same settings on a read
+  replica's connection, applied when a replica read first needs them
+  (`advisoros.tenancy.replica`).
 - `platform_bypass()`: the one explicit, greppable way past both walls, for
   platform-wide code (Django admin for superusers, cross-firm jobs, the audit
   writer). `grep -rn platform_bypass` lists every use.
@@ -28,13 +31,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from django_scopes import scope, scopes_disabled
 
 from advisoros.tenancy.rls import tenant_proof
 
 if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
     from advisoros.tenancy.models import Organization
 
 
@@ -56,19 +62,19 @@ _SET_SQL = (
 )
 
 
-def _backend_pid() -> int:
+def _backend_pid(conn: BaseDatabaseWrapper = connection) -> int:
     """The server process of this connection: the proof is good for it alone."""
-    connection.ensure_connection()
-    return connection.connection.info.backend_pid
+    conn.ensure_connection()
+    return conn.connection.info.backend_pid
 
 
-def _settings(ctx: DbContext) -> list[str]:
+def _settings(ctx: DbContext, conn: BaseDatabaseWrapper = connection) -> list[str]:
     values = [
         "" if ctx.organization_id is None else str(ctx.organization_id),
         "" if ctx.user_id is None else str(ctx.user_id),
         "on" if ctx.bypass else "",
     ]
-    return [*values, tenant_proof(*values, _backend_pid())]
+    return [*values, tenant_proof(*values, _backend_pid(conn))]
 
 
 def _apply(ctx: DbContext) -> None:
@@ -206,3 +212,47 @@ def platform_bypass() -> Iterator[None]:
     """PLATFORM BYPASS: see every firm's rows. Platform-wide code paths only."""
     with _db_context(replace(_current.get(), bypass=True)), scopes_disabled():
         yield
+
+
+# What each replica connection (per thread) was last given: (its backend pid,
+# the context). A reconnect (new pid) or another context means applying again.
+_replica_applied: WeakKeyDictionary[BaseDatabaseWrapper, tuple[int, DbContext]] = (
+    WeakKeyDictionary()
+)
+
+
+def replica_sync(alias: str) -> None:
+    """Give connection `alias` the current context's settings, if it lacks them.
+
+    Called before each query routed to a read replica: the first one of a
+    request pays one round trip (the replica's own proof, since the proof is
+    bound to the server process), the others a comparison. Row-level security
+    is the same on a physical replica (policies, functions and the proof key
+    are replicated), so it binds there as on the primary.
+    """
+    conn = connections[alias]
+    ctx = _current.get()
+    pid = _backend_pid(conn)
+    if _replica_applied.get(conn) == (pid, ctx):
+        return
+    values = _settings(ctx, conn)
+    with conn.cursor() as cursor:
+        cursor.execute(_SET_SQL, values)
+    _replica_applied[conn] = (pid, ctx)
+
+
+def replica_clear(alias: str) -> None:
+    """Empty the settings of connection `alias` after its reads (end of a view),
+    so a persistent connection never carries a firm into the next request. A
+    connection that fails here is closed instead: a new session starts empty."""
+    conn = connections[alias]
+    applied = _replica_applied.pop(conn, None)
+    if applied is None or applied[1] == _EMPTY or conn.connection is None:
+        return
+    try:
+        if conn.connection.info.backend_pid != applied[0]:
+            return  # reconnected since: the new session never had them
+        with conn.cursor() as cursor:
+            cursor.execute(_SET_SQL, _settings(_EMPTY, conn))
+    except DatabaseError:
+        conn.close()

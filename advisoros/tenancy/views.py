@@ -20,6 +20,7 @@ from advisoros.tenancy.branding import brand_palette, logo_version
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.forms import InvitationForm, OrganizationSettingsForm, RoleForm
 from advisoros.tenancy.models import Invitation, Membership, Role
+from advisoros.tenancy.replica import reads_from_replica
 from advisoros.tenancy.request import OrgRequest
 from advisoros.tenancy.selectors import user_memberships
 
@@ -38,6 +39,7 @@ def _get_invitation(request: OrgRequest, invitation_uuid) -> Invitation:
     )
 
 
+@reads_from_replica
 @require_role(Role.READONLY)
 def dashboard(request: OrgRequest, org_slug: str) -> HttpResponse:
     org = request.organization

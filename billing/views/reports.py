@@ -31,6 +31,7 @@ from advisoros.csv_safe import csv_safe
 from advisoros.row_urls import row_url
 from advisoros.tenancy.decorators import require_role
 from advisoros.tenancy.models import Role
+from advisoros.tenancy.replica import reads_from_replica
 from advisoros.tenancy.request import OrgRequest
 from billing.reports.period import PRESETS, Period
 from billing.reports.selectors import (
@@ -157,6 +158,7 @@ def _scope_and_period(request: OrgRequest, default: str) -> tuple[ReportScope, P
 # Work in progress -----------------------------------------------------------------
 
 
+@reads_from_replica
 @require_GET
 @require_role(Role.READONLY)
 def report_wip(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -232,6 +234,7 @@ def report_wip_csv(request: OrgRequest, org_slug: str) -> StreamingHttpResponse:
 # Receivables ageing -------------------------------------------------------------------
 
 
+@reads_from_replica
 @require_GET
 @require_role(Role.READONLY)
 def report_ar_ageing(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -316,6 +319,7 @@ def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@reads_from_replica
 @require_GET
 @require_role(Role.READONLY)
 def report_realization(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -422,6 +426,7 @@ def _series(
     return shown
 
 
+@reads_from_replica
 @require_GET
 @require_role(Role.READONLY)
 def report_revenue(request: OrgRequest, org_slug: str) -> HttpResponse:
@@ -512,6 +517,7 @@ def _with_budget(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@reads_from_replica
 @require_GET
 @require_role(Role.READONLY)
 def report_budget(request: OrgRequest, org_slug: str) -> HttpResponse:

