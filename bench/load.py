@@ -1,0 +1,472 @@
+"""Benchmark: tax-season load on `make prod`'s shape (the measure `tax_season_load`).
+
+The production shape of scripts/prod.py, started here on loopback against the
+bench database: gunicorn (deploy/gunicorn.conf.py: WORKERS gthread processes of
+THREADS threads, the database pool), both django-q2 clusters on Redis under a
+prefix of this run's own, files in moto's S3, DEBUG off. The bench firm's data
+was written with the development keys, so the web and worker processes get
+the bench process's field-encryption, audit and tenant-proof keys (the secret
+key itself is production's own: sessions are signed with it).
+
+Phase 1, staff load: SESSIONS members of the firm (bench-100k, or bench-1k
+with `--only tax_season_1k_load`), each signed in (a cache session in Redis,
+made here with production's secret key) and cycling through the main pages
+(`page_cycle`) on its own keep-alive connection, one request after the other,
+no think time, for WARM seconds (not counted), then MEASURED seconds. Reported:
+pages per second, p50/p95/p99 of each page from its first byte sent to the
+last byte read, and the errors (anything but a 200). Targets (issue 15): at
+least 60 pages/s with p95 under 250 ms.
+
+Decisions (docs/decisions-load.md): the load's client runs in this process
+(threads: the server side, not the client, is the bottleneck at 60 pages/s);
+the load average is recorded beside the figures, the machine being shared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.test import Client as HttpClient
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.models import Membership, Organization, Role
+from bench.harness import (
+    BENCH_FIRMS,
+    BenchFirm,
+    MeasureSkipped,
+    _bench_user,
+    register_measure,
+)
+
+ROOT = Path(settings.BASE_DIR)
+VAR = ROOT / "var" / "bench" / "load"
+BUCKET = "advisoros-bench-load"
+SESSIONS = 20
+WORKERS = 3  # make prod's defaults (scripts/prod.py)
+THREADS = 4
+# Seconds; BENCH_LOAD_SECONDS shortens a trial run (warm-up a third of it).
+MEASURED = float(os.environ.get("BENCH_LOAD_SECONDS") or 60)
+WARM = MEASURED / 3
+REQUEST_TIMEOUT = 60
+START_TIMEOUT = 120
+TARGET_PAGES_S = 60.0
+TARGET_P95_MS = 250.0
+SEARCH_QUERY = "tax"  # documents search: in nearly every document
+
+
+# Pure parts (tests/test_bench_load.py) ------------------------------------------
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile (pct in 0..100) of `values`: a value measured,
+    never an interpolation between two."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def page_cycle(organization: Organization) -> list[str]:
+    """The pages a staff member cycles through, in the firm's context: the client
+    list and a search of it, a client's page, a documents search, My work, the
+    board, and the invoice list."""
+    from bench.clients import _middle_client
+
+    slug = organization.slug
+    client = _middle_client(BenchFirm(organization=organization, owner=None, size=0))
+    clients = reverse("clients:client_list", args=[slug])
+    return [
+        clients,
+        f"{clients}?{urlencode({'q': client.display_name.split()[-1]})}",
+        reverse("clients:client_detail", args=[slug, client.uuid]) + "?tab=overview",
+        reverse("documents:search", args=[slug]) + f"?{urlencode({'q': SEARCH_QUERY})}",
+        reverse("workflows:my_work", args=[slug]),
+        reverse("workflows:board", args=[slug]),
+        reverse("billing:invoice_list", args=[slug]),
+    ]
+
+
+def staff_ensure(organization: Organization, count: int = SESSIONS) -> list:
+    """`count` active members of the firm (users), adding bench staff when it has
+    fewer (idempotent: the same emails next time)."""
+    with tenant_context(organization):
+        members = list(
+            Membership.objects.filter(organization=organization, is_active=True)
+            .select_related("user")
+            .order_by("pk")[:count]
+        )
+        for i in range(len(members), count):
+            user = _bench_user(
+                f"load.{i}@{organization.slug}.bench.test", f"Load Staff {i}"
+            )
+            member, _ = Membership.objects.get_or_create(
+                organization=organization, user=user, defaults={"role": Role.STAFF}
+            )
+            members.append(member)
+    return [m.user for m in members]
+
+
+@dataclass
+class Tally:
+    """What the sessions saw: each page's seconds and when it ended, the errors."""
+
+    times: list[tuple[float, float]] = field(default_factory=list)  # (end, s)
+    errors: list[tuple[float, str]] = field(default_factory=list)  # (when, what)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def window(self, start: float, end: float) -> list[float]:
+        return [s for t, s in self.times if start <= t < end]
+
+    def errors_in(self, start: float, end: float) -> list[str]:
+        return [e for t, e in self.errors if start <= t < end]
+
+
+def summary(seconds: list[float], wall: float) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "pages_s": len(ms) / wall if wall else 0.0,
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "pages": len(ms),
+    }
+
+
+# The production shape ------------------------------------------------------------
+
+
+def _prod_module():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import prod  # scripts/prod.py
+
+    return prod
+
+
+def _env(*, port: int, redis_url: str, prefix: str, s3: str, mail: str) -> dict:
+    prod = _prod_module()
+    env = prod.production_env(
+        port=port, redis_url=redis_url, prefix=prefix, s3=s3, mail=mail
+    )
+    env.update(
+        {
+            # The bench data's keys (written with the development settings).
+            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "AUDIT_CHAIN_KEY": settings.AUDIT_CHAIN_KEY,
+            "TENANT_PROOF_KEY": settings.TENANT_PROOF_KEY or settings.SECRET_KEY,
+            "STATIC_ROOT": str(VAR / "static"),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+class Shape:
+    """gunicorn and the two clusters, started as scripts/prod.py starts them."""
+
+    def __init__(self, env: dict, port: int) -> None:
+        self.port = port
+        self.env = env
+        self.children: dict[str, subprocess.Popen] = {}
+        self.log = (VAR / "shape.log").open("ab")
+
+    def manage(self, *args: str) -> None:
+        command = [sys.executable, str(ROOT / "manage.py"), *args]
+        result = subprocess.run(  # noqa: S603 (our interpreter, fixed args)
+            command, env=self.env, cwd=ROOT, capture_output=True, timeout=300
+        )
+        if result.returncode:
+            raise RuntimeError(f"manage.py {args[0]}: {result.stderr.decode()[-800:]}")
+
+    def start(self) -> None:
+        web_env = {
+            **self.env,
+            "DB_POOL": "true",
+            "DB_CONN_MAX_AGE": "0",
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "GUNICORN_WORKERS": str(WORKERS),
+            "GUNICORN_THREADS": str(THREADS),
+            "DB_POOL_MAX_SIZE": str(THREADS),
+            "GUNICORN_LOG_LEVEL": "warning",
+            "GUNICORN_MAX_REQUESTS": "0",  # no recycling inside a measured minute
+        }
+        gunicorn = [sys.executable, "-m", "gunicorn", "-c"]
+        gunicorn += [str(ROOT / "deploy" / "gunicorn.conf.py")]
+        gunicorn += ["--access-logfile", "/dev/null", "advisoros.wsgi:application"]
+        qcluster = [sys.executable, str(ROOT / "manage.py"), "qcluster"]
+        commands = {
+            "gunicorn": (gunicorn, web_env),
+            "qcluster": (qcluster, self.env),
+            "ocr": (qcluster, {**self.env, "Q_CLUSTER_NAME": "ocr"}),
+        }
+        for name, (command, env) in commands.items():
+            self.children[name] = subprocess.Popen(  # noqa: S603
+                command,
+                env=env,
+                cwd=ROOT,
+                start_new_session=True,
+                stdout=self.log,
+                stderr=self.log,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.answers():
+            if self.children["gunicorn"].poll() is not None:
+                raise RuntimeError(f"gunicorn stopped at start: see {self.log.name}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT} s")
+            time.sleep(0.5)
+
+    def answers(self) -> bool:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            conn.request("GET", "/accounts/login/")
+            status = conn.getresponse().status
+            conn.close()
+            return status == 200
+        except OSError:
+            return False
+
+    def workers(self) -> list[int]:
+        """gunicorn's worker processes (children of its master)."""
+        master = self.children["gunicorn"].pid
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    stat = (entry / "stat").read_text()
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                        found.append(int(entry.name))
+        return found
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        self.log.close()
+
+
+@contextlib.contextmanager
+def production_shape():
+    """The shape, started and always stopped, with the parts it needs."""
+    from advisoros.localparts import (
+        free_port,
+        local_mail,
+        local_redis,
+        local_s3,
+        redis_forget,
+    )
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    prefix = f"advisoros-bench-load-{secrets.token_hex(4)}"
+    with contextlib.ExitStack() as parts:
+        redis_url = parts.enter_context(local_redis(VAR / "redis"))
+        parts.callback(redis_forget, redis_url, prefix)
+        s3 = parts.enter_context(local_s3(BUCKET))
+        mail = parts.enter_context(local_mail(VAR / "mail"))
+        port = free_port()
+        env = _env(port=port, redis_url=redis_url, prefix=prefix, s3=s3, mail=mail)
+        shape = Shape(env, port)
+        if not (VAR / "static" / "staticfiles.json").exists():
+            shape.manage("collectstatic", "--no-input", "--verbosity", "0")
+        parts.callback(shape.stop)
+        shape.start()
+        yield shape
+
+
+def _signed_in_cookie(shape: Shape, user) -> str:
+    """A session for `user` in the shape's Redis, signed with its secret key."""
+    web = HttpClient()
+    web.force_login(user)
+    return web.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@contextlib.contextmanager
+def shape_settings(shape: Shape):
+    """This process's sessions and cache as the shape's (to make its sessions)."""
+    env = shape.env
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env["CACHE_URL"],
+            "KEY_PREFIX": env["CACHE_KEY_PREFIX"],
+        }
+    }
+    with override_settings(
+        SECRET_KEY=env["DJANGO_SECRET_KEY"],
+        CACHES=caches,
+        SESSION_ENGINE="django.contrib.sessions.backends.cache",
+    ):
+        yield
+
+
+# The load ---------------------------------------------------------------------
+
+
+def _session_loop(port, cookie, cycle, offset, tally, stop) -> None:
+    conn = None
+    n = offset
+    while not stop.is_set():
+        path = cycle[n % len(cycle)]
+        n += 1
+        started = time.perf_counter()
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection(
+                    "127.0.0.1", port, timeout=REQUEST_TIMEOUT
+                )
+            conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
+            response = conn.getresponse()
+            response.read()
+            ended = time.perf_counter()
+            if response.will_close:
+                conn.close()
+                conn = None
+            with tally.lock:
+                if response.status == 200:
+                    tally.times.append((ended, ended - started))
+                else:
+                    tally.errors.append((ended, f"{response.status} {path}"))
+        except (OSError, http.client.HTTPException) as exc:
+            with contextlib.suppress(Exception):
+                conn.close()
+            conn = None
+            with tally.lock:
+                tally.errors.append((time.perf_counter(), f"{type(exc).__name__}"))
+            time.sleep(0.05)  # a refused connection must not spin
+    if conn is not None:
+        conn.close()
+
+
+class Load:
+    """SESSIONS threads cycling through the pages until stopped."""
+
+    def __init__(self, port: int, cookies: list[str], cycle: list[str]) -> None:
+        self.tally = Tally()
+        self.stop_event = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=_session_loop,
+                args=(port, cookie, cycle, i, self.tally, self.stop_event),
+                daemon=True,
+            )
+            for i, cookie in enumerate(cookies)
+        ]
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=REQUEST_TIMEOUT + 5)
+
+
+def _load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def _firm(only_small: bool) -> tuple[Organization, int]:
+    slug, size = BENCH_FIRMS[0] if only_small else BENCH_FIRMS[-1]
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise MeasureSkipped(f"{slug} is not seeded: run `make bench` once first")
+    return organization, size
+
+
+def _records(prefix: str, figures: dict, size: int, load: float) -> list[dict]:
+    units = {"pages_s": "pages/s", "p50_ms": "ms", "p95_ms": "ms", "p99_ms": "ms"}
+    records = [
+        {"name": f"{prefix}.{key}", "value": round(figures[key], 1), "unit": unit,
+         "dataset_size": size}
+        for key, unit in units.items()
+    ]  # fmt: skip
+    records.append(
+        {"name": f"{prefix}.errors", "value": figures["errors"], "unit": "requests",
+         "dataset_size": size}
+    )  # fmt: skip
+    records.append(
+        {"name": f"{prefix}.load_average", "value": round(load, 2), "unit": "load",
+         "dataset_size": size}
+    )  # fmt: skip
+    if figures["pages_s"] < TARGET_PAGES_S:
+        records[0]["missed"] = f"at least {TARGET_PAGES_S:g} pages/s"
+    if figures["p95_ms"] >= TARGET_P95_MS:
+        records[2]["missed"] = f"p95 under {TARGET_P95_MS:g} ms"
+    if figures["errors"]:
+        records[4]["missed"] = "no errors"
+    return records
+
+
+def _measure_window(load: Load, seconds: float) -> dict:
+    start = time.perf_counter()
+    time.sleep(seconds)
+    end = time.perf_counter()
+    with load.tally.lock:
+        figures = summary(load.tally.window(start, end), end - start)
+        figures["errors"] = len(load.tally.errors_in(start, end))
+        figures["error_kinds"] = sorted(set(load.tally.errors_in(start, end)))[:5]
+    return figures
+
+
+def _print(stdout, label: str, figures: dict, load_avg: float) -> None:
+    stdout.write(
+        f"  {label}: {figures['pages_s']:.1f} pages/s ({figures['pages']} pages),"
+        f" p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms,"
+        f" p99 {figures['p99_ms']:.0f} ms, {figures['errors']} errors"
+        f" {figures['error_kinds'] or ''}, load average {load_avg:.2f}"
+    )
+
+
+def tax_season_load(*, stdout, only_small: bool = False) -> list[dict]:
+    organization, size = _firm(only_small)
+    users = staff_ensure(organization)
+    with tenant_context(organization):
+        cycle = page_cycle(organization)
+    records: list[dict] = []
+    with production_shape() as shape:
+        with shape_settings(shape):
+            cookies = [_signed_in_cookie(shape, user) for user in users]
+        stdout.write(
+            f"  {organization.slug}: {len(cookies)} staff sessions, {WORKERS} gunicorn"
+            f" workers x {THREADS} threads, pages: {len(cycle)} in the cycle"
+        )
+        with Load(shape.port, cookies, cycle) as load:
+            time.sleep(WARM)
+            figures = _measure_window(load, MEASURED)
+            load_avg = _load_average()
+            _print(stdout, "staff load", figures, load_avg)
+            records += _records("tax_season_load.staff", figures, size, load_avg)
+    return records
+
+
+@register_measure("tax_season_load")
+def tax_season_load_100k(*, stdout) -> list[dict]:
+    return tax_season_load(stdout=stdout)
+
+
+@register_measure("tax_season_1k_load")
+def tax_season_load_1k(*, stdout) -> list[dict]:
+    return tax_season_load(stdout=stdout, only_small=True)
