@@ -115,6 +115,7 @@ MODULES = (
     "bench.dashboard",
     "bench.reports",
     "bench.quickbooks",
+    "bench.load",
 )
 FLOOR = "django_floor"
 
