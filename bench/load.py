@@ -17,7 +17,7 @@ pages per second, p50/p95/p99 of each page from its first byte sent to the
 last byte read, and the errors (anything but a 200). Targets (issue 15): at
 least 60 pages/s with p95 under 250 ms.
 
-Decisions (docs/decisions-load.md): the load's client runs in this process
+Decisions (docs/decisions.md, items 318-324): the load's client runs in this process
 (threads: the server side, not the client, is the bottleneck at 60 pages/s);
 the load average is recorded beside the figures, the machine being shared.
 """
