@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -30,8 +31,14 @@ def _numbers(response) -> list[str]:
     return [i.display_number for i in response.context["page"].rows]
 
 
+# The cast's firms keep the default time zone; the list reads "overdue" in the
+# firm's today, which is the server's (UTC) yesterday for hours each night.
+FIRM_TZ = ZoneInfo(Organization._meta.get_field("timezone").default)
+
+
 def _days(n: int):
-    return timezone.localdate() + timedelta(days=n)
+    """n days from the firm's today."""
+    return timezone.localdate(timezone=FIRM_TZ) + timedelta(days=n)
 
 
 # What a row shows -------------------------------------------------------------------
