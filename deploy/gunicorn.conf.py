@@ -37,7 +37,12 @@ max_requests_jitter = max_requests // 10
 preload_app = False
 # The TLS proxy in front sets X-Forwarded-*; gunicorn trusts it from these only.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1"
-accesslog = "-"
+# No access log of gunicorn's own: its request line carries the query string
+# (searches hold names and tax ids) and the tokens of invitation and reset
+# links. The application writes the access lines (LOG_REQUESTS, on with
+# LOG_FORMAT=json: advisoros.ops.logs), with the query string left out and
+# the tokens hidden.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
 # Temporary files of uploads go where Django puts them (FILE_UPLOAD_TEMP_DIR);

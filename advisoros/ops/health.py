@@ -6,7 +6,8 @@ monitoring probe asks.
 - `/readyz`: every part a request needs answers: the database (each configured
   alias), the cache, the job broker (the ORM broker's table, or Redis) and the
   file store (the folder exists and is writable; the S3 bucket answers a HEAD).
-  200 when all do, 503 naming which did not.
+  200 when all do, 503 naming which did not, within DEADLINE_SECONDS
+  whatever a part does (the database: its connect_timeout).
 
 Both are answered by `HealthCheckMiddleware`, first in settings.MIDDLEWARE:
 before the HTTPS redirect (probes speak plain HTTP inside the network), the
@@ -21,6 +22,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +40,8 @@ READYZ_PATH = "/readyz"
 # Every probe gives up after this many seconds (the database's own
 # connect_timeout, settings.DB_CONNECT_TIMEOUT, bounds its check).
 PROBE_TIMEOUT_SECONDS = 2
+# What /readyz waits for the parts checked off the request's thread (below).
+DEADLINE_SECONDS = PROBE_TIMEOUT_SECONDS + 0.5
 CACHE_PROBE_KEY = "readyz:probe"
 
 
@@ -132,18 +137,56 @@ CHECKS: dict[str, Callable[[], None]] = {
 }
 
 
+def _on_request_thread(name: str) -> bool:
+    """The checks that use Django's database connections, which belong to the
+    thread that opened them: the database, and the ORM broker's table."""
+    return name == "database" or (
+        name == "broker" and bool(settings.Q_CLUSTER.get("orm"))
+    )
+
+
+def _run(name: str, check: Callable[[], None], results: dict[str, bool]) -> None:
+    try:
+        check()
+    except Exception as exc:
+        logger.warning("Readiness: %s failed: %s", name, exc)
+        results[name] = False
+    else:
+        results[name] = True
+
+
 def readiness() -> dict[str, bool]:
-    """Each part's answer; a failure's reason is logged, not returned."""
-    results = {}
+    """Each part's answer; a failure's reason is logged, not returned.
+
+    A part that neither answers nor fails (a Redis that accepts the connection
+    and never replies: Django's Redis cache waits redis-py's default 5 s, one
+    after the other the parts added up past a load balancer's own timeout)
+    must not hold the probe: the parts off the database run at once,
+    each in a daemon thread, and one with no answer by the deadline is a
+    failure. The database's checks run on the request's thread meanwhile,
+    bounded by its connect_timeout."""
+    results: dict[str, bool] = {}
+    threads = {
+        name: threading.Thread(
+            target=_run, args=(name, check, results), daemon=True, name=f"readyz-{name}"
+        )
+        for name, check in CHECKS.items()
+        if not _on_request_thread(name)
+    }
+    for thread in threads.values():
+        thread.start()
+    deadline = time.monotonic() + DEADLINE_SECONDS
     for name, check in CHECKS.items():
-        try:
-            check()
-        except Exception as exc:
-            logger.warning("Readiness: %s failed: %s", name, exc)
+        if name not in threads:
+            _run(name, check, results)
+    for name, thread in threads.items():
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            logger.warning(
+                "Readiness: %s did not answer within %s s", name, DEADLINE_SECONDS
+            )
             results[name] = False
-        else:
-            results[name] = True
-    return results
+    return {name: results.get(name, False) for name in CHECKS}
 
 
 def _answer(body: dict, status: int) -> HttpResponse:

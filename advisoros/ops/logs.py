@@ -43,6 +43,10 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 CONTEXT_FIELDS = ("request_id", "organization_id", "user_id")
 # The access line's own fields (RequestIdMiddleware), passed through `extra`.
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+# URL arguments that are credentials (an invitation's, a sign-up's, a portal
+# link's token; a password reset's user and token): shown as HIDDEN in the path.
+SECRET_URL_KWARGS = ("token", "uidb64")
+HIDDEN = "[hidden]"
 
 _request_id: ContextVar[str | None] = ContextVar("advisoros_request_id", default=None)
 access_logger = logging.getLogger("advisoros.request")
@@ -72,6 +76,14 @@ class LogContextFilter(logging.Filter):
             record.organization_id = current_organization_id()
         if getattr(record, "user_id", None) is None:
             record.user_id = current_user_id()
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest) and isinstance(record.args, tuple):
+            # django.request's "Not Found: <path>" and its kin: the path as the
+            # access line shows it, tokens hidden.
+            record.args = tuple(
+                loggable_path(request) if arg == request.path else arg
+                for arg in record.args
+            )
         return True
 
 
@@ -112,6 +124,23 @@ def _user_id(request: HttpRequest) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
+def loggable_path(request: HttpRequest) -> str:
+    """The path without its query string and with the credentials it carries
+    (SECRET_URL_KWARGS of the URL it resolved to) hidden: whoever reads the
+    logs must not be able to accept an invitation or reset a password."""
+    match = getattr(request, "resolver_match", None)
+    secrets = {
+        str(value)
+        for name, value in (match.kwargs.items() if match else ())
+        if name in SECRET_URL_KWARGS and value
+    }
+    if not secrets:
+        return request.path
+    return "/".join(
+        HIDDEN if part in secrets else part for part in request.path.split("/")
+    )
+
+
 class RequestIdMiddleware:
     """First in the chain: the request's id for every line it logs, echoed in
     the answer; and, with `LOG_REQUESTS`, one access line naming the firm and
@@ -138,14 +167,15 @@ class RequestIdMiddleware:
         self, request: HttpRequest, response: HttpResponse, started: float
     ) -> None:
         organization = getattr(request, "organization", None)
+        path = loggable_path(request)
         access_logger.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "organization_id": organization.pk if organization else None,

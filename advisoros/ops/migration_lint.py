@@ -13,17 +13,23 @@ release (expand, migrate, contract: docs/deploy.md). Refused:
 - `add-not-null`: AddField of a NOT NULL column with no database default
   (`db_default`): Django drops the default it fills existing rows with, so old
   code's inserts fail.
-- `index-lock`: AddIndex (or a unique constraint's index) on a table listed in
-  LARGE_TABLES: CREATE INDEX without CONCURRENTLY locks writes for the build.
-  Use AddIndexConcurrently in a non-atomic migration.
+- `index-lock`: an index built on a table listed in LARGE_TABLES: AddIndex, a
+  unique constraint, unique_together, or a field that brings its own (a
+  foreign key, `db_index`, `unique`) added or altered: CREATE INDEX without
+  CONCURRENTLY locks writes for the build. Use AddIndexConcurrently in a
+  non-atomic migration.
 - `sql-index-lock`: RunSQL with CREATE INDEX without CONCURRENTLY, any table.
+- `sql-contract`: RunSQL that drops or renames a column or table, or sets a
+  column NOT NULL: what the rules above refuse, written by hand.
+
+The database operations of SeparateDatabaseAndState are judged like any others.
 
 A migration that is the *contract* step says so, with why it is safe now:
 
     class Migration(migrations.Migration):
         contract = "Release 2027.02 stopped reading Client.fax (expand: 0031)."
 
-which allows the first five; the index rules have no such exit (the fix is
+which allows the first five and `sql-contract`; the index rules have no such exit (the fix is
 always CONCURRENTLY). Migrations listed in the baseline file (every migration
 that existed when the linter came) are not linted.
 """
@@ -64,10 +70,16 @@ CONTRACT_RULES = frozenset(
         "rename-model",
         "not-null",
         "add-not-null",
+        "sql-contract",
     }
 )
 CREATE_INDEX = re.compile(
     r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b(?!\s+CONCURRENTLY\b)", re.IGNORECASE
+)
+CONTRACT_SQL = re.compile(
+    r"\bDROP\s+(?:COLUMN|TABLE)\b|\bALTER\s+TABLE\b[^;]*?\bRENAME\b"
+    r"|\bSET\s+NOT\s+NULL\b",
+    re.IGNORECASE | re.DOTALL,
 )
 
 
@@ -94,6 +106,21 @@ def _has_database_default(field: models.Field) -> bool:
     return field.db_default is not models.NOT_PROVIDED
 
 
+def _indexed(field: models.Field | None) -> bool:
+    """The field brings an index of its own (a foreign key, db_index, unique)."""
+    return (
+        field is not None and not field.primary_key and (field.db_index or field.unique)
+    )
+
+
+def _index_lock(table: str, what: str) -> tuple[str, str]:
+    return (
+        "index-lock",
+        f"{what} on the large table {table} builds an index without CONCURRENTLY: "
+        "add the field without its index, then AddIndexConcurrently (atomic = False)",
+    )
+
+
 def _sql_statements(sql) -> list[str]:
     """RunSQL's forward SQL: a string, or a list of strings or (sql, params)."""
     if isinstance(sql, str):
@@ -106,7 +133,13 @@ def _operation_findings(
 ) -> list[tuple[str, str]]:
     """(rule, message) for one operation, given the state just before it."""
     found: list[tuple[str, str]] = []
-    if isinstance(op, migrations.RemoveField):
+    if isinstance(op, migrations.SeparateDatabaseAndState):
+        # What runs on the database, whatever the state says.
+        db_state = state.clone()
+        for db_op in op.database_operations:
+            found.extend(_operation_findings(app_label, db_op, db_state, large_tables))
+            db_op.state_forwards(app_label, db_state)
+    elif isinstance(op, migrations.RemoveField):
         found.append(
             ("remove-field", f"removes {op.model_name}.{op.name}, old code reads it")
         )
@@ -124,6 +157,9 @@ def _operation_findings(
         found.append(("rename-model", f"renames {op.old_name}: old code asks for it"))
     elif isinstance(op, migrations.AlterField):
         old = _old_field(state, app_label, op)
+        table = _table(state, app_label, op.model_name)
+        if table in large_tables and _indexed(op.field) and not _indexed(old):
+            found.append(_index_lock(table, f"altering {op.model_name}.{op.name}"))
         if (
             old is not None
             and old.null
@@ -139,6 +175,9 @@ def _operation_findings(
             )
     elif isinstance(op, migrations.AddField):
         field = op.field
+        table = _table(state, app_label, op.model_name)
+        if table in large_tables and _indexed(field):
+            found.append(_index_lock(table, f"adding {op.model_name}.{op.name}"))
         if (
             not field.null
             and not field.many_to_many
@@ -176,8 +215,22 @@ def _operation_findings(
                     "unique index concurrently first (RunSQL), then attach it",
                 )
             )
+    elif isinstance(op, migrations.AlterUniqueTogether | migrations.AlterIndexTogether):
+        table = _table(state, app_label, op.name)
+        model = state.models.get((app_label, op.name_lower))
+        before = set(model.options.get(op.option_name) or ()) if model else set()
+        if table in large_tables and set(op.option_value or ()) - before:
+            found.append(_index_lock(table, f"{op.option_name} of {op.name}"))
     elif isinstance(op, migrations.RunSQL):
         for statement in _sql_statements(op.sql):
+            if CONTRACT_SQL.search(statement):
+                found.append(
+                    (
+                        "sql-contract",
+                        "RunSQL drops, renames or sets NOT NULL: old code still "
+                        "uses it (a contract step, or expand first)",
+                    )
+                )
             if CREATE_INDEX.search(statement):
                 found.append(
                     (
@@ -207,7 +260,10 @@ def migration_findings(
     for op in migration.operations:
         if isinstance(op, migrations.CreateModel):
             created.add(op.name_lower)
-        if getattr(op, "model_name_lower", None) in created:
+        model = getattr(op, "model_name_lower", None)
+        if isinstance(op, migrations.operations.models.AlterTogetherOptionOperation):
+            model = op.name_lower
+        if model in created:
             op.state_forwards(migration.app_label, state)
             continue
         for rule, message in _operation_findings(

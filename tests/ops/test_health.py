@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
 
 import pytest
+import redis
 from django.db import connections
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from advisoros.localparts import local_redis, redis_forget
 from tests.conftest import BUCKET, KEYS, REGION
 from tests.faults.servers import free_port
 
@@ -164,3 +171,98 @@ def test_readyz_names_an_s3_store_that_does_not_answer(db, client, settings):
 
     assert status == 503
     assert body["checks"] == {**ALL_OK, "storage": "fail"}
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A loopback port that takes connections (the kernel's backlog) and never
+    answers: a Redis that is stuck, or a network that drops replies."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+def readyz_within(client, seconds: float) -> tuple[int, dict, float]:
+    """/readyz from another thread, given up on after `seconds` (the test fails
+    rather than hangs); the answer and how long it took."""
+    answer: list = []
+
+    def ask() -> None:
+        started = time.monotonic()
+        try:
+            answer.append((*readyz(client), time.monotonic() - started))
+        finally:
+            connections.close_all()  # this thread's own
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert answer, f"/readyz did not answer within {seconds} s"
+    return answer[0]
+
+
+def test_readyz_fails_fast_on_a_cache_that_never_answers(
+    db, client, settings, silent_server
+):
+    # As the settings make it from CACHE_URL: redis-py's own 5 s socket timeout.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": silent_server,
+        }
+    }
+
+    status, body, took = readyz_within(client, 10)
+
+    assert (status, body["checks"]) == (503, {**ALL_OK, "cache": "fail"})
+    assert took < 4
+
+
+def test_readyz_fails_fast_on_a_redis_broker_that_never_answers(
+    db, client, settings, silent_server
+):
+    conf = {k: v for k, v in settings.Q_CLUSTER.items() if k != "orm"}
+    settings.Q_CLUSTER = {**conf, "redis": silent_server}
+
+    status, body, took = readyz_within(client, 15)
+
+    assert (status, body["checks"]) == (503, {**ALL_OK, "broker": "fail"})
+    # The probe's own 2 s, not redis-py's default 5 s.
+    assert took < 4
+
+
+@pytest.fixture
+def redis_parts(tmp_path) -> Iterator[tuple[str, str]]:
+    """This machine's Redis (or one started here) on a spare database number,
+    and a key prefix of this test's own, removed after it."""
+    with local_redis(tmp_path / "redis") as url:
+        spare = url.rsplit("/", 1)[0] + "/11"
+        prefix = f"readyz-test-{uuid.uuid4().hex}"
+        yield spare, prefix
+        redis_forget(spare, prefix)
+
+
+def test_readyz_says_ok_with_a_redis_broker_and_cache(
+    db, client, settings, redis_parts
+):
+    url, prefix = redis_parts
+    conf = {k: v for k, v in settings.Q_CLUSTER.items() if k != "orm"}
+    settings.Q_CLUSTER = {
+        **conf,
+        "broker_class": "advisoros.tenancy.redis_queue.RedisQueue",
+        "redis": url,
+    }
+    settings.Q_REDIS_URL = url
+    settings.Q_REDIS_PREFIX = prefix
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
+        }
+    }
+
+    assert readyz(client) == (200, {"status": "ok", "checks": ALL_OK})
+    # The cache's probe really went to that Redis, under the prefix.
+    assert redis.from_url(url).keys(f"{prefix}:*readyz:probe")

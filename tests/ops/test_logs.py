@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import runpy
 
 import pytest
+from django.conf import settings
 
 from advisoros.ops.logs import JsonFormatter, LogContextFilter
 from advisoros.tenancy.db import tenant_context
@@ -113,3 +115,26 @@ def test_an_exception_is_logged_with_its_traceback(json_log, db):
     (line,) = json_log()
     assert line["message"] == "Sync failed"
     assert "ValueError: the bank feed answered nonsense" in line["exception"]
+
+
+def test_a_request_line_hides_the_token_in_its_path(db, client, json_log):
+    token = "Zm9vYmFy-secret-invitation-token"  # noqa: S105 (made up)
+
+    client.get(f"/accounts/invitations/{token}/?utm=x")
+    client.get(f"/accounts/password-reset/MQ/{token}/")
+
+    paths = [
+        line["path"] for line in json_log() if line["logger"] == "advisoros.request"
+    ]
+    assert paths == [
+        "/accounts/invitations/[hidden]/",
+        "/accounts/password-reset/[hidden]/[hidden]/",
+    ]
+    assert token not in json_log.raw()
+
+
+def test_gunicorn_writes_no_access_line_of_its_own():
+    # Its request line would carry the query string and a link's token.
+    conf = runpy.run_path(str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+
+    assert conf["accesslog"] is None

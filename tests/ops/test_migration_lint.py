@@ -103,3 +103,20 @@ def test_the_command_passes_every_migration_in_the_baseline(tmp_path):
 
     assert "documents.0001_initial" in baseline.read_text()
     assert "0 migration(s) after the baseline" in out.getvalue()
+
+
+def test_steps_that_hide_a_drop_or_an_index_build_are_refused():
+    assert _rules("0005_hidden", "0001_initial") == [
+        "remove-field",
+        "index-lock",
+        "index-lock",
+        "index-lock",
+        "sql-contract",
+        "sql-contract",
+    ]
+
+
+def test_hidden_index_builds_pass_on_a_table_not_listed_as_large():
+    rules = _rules("0005_hidden", "0001_initial", large=frozenset())
+
+    assert "index-lock" not in rules

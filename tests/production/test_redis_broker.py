@@ -10,10 +10,14 @@ it, so parallel workers and other people's runs never meet.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.conf import Conf
@@ -26,6 +30,14 @@ from advisoros.tenancy.models import JobFailure
 from advisoros.tenancy.redis_queue import RedisQueue
 from advisoros.tenancy.tasks import ADAPTER, enqueue_with_record
 from tests.workflows.test_qcluster import FAILING, REPORT, _wait_for
+
+NAP = "tests.production.test_redis_broker.counted_nap"
+
+
+def counted_nap(*, organization, key: str, seconds: float) -> None:
+    """A job that notes each of its runs in Redis, then takes `seconds`."""
+    redis.from_url(settings.Q_REDIS_URL).rpush(key, os.getpid())
+    time.sleep(seconds)
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +121,34 @@ def test_clusters_on_redis_run_jobs_retry_a_failing_one_and_show_its_failure(
     assert not default.connection.hlen(default._key("payloads"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_jobs_queued_behind_a_busy_worker_each_run_once(cast, redis_cluster):
+    # One worker, timeout 2 s, retry 3 s; five jobs of 1.8 s. The pusher takes
+    # the third while the first runs: it starts about 3.6 s after it was taken,
+    # past `retry`, and must not be handed out again meanwhile.
+    queue = RedisQueue(list_key="advisoros")
+    keys = [f"{settings.Q_REDIS_PREFIX}:ran:{n}" for n in range(5)]
+    for key in keys:
+        async_task(
+            ADAPTER,
+            NAP,
+            cast.alpha.pk,
+            {"key": key, "seconds": 1.8},
+            broker=queue,
+            sync=False,
+        )
+
+    log = redis_cluster(Q_WORKERS="1", Q_TIMEOUT="2", Q_RETRY="3")
+
+    def all_done():
+        ran = all(queue.connection.llen(key) for key in keys)
+        return ran and queue.queue_size() == queue.lock_size() == 0
+
+    _wait_for(all_done, log, timeout=90)
+    time.sleep(2)  # a second run, if any, would have started by now
+    assert [queue.connection.llen(key) for key in keys] == [1, 1, 1, 1, 1]
+
+
 @pytest.fixture
 def eager_queue(redis_settings, monkeypatch) -> RedisQueue:
     """The default queue, with django-q2's conf read as a Redis site's would be;
@@ -126,13 +166,31 @@ def test_a_job_whose_worker_vanished_is_handed_out_again_until_acknowledged(
     [(first_id, payload)] = eager_queue.dequeue()
     assert (first_id.decode(), payload) == (task_id, b"package")
     assert (eager_queue.queue_size(), eager_queue.lock_size()) == (0, 1)
-    # No acknowledgement within `retry` (0 s here): handed out again.
+    assert eager_queue.started(first_id)  # a worker runs it (pre_execute)
+    # No acknowledgement within `retry` (0 s here) of its start: handed out again.
     [(again_id, _)] = eager_queue.dequeue()
     assert again_id == first_id
 
     eager_queue.acknowledge(again_id)
     assert eager_queue.dequeue() is None
     assert eager_queue.lock_size() == 0
+
+
+def test_a_job_waiting_in_its_cluster_is_not_handed_out_again_before_it_starts(
+    eager_queue, monkeypatch
+):
+    # The pusher took it ahead of a busy worker; `retry` (0 s) has long passed,
+    # but no worker has started it: another cluster must not take it too.
+    monkeypatch.setattr(Conf, "TIMEOUT", 60)
+    eager_queue.enqueue("waiting")
+    [(task_id, _)] = eager_queue.dequeue()
+
+    assert eager_queue.dequeue() is None
+    score = eager_queue.connection.zscore(eager_queue._key("inflight"), task_id)
+    assert score - time.time() > 60  # at least one job's run ahead of it
+
+    eager_queue.acknowledge(task_id)
+    assert not eager_queue.started(task_id)  # acknowledged: nothing to extend
 
 
 def test_a_delayed_job_is_handed_out_only_once_due(eager_queue):
