@@ -42,6 +42,41 @@ if TYPE_CHECKING:
     from clients.models import Client as FirmClient
 
 
+# The slow files first. `--dist loadfile` hands whole files to the workers in
+# collection order (pyproject's --no-loadscope-reorder: by default xdist sorts
+# them by their number of tests, which put the few-test, long files last, where
+# one worker ran them alone while the other idled). Heaviest first: the browser
+# walks, then the servers started by faults, replica and production tests, then
+# the demo seeds and benches; the rest keep their order.
+SLOW_FIRST = (
+    (
+        "tests/browser/test_staff_pages_accessible.py",
+        "tests/browser/test_phone_layout.py",
+    ),
+    ("tests/browser/",),
+    ("tests/faults/", "tests/replica/", "tests/production/"),
+    (
+        "demo.py",
+        "bench",
+        "tests/test_deploy_check.py",
+        "tests/workflows/test_qcluster.py",
+    ),
+)
+
+
+def _slowness(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    for rank, marks in enumerate(SLOW_FIRST):
+        if any(mark in path for mark in marks):
+            return rank
+    return len(SLOW_FIRST)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_slowness)  # stable: each file's tests stay together, in order
+
+
 # Read before any fixture swaps the credentials (settings are loaded by now).
 _APP_PASSWORD = django_settings.DATABASES["default"].get("PASSWORD", "")
 
