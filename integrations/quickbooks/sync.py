@@ -59,6 +59,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from billing.models import (
     Invoice,
     InvoiceKind,
@@ -576,7 +577,8 @@ def _imported_lines(obj: dict) -> tuple[list[ImportedLine], Decimal]:
         detail = line.get(kind) or {}
         quantity = _decimal(detail.get("Qty"), "1")
         unit_price = _decimal(detail.get("UnitPrice"), str(amount))
-        in_cents = (quantity * unit_price).quantize(CENT) == amount.quantize(CENT)
+        # Kept only when the price in cents, as stored, makes the amount.
+        in_cents = quantity * unit_price.quantize(CENT) == amount.quantize(CENT)
         if quantity.as_tuple().exponent < -2 or not in_cents:
             # Not representable in cents here: one of its amount.
             quantity, unit_price = Decimal("1"), amount
@@ -618,7 +620,11 @@ def _invoice_import(state: _Run, obj: dict) -> str:
         total=_decimal(obj.get("TotalAmt")),
         discount_amount=discount,
         tax_amount=_decimal((obj.get("TxnTaxDetail") or {}).get("TotalTax")),
-        issue_date=date.fromisoformat(issued) if issued else timezone.localdate(),
+        issue_date=(
+            date.fromisoformat(issued)
+            if issued
+            else firm_today(state.connection.organization)
+        ),
         due_date=date.fromisoformat(due) if due else None,
         currency=str((obj.get("CurrencyRef") or {}).get("value") or ""),
         memo=memo,
