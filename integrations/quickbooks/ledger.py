@@ -688,7 +688,9 @@ def client_ledger_pull(
         run.errors = state.errors[-100:]
         run.error_count = len(state.errors) + (1 if failure else 0)
         if failure:
-            run.errors.append({"entity": "", "id": "", "message": failure})
+            # First: the pages list the first few errors, and what stopped
+            # the pull is the one a person must see.
+            run.errors.insert(0, {"entity": "", "id": "", "message": failure})
             run.status = SyncRun.Status.FAILED
         elif state.errors:
             run.status = SyncRun.Status.PARTIAL
