@@ -7,7 +7,8 @@ RLS test names the table that has none.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -85,7 +86,10 @@ def firm_samples(organization: Organization, user: User) -> None:
 
 
 def _quickbooks_samples(organization, *, client) -> None:
+    from billing.models import Invoice, InvoiceKind
     from integrations.quickbooks.models import (
+        CreditApplication,
+        LedgerTransaction,
         QuickBooksConnection,
         QuickBooksLink,
         SyncIssue,
@@ -100,8 +104,15 @@ def _quickbooks_samples(organization, *, client) -> None:
         access_token="sample-access",
         refresh_token="sample-refresh",
     )
-    QuickBooksConnection.objects.create(
+    client_books = QuickBooksConnection.objects.create(
         organization=organization, kind="client", client=client, realm_id=""
+    )
+    LedgerTransaction.objects.create(
+        organization=organization,
+        connection=client_books,
+        entity="JournalEntry",
+        qbo_id="71",
+        period_end=date(2026, 1, 31),
     )
     WebhookEvent.objects.create(
         organization=organization,
@@ -120,6 +131,28 @@ def _quickbooks_samples(organization, *, client) -> None:
         client=client,
         qbo_id="58",
         state="conflict",
+    )
+    invoice = Invoice.objects.filter(
+        organization=organization, kind=InvoiceKind.INVOICE
+    ).first()
+    note = Invoice.objects.create(
+        organization=organization,
+        client=invoice.client,
+        kind=InvoiceKind.CREDIT_NOTE,
+        number=901,
+        status="sent",
+        credited_invoice=invoice,
+        subtotal=Decimal("10"),
+        total=Decimal("10"),
+    )
+    CreditApplication.objects.create(
+        organization=organization,
+        connection=firm_books,
+        memo_qbo_id="72",
+        payment_qbo_id="73",
+        invoice=invoice,
+        credit_note=note,
+        amount=Decimal("10"),
     )
     SyncIssue.objects.create(
         organization=organization,

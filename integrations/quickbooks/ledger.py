@@ -22,8 +22,15 @@ A pull (`client_ledger_pull`, from the job in tasks_ledger.py) goes:
    expenses are year to date), so the months from the earliest touched one to
    the current one are read again, with the month of the previous pull (it was
    read only up to that day), a month a stopped run had not reached and the
-   months refused last time. A deletion (CDC gives no date) or an answer of
-   1,000 changes (Intuit's most: some may be missing) reads the whole window.
+   months refused last time. A transaction moved to another month touches
+   both: CDC gives only its new date, so the month each transaction was last
+   seen in is kept (LedgerTransaction) and the earlier of the two counts. A
+   deletion (CDC gives no date) counts its month last seen; one never seen,
+   or an answer of 1,000 changes (Intuit's most: some may be missing), reads
+   the whole window. Whole reads ask CDC too (one request) when the cursor
+   is within its reach, so the months kept stay true; otherwise they are
+   forgotten. A transaction first seen after it moved is placed by its new
+   date only: the weekly whole read is still what corrects that case.
 4. **Reads each month's TrialBalance report** (accrual, from the first day of
    its fiscal year to its last day, or today for the current month) and
    records it with `trial_balance_record` (source "qbo", the report's JSON
@@ -60,6 +67,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from advisoros.tenancy.clock import firm_today
@@ -73,6 +81,7 @@ from integrations.quickbooks.client import (
 )
 from integrations.quickbooks.models import (
     ConnectionKind,
+    LedgerTransaction,
     QuickBooksConnection,
     SyncRun,
     WebhookEvent,
@@ -189,6 +198,11 @@ class _Pull:
     chart: dict[str, AccountData] = field(default_factory=dict)
     # QuickBooks Id -> (name, type) of accounts of a type the ledger lacks.
     unknown: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # What CDC reported: (entity, Id) -> the month-end it is dated in now;
+    # the deleted ones; whether the months kept can no longer be trusted.
+    seen: dict[tuple[str, str], date] = field(default_factory=dict)
+    gone: set[tuple[str, str]] = field(default_factory=set)
+    forget: bool = False
 
     def count(self, what: str, key: str, n: int = 1) -> None:
         per = self.counts.setdefault(what, {})
@@ -265,25 +279,96 @@ def _chart_pull(state: _Pull) -> None:
 
 def _touched(state: _Pull, since: datetime) -> date | None:
     """The first month-end whose balances changed since `since` (None: none),
-    by the dates of the transactions CDC reports; the window's first when a
-    change cannot be placed."""
+    by the dates of the transactions CDC reports, old and new: a transaction
+    moved to another month changes both, and CDC gives only its new date, so
+    the month each was last seen in is kept (LedgerTransaction). The window's
+    first (`date.min`) when a change cannot be placed. What CDC reported is
+    noted in `state.seen` / `state.gone`, written by `_seen_save`."""
     changed = state.api.cdc(list(POSTING_ENTITIES), since)
-    objects = [obj for found in changed.values() for obj in found]
+    objects = [(entity, obj) for entity, found in changed.items() for obj in found]
     state.count(CHANGES, "read", len(objects))
     whole = date.min
     if len(objects) >= PAGE_SIZE:
-        return whole  # Intuit's most: more may have changed than it said
+        # Intuit's most: more may have changed than it said, and what is
+        # kept of those could be out of date.
+        state.forget = True
+        return whole
+    # Query: the months last seen of the transactions CDC reported.
+    before = _seen_months(state, [(e, str(o.get("Id"))) for e, o in objects])
     earliest: date | None = None
-    for obj in objects:
+    placed = True
+    for entity, obj in objects:
+        key = (entity, str(obj.get("Id")))
+        old = before.get(key)
+        if old is not None:
+            earliest = old if earliest is None else min(earliest, old)
         text = str(obj.get("TxnDate") or "")
-        if obj.get("status") == "Deleted" or not text:
-            return whole  # gone, with no date to tell which months
+        if obj.get("status") == "Deleted":
+            # No date: the month it was in, when it was seen before.
+            state.gone.add(key)
+            placed = placed and old is not None
+            continue
         try:
             day = date.fromisoformat(text[:10])
         except ValueError:
-            return whole
-        earliest = day if earliest is None else min(earliest, day)
-    return month_end(earliest) if earliest else None
+            placed = False
+            continue
+        new = month_end(day)
+        state.seen[key] = new
+        earliest = new if earliest is None else min(earliest, new)
+    if not placed:
+        return whole
+    return earliest
+
+
+def _seen_months(state: _Pull, keys: list[tuple[str, str]]) -> dict:
+    """(entity, id) -> the month-end each was last seen in, in one query."""
+    if not keys:
+        return {}
+    match = Q()
+    for entity in {e for e, _ in keys}:
+        match |= Q(entity=entity, qbo_id__in=[i for e, i in keys if e == entity])
+    return {
+        (entity, qbo_id): period_end
+        for entity, qbo_id, period_end in LedgerTransaction.objects.filter(
+            match,
+            organization_id=state.connection.organization_id,
+            connection=state.connection,
+        ).values_list("entity", "qbo_id", "period_end")
+    }
+
+
+def _seen_save(state: _Pull) -> None:
+    """Keep the months CDC gave (in the caller's transaction, with the
+    checkpoint that moves the cursor past them); forget the deleted ones, or
+    all of them when some changes could not be read."""
+    kept = LedgerTransaction.objects.filter(
+        organization_id=state.connection.organization_id,
+        connection=state.connection,
+    )
+    if state.forget:
+        kept.delete()
+        return
+    for entity in {e for e, _ in state.gone}:
+        kept.filter(
+            entity=entity, qbo_id__in=[i for e, i in state.gone if e == entity]
+        ).delete()
+    if state.seen:
+        LedgerTransaction.objects.bulk_create(
+            [
+                LedgerTransaction(
+                    organization_id=state.connection.organization_id,
+                    connection=state.connection,
+                    entity=entity,
+                    qbo_id=qbo_id,
+                    period_end=period_end,
+                )
+                for (entity, qbo_id), period_end in sorted(state.seen.items())
+            ],
+            update_conflicts=True,
+            unique_fields=["organization", "connection", "entity", "qbo_id"],
+            update_fields=["period_end", "updated_at"],
+        )
 
 
 def _plain(raw: dict) -> dict:
@@ -509,15 +594,24 @@ def _months_of(
     previous: LedgerCursor | None,
     window: list[date],
     whole: bool,
+    in_reach: bool,
 ) -> list[date]:
-    if whole or previous is None:
+    """The month-ends this pull reads. CDC is asked whenever the previous
+    pull's moment is within its reach, a whole read too: the months kept of
+    the transactions must follow every change, or a later move would be
+    re-read from a month it had left already. Out of reach, they are
+    forgotten (a change in between went unseen)."""
+    if previous is None or not in_reach:
+        state.forget = True
+        return window
+    touched = _touched(state, previous.moment)
+    if whole:
         return window
     zone = zoneinfo.ZoneInfo(state.connection.organization.timezone)
     # The previous pull read its month only up to its own day.
     first = month_end(previous.moment.astimezone(zone).date())
     if previous.resume:
         first = min(first, previous.resume)
-    touched = _touched(state, previous.moment)
     if touched is not None:
         first = min(first, touched)
     months = {m for m in window if m >= first}
@@ -541,13 +635,10 @@ def client_ledger_pull(
         client = connection.client
         today = firm_today(organization)
         window = ledger_window(today, settings.QUICKBOOKS_LEDGER_MONTHS)
-        previous = None if full else _last_cursor(connection)
+        previous = _last_cursor(connection)
         cdc_reach = started - timedelta(days=CDC_MAX_DAYS) + timedelta(hours=1)
-        whole = (
-            previous is None
-            or previous.moment < cdc_reach
-            or _reread_due(connection, started)
-        )
+        in_reach = previous is not None and previous.moment >= cdc_reach
+        whole = full or not in_reach or _reread_due(connection, started)
         run = SyncRun.objects.create(
             organization_id=connection.organization_id,
             connection=connection,
@@ -567,7 +658,12 @@ def client_ledger_pull(
         try:
             _fiscal_year_check(state)
             _chart_pull(state)
-            months = _months_of(state, previous, window, whole)
+            months = _months_of(state, previous, window, whole, in_reach)
+            with transaction.atomic():
+                # The months of the changes are kept as the cursor moves past
+                # them: a run stopped from here on resumes at its first month.
+                _seen_save(state)
+                _checkpoint(state, LedgerCursor(started, resume=months[0]))
             for period_end in months:
                 _checkpoint(
                     state,
@@ -592,7 +688,9 @@ def client_ledger_pull(
         run.errors = state.errors[-100:]
         run.error_count = len(state.errors) + (1 if failure else 0)
         if failure:
-            run.errors.append({"entity": "", "id": "", "message": failure})
+            # First: the pages list the first few errors, and what stopped
+            # the pull is the one a person must see.
+            run.errors.insert(0, {"entity": "", "id": "", "message": failure})
             run.status = SyncRun.Status.FAILED
         elif state.errors:
             run.status = SyncRun.Status.PARTIAL

@@ -414,3 +414,83 @@ class SyncIssue(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.entity} {self.key}"
+
+
+class CreditApplication(TenantModel):
+    """A credit memo made in the firm's QuickBooks company, applied there by a
+    payment to one of our invoices: the credit note it became here. One row
+    per (payment, credit memo, invoice), so a memo applied to several
+    invoices, at once or by several payments, is a credit note on each, and a
+    payment read again (a full sync, a webhook, a retry) makes none twice.
+
+    The memo itself is not linked (QuickBooksLink): it is not one of our
+    objects, and no single credit note here stands for it."""
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="+"
+    )
+    memo_qbo_id = models.CharField("credit memo's QuickBooks id", max_length=64)
+    payment_qbo_id = models.CharField("payment's QuickBooks id", max_length=64)
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.CASCADE, related_name="+"
+    )
+    credit_note = models.OneToOneField(
+        "billing.Invoice", on_delete=models.CASCADE, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "organization",
+                    "connection",
+                    "payment_qbo_id",
+                    "memo_qbo_id",
+                    "invoice",
+                ],
+                name="qbo_credit_applied_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="qbo_credit_org_created"
+            ),
+            models.Index(fields=["invoice"], name="qbo_credit_invoice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit memo {self.memo_qbo_id} by payment {self.payment_qbo_id}"
+
+
+class LedgerTransaction(TenantModel):
+    """A transaction of a client's QuickBooks company that a ledger pull saw
+    changed, and the month-end it was dated in then. A transaction moved to
+    another month changes the balances of both months (and every month-end
+    between and after): CDC gives only its new date, so the old one is kept
+    here (integrations.quickbooks.ledger)."""
+
+    connection = models.ForeignKey(
+        QuickBooksConnection, on_delete=models.CASCADE, related_name="+"
+    )
+    # The API's entity name (JournalEntry, Invoice ...) and its Id there: an
+    # Id is unique per entity, not per company.
+    entity = models.CharField(max_length=20)
+    qbo_id = models.CharField("QuickBooks id", max_length=64)
+    period_end = models.DateField()
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "connection", "entity", "qbo_id"],
+                name="qbo_ledger_txn_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"], name="qbo_ledger_txn_created"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.qbo_id} in {self.period_end:%Y-%m}"

@@ -59,6 +59,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from billing.models import (
     Invoice,
     InvoiceKind,
@@ -87,6 +88,7 @@ from integrations.quickbooks.client import (
 from integrations.quickbooks.limits import LimitWaitExceeded
 from integrations.quickbooks.models import (
     ConnectionKind,
+    CreditApplication,
     QuickBooksConnection,
     QuickBooksLink,
     SyncEntity,
@@ -575,7 +577,8 @@ def _imported_lines(obj: dict) -> tuple[list[ImportedLine], Decimal]:
         detail = line.get(kind) or {}
         quantity = _decimal(detail.get("Qty"), "1")
         unit_price = _decimal(detail.get("UnitPrice"), str(amount))
-        in_cents = (quantity * unit_price).quantize(CENT) == amount.quantize(CENT)
+        # Kept only when the price in cents, as stored, makes the amount.
+        in_cents = quantity * unit_price.quantize(CENT) == amount.quantize(CENT)
         if quantity.as_tuple().exponent < -2 or not in_cents:
             # Not representable in cents here: one of its amount.
             quantity, unit_price = Decimal("1"), amount
@@ -617,7 +620,11 @@ def _invoice_import(state: _Run, obj: dict) -> str:
         total=_decimal(obj.get("TotalAmt")),
         discount_amount=discount,
         tax_amount=_decimal((obj.get("TxnTaxDetail") or {}).get("TotalTax")),
-        issue_date=date.fromisoformat(issued) if issued else timezone.localdate(),
+        issue_date=(
+            date.fromisoformat(issued)
+            if issued
+            else firm_today(state.connection.organization)
+        ),
         due_date=date.fromisoformat(due) if due else None,
         currency=str((obj.get("CurrencyRef") or {}).get("value") or ""),
         memo=memo,
@@ -648,42 +655,113 @@ def _pull_credit_memo(state: _Run, obj: dict, link: QuickBooksLink | None) -> st
     return _pull_linked_money(state, link, obj)
 
 
-def _paid_invoice_ids(obj: dict) -> list[str]:
-    return [
-        str(txn.get("TxnId"))
-        for line in obj.get("Line") or []
-        for txn in line.get("LinkedTxn") or []
-        if txn.get("TxnType") == "Invoice"
-    ]
+def _invoice_shares(obj: dict) -> list[tuple[str, Decimal]]:
+    """What a QuickBooks payment applies to each invoice it names (the sum of
+    the lines linking it: cash and credits together), in the payment's order."""
+    shares: dict[str, Decimal] = {}
+    for line in obj.get("Line") or []:
+        linked = [
+            str(txn.get("TxnId"))
+            for txn in line.get("LinkedTxn") or []
+            if txn.get("TxnType") == "Invoice"
+        ]
+        if len(linked) > 1:
+            raise ValidationError(
+                "A line of this QuickBooks payment settles several invoices at "
+                "once: record it here by hand."
+            )
+        for invoice_id in linked:
+            amount = _decimal(line.get("Amount")).quantize(CENT)
+            shares[invoice_id] = shares.get(invoice_id, Decimal("0")) + amount
+    return list(shares.items())
 
 
 def _applied_credits(obj: dict) -> list[tuple[str, Decimal]]:
     """The credit memos a QuickBooks payment applies, with the amount of each:
     a line linking a credit memo (the payment's total is the cash alone)."""
     return [
-        (str(txn.get("TxnId")), _decimal(line.get("Amount")))
+        (str(txn.get("TxnId")), _decimal(line.get("Amount")).quantize(CENT))
         for line in obj.get("Line") or []
         for txn in line.get("LinkedTxn") or []
         if txn.get("TxnType") == "CreditMemo"
     ]
 
 
-def _credits_apply(state: _Run, obj: dict, invoice: Invoice) -> int:
+def _credit_plan(
+    shares: list[tuple[str, Decimal]], credits: list[tuple[str, Decimal]]
+) -> list[tuple[str, str, Decimal]]:
+    """(credit memo, invoice, amount) for each credit the payment applies.
+
+    One invoice: every credit is on it (the rest of its share is the cash).
+    Several (only with no cash: QuickBooks does not say which invoice the
+    cash went to): the credits cover the invoices' shares exactly, taken in
+    the payment's order; a memo larger than one invoice's share goes on to
+    the next. Which memo covers which invoice is then the order's, but each
+    invoice's credit and each memo's total are QuickBooks' own."""
+    if len(shares) == 1:
+        (invoice_id, _share) = shares[0]
+        return [(memo_id, invoice_id, amount) for memo_id, amount in credits]
+    credit_total = sum((amount for _, amount in credits), Decimal("0"))
+    share_total = sum((share for _, share in shares), Decimal("0"))
+    if credit_total != share_total:
+        raise ValidationError(
+            f"This QuickBooks payment applies {credit_total} of credit to invoices "
+            f"that it settles for {share_total}: record it here by hand."
+        )
+    plan: list[tuple[str, str, Decimal]] = []
+    left = [[invoice_id, share] for invoice_id, share in shares]
+    position = 0
+    for memo_id, amount in credits:
+        while amount > 0:
+            while left[position][1] <= 0:
+                position += 1
+            take = min(amount, left[position][1])
+            plan.append((memo_id, left[position][0], take))
+            left[position][1] -= take
+            amount -= take
+    return plan
+
+
+def _credits_apply(state: _Run, obj: dict, invoices: dict[str, Invoice]) -> int:
     """Credit memos made in QuickBooks that this payment applies to our
-    invoice become credit notes on it (once: the credit memo is linked to the
-    note). Ours, or ones imported before, are linked already and left alone.
-    Returns how many were imported."""
-    credits = _applied_credits(obj)
+    invoices become a credit note on each invoice, of the amount applied to
+    it (`_credit_plan`), each recorded once as a CreditApplication: read
+    again, the payment makes none twice. Ours (and ones linked before credit
+    memos were applied per invoice) are linked already and left alone. In the
+    caller's savepoint: one refused, none is made. Returns how many were made."""
+    credits = [(m, a) for m, a in _applied_credits(obj) if a > 0]
     if not credits:
         return 0
-    known = set(
+    plan = _credit_plan(_invoice_shares(obj), credits)
+    payment_id = str(obj["Id"])
+    # Query: the memos linked (ours, or linked when first applied).
+    linked = set(
         _links(state)
         .filter(entity=SyncEntity.CREDIT_MEMO, qbo_id__in=[c for c, _ in credits])
         .values_list("qbo_id", flat=True)
     )
+    # Query: what this payment applied before, per (memo, invoice).
+    done = {
+        (memo_id, invoice_pk): amount
+        for memo_id, invoice_pk, amount in CreditApplication.objects.filter(
+            organization_id=state.organization_id,
+            connection=state.connection,
+            payment_qbo_id=payment_id,
+        ).values_list("memo_qbo_id", "invoice_id", "amount")
+    }
     made = 0
-    for memo_id, amount in credits:
-        if memo_id in known or amount <= 0:
+    for memo_id, invoice_id, amount in plan:
+        if memo_id in linked:
+            continue
+        invoice = invoices[invoice_id]
+        before = done.get((memo_id, invoice.pk))
+        if before is not None:
+            if before != amount:
+                raise ValidationError(
+                    f"This QuickBooks payment now applies {amount} of credit memo "
+                    f"{memo_id} to {invoice.display_number}, {before} when it was "
+                    "recorded here: correct the credit notes by hand."
+                )
             continue
         note = credit_note_create(
             invoice=invoice,
@@ -691,22 +769,18 @@ def _credits_apply(state: _Run, obj: dict, invoice: Invoice) -> int:
             amount=amount,
             reason=f"QuickBooks credit memo {memo_id}",
         )
-        QuickBooksLink.objects.create(
+        CreditApplication.objects.create(
             organization_id=state.organization_id,
             connection=state.connection,
-            entity=SyncEntity.CREDIT_MEMO,
-            invoice=note,
-            qbo_id=memo_id,
-            # The credit memo itself was not read here: its total is taken
-            # as what was applied (read later, a different total is a conflict).
-            our_hash=digest(invoice_fields(note)),
-            their_hash=digest({"total": _money(amount)}),
-            state=QuickBooksLink.State.SYNCED,
-            synced_at=timezone.now(),
+            memo_qbo_id=memo_id,
+            payment_qbo_id=payment_id,
+            invoice=invoice,
+            credit_note=note,
+            amount=amount,
         )
-        known.add(memo_id)
-        invoice.refresh_from_db()
         made += 1
+    for invoice in invoices.values():
+        invoice.refresh_from_db()
     return made
 
 
@@ -717,30 +791,36 @@ def _pull_payment(state: _Run, obj: dict, link: QuickBooksLink | None) -> str:
     if found := _marked_link(state, SyncEntity.PAYMENT, obj):
         # Ours, back before the push that made it stored its id.
         return _link_complete(found, obj)
-    paid = _paid_invoice_ids(obj)
-    invoice_link = (
-        _links(state)
+    shares = _invoice_shares(obj)
+    invoices = {
+        link.qbo_id: link.invoice
+        for link in _links(state)
         .select_related("invoice")
-        .filter(entity=SyncEntity.INVOICE, qbo_id__in=paid)
-        .first()
-        if paid
-        else None
-    )
-    if invoice_link is None:
-        return "skipped"  # pays an invoice that is not linked here
-    if len(set(paid)) != 1:
+        .filter(entity=SyncEntity.INVOICE, qbo_id__in=[i for i, _ in shares])
+    }
+    if not invoices:
+        return "skipped"  # pays invoices that are not linked here
+    missing = [i for i, _ in shares if i not in invoices]
+    if missing:
+        raise ValidationError(
+            f"It also settles QuickBooks invoice {', '.join(missing)}, not linked "
+            "to an invoice here yet: Retry once it is."
+        )
+    cash = _decimal(obj.get("TotalAmt")).quantize(CENT)
+    if len(shares) > 1 and cash:
         raise ValidationError(
             "This QuickBooks payment pays several invoices: record it here by hand."
         )
-    credited = _credits_apply(state, obj, invoice_link.invoice)
-    if _decimal(obj.get("TotalAmt")) == 0 and _applied_credits(obj):
-        # Only a credit applied, no money: nothing to record as a payment.
+    credited = _credits_apply(state, obj, invoices)
+    if cash == 0 and _applied_credits(obj):
+        # Only credits applied, no money: nothing to record as a payment.
         return "credited" if credited else "unchanged"
+    (invoice,) = invoices.values()
     received = str(obj.get("TxnDate") or "")[:10]
     payment = payment_record(
-        invoice=invoice_link.invoice,
+        invoice=invoice,
         by=None,
-        amount=Decimal(str(obj.get("TotalAmt") or 0)),
+        amount=cash,
         method=PaymentMethod.OTHER,
         received_on=datetime.fromisoformat(received).date() if received else None,
         reference=f"QuickBooks payment {obj['Id']}",
@@ -1276,6 +1356,14 @@ def _push(state: _Run) -> None:
         Invoice.objects.filter(organization_id=org_id, kind=InvoiceKind.CREDIT_NOTE)
         .exclude(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.VOID))
         .filter(_unlinked(state, SyncEntity.CREDIT_MEMO, "invoice"))
+        # Made here from a credit memo QuickBooks has: nothing to write.
+        .exclude(
+            Exists(
+                CreditApplication.objects.filter(
+                    organization_id=org_id, credit_note=OuterRef("pk")
+                )
+            )
+        )
         .filter(
             Exists(
                 _links(state).filter(

@@ -234,6 +234,18 @@ class Company:
         obj["MetaData"]["LastUpdatedTime"] = _iso(_now())
         return obj
 
+    def delete(self, entity: str, object_id: str) -> dict:
+        """A person deletes a transaction in QuickBooks: gone from queries and
+        reports; CDC reports it as QuickBooks does, its Id and
+        `status: "Deleted"`, no date."""
+        obj = {
+            "Id": object_id,
+            "status": "Deleted",
+            "MetaData": {"LastUpdatedTime": _iso(_now())},
+        }
+        self.entities(entity)[object_id] = obj
+        return obj
+
     def _new_id(self) -> str:
         self.next_id += 1
         return str(self.next_id + 100)
@@ -295,6 +307,8 @@ class Company:
         )
         balances: dict[str, Decimal] = {}
         for entry in self.entities("JournalEntry").values():
+            if entry.get("status") == "Deleted":
+                continue
             posted = date.fromisoformat(entry["TxnDate"])
             if posted > day:
                 continue
@@ -855,7 +869,11 @@ class IntuitStandin:
         entity = _entity(match[1])
         start = int(match[3] or 1)
         size = min(int(match[4] or 100), 1000)
-        found = [o for o in company.entities(entity).values() if _where(o, match[2])]
+        found = [
+            o
+            for o in company.entities(entity).values()
+            if o.get("status") != "Deleted" and _where(o, match[2])
+        ]
         if entity == "Account" and "active" not in (match[2] or "").lower():
             found = [o for o in found if o.get("Active", True)]
         found.sort(key=lambda o: int(o["Id"]) if o["Id"].isdigit() else 0)

@@ -136,3 +136,35 @@ def test_the_connect_button_leads_to_the_quickbooks_page_with_the_code(
 
     assert f"{PAGE}?client_code={jane.client_code}#quickbooks-clients" in html
     assert f'name="client_code" maxlength="20" value="{jane.client_code}"' in page
+
+
+def test_what_stopped_a_pull_is_shown_before_its_months_refused(
+    cast,
+    jane,
+    jane_books,
+    jane_company,
+    intuit_standin,
+    login_as,
+    fast_retries,
+    settings,
+):
+    settings.QUICKBOOKS_LEDGER_MONTHS = 6
+    client_books(jane_company, firm_today(cast.alpha))
+    # Every month's report is refused (it does not balance), then Intuit fails.
+    jane_company.reports["TrialBalance"] = IntuitStandin.trial_balance_report(
+        [("1", "Checking", "10.00", "")]
+    )
+    intuit_standin.fail_next(
+        "/v3/company/2002/reports/TrialBalance", status=503, times=5, after=6
+    )
+    run = pull(jane_books)
+    web = login_as(cast.alice)
+
+    html = web.get(tab(jane)).content.decode()
+
+    assert run.status == SyncRun.Status.FAILED
+    assert len(run.errors) == 7
+    assert "Failed" in html
+    # The reason it stopped, among the five errors the tab lists.
+    shown = html.split('data-testid="quickbooks-ledger-errors"')[1].split("</ul>")[0]
+    assert "503" in shown

@@ -12,7 +12,7 @@ from decimal import Decimal
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from integrations.quickbooks.ledger import LedgerCursor
-from integrations.quickbooks.models import SyncRun
+from integrations.quickbooks.models import LedgerTransaction, SyncRun
 from reports.models import LedgerAccount, TrialBalance, TrialBalanceLine
 from reports.services import month_end
 from reports.statements import add_months, ledger_dates, statement_build
@@ -150,6 +150,139 @@ def test_a_later_pull_reads_the_months_changed_and_a_renamed_account_keeps_its_l
         # Its lines, old and new, are still on the one account.
         assert TrialBalanceLine.objects.filter(account=rent).count() == lines
     assert net_income(jane, month(today, 2)) == Decimal("550.00")
+
+
+def rent_balance(client, rent_id: str, period_end: date) -> Decimal:
+    """The rent account's debit in the snapshot of `period_end`."""
+    with tenant_context(client.organization):
+        line = TrialBalanceLine.objects.get(
+            trial_balance__client=client,
+            trial_balance__period_end=period_end,
+            account__external_id=rent_id,
+        )
+    return line.debit - line.credit
+
+
+def test_a_transaction_moved_to_a_later_month_is_taken_out_of_its_old_month(
+    cast, jane, jane_books, jane_company, intuit_standin
+):
+    today = firm_today(cast.alpha)
+    accounts = client_books(jane_company, today)
+    rent_id = accounts["rent"]["Id"]
+    pull(jane_books)
+    entry = jane_company.post(
+        month_day(today, 2, 10),
+        (accounts["rent"], "50", ""),
+        (accounts["checking"], "", "50"),
+    )
+    pull(jane_books)  # sees the entry in the month two back
+    with_entry = rent_balance(jane, rent_id, month(today, 2))
+    jane_company.touch("JournalEntry", entry["Id"], TxnDate=month_day(today, 1, 10))
+    intuit_standin.requests.clear()
+
+    run = pull(jane_books)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    # From the month it left (its old date), not only the month it went to.
+    assert report_ends(intuit_standin) == [
+        month(today, 2).isoformat(),
+        month(today, 1).isoformat(),
+        today.isoformat(),
+    ]
+    assert rent_balance(jane, rent_id, month(today, 2)) == with_entry - 50
+    assert net_income(jane, month(today, 2)) == Decimal("600.00")
+    assert net_income(jane, month(today, 1)) == Decimal("550.00")
+    with tenant_context(cast.alpha):
+        (kept,) = LedgerTransaction.objects.filter(connection=jane_books)
+    assert (kept.entity, kept.qbo_id, kept.period_end) == (
+        "JournalEntry",
+        entry["Id"],
+        month(today, 1),
+    )
+
+
+def test_a_transaction_moved_to_an_earlier_month_and_back_reads_from_the_earliest(
+    cast, jane, jane_books, jane_company, intuit_standin
+):
+    today = firm_today(cast.alpha)
+    accounts = client_books(jane_company, today)
+    pull(jane_books)
+    entry = jane_company.post(
+        month_day(today, 1, 10),
+        (accounts["rent"], "50", ""),
+        (accounts["checking"], "", "50"),
+    )
+    pull(jane_books)
+    jane_company.touch("JournalEntry", entry["Id"], TxnDate=month_day(today, 3, 10))
+    intuit_standin.requests.clear()
+    earlier = pull(jane_books)
+    earlier_ends = report_ends(intuit_standin)
+    jane_company.touch("JournalEntry", entry["Id"], TxnDate=month_day(today, 1, 10))
+    intuit_standin.requests.clear()
+
+    back = pull(jane_books)
+
+    assert earlier.status == back.status == SyncRun.Status.SUCCEEDED
+    assert earlier_ends[0] == month(today, 3).isoformat()
+    # Moved back: from the month it was in (three back), its new date is later.
+    assert report_ends(intuit_standin)[0] == month(today, 3).isoformat()
+    assert net_income(jane, month(today, 3)) == Decimal("600.00")
+    assert net_income(jane, month(today, 1)) == Decimal("550.00")
+
+
+def test_a_deleted_transaction_seen_before_is_read_from_its_month_only(
+    cast, jane, jane_books, jane_company, intuit_standin
+):
+    today = firm_today(cast.alpha)
+    accounts = client_books(jane_company, today)
+    pull(jane_books)
+    entry = jane_company.post(
+        month_day(today, 2, 10),
+        (accounts["rent"], "50", ""),
+        (accounts["checking"], "", "50"),
+    )
+    pull(jane_books)
+    jane_company.delete("JournalEntry", entry["Id"])
+    intuit_standin.requests.clear()
+
+    run = pull(jane_books)
+
+    assert run.kind == SyncRun.Kind.INCREMENTAL
+    assert report_ends(intuit_standin) == [
+        month(today, 2).isoformat(),
+        month(today, 1).isoformat(),
+        today.isoformat(),
+    ]
+    assert net_income(jane, month(today, 2)) == Decimal("600.00")
+    with tenant_context(cast.alpha):
+        assert not LedgerTransaction.objects.filter(connection=jane_books).exists()
+
+
+def test_a_whole_read_keeps_the_months_of_the_changes_it_did_not_ask_cdc_about(
+    cast, jane, jane_books, jane_company, intuit_standin
+):
+    """A move seen only by a whole read (Pull now with full) is kept too: the
+    next move is re-read from where the transaction really was."""
+    today = firm_today(cast.alpha)
+    accounts = client_books(jane_company, today)
+    pull(jane_books)
+    entry = jane_company.post(
+        month_day(today, 1, 10),
+        (accounts["rent"], "50", ""),
+        (accounts["checking"], "", "50"),
+    )
+    pull(jane_books)
+    jane_company.touch("JournalEntry", entry["Id"], TxnDate=month_day(today, 4, 10))
+    whole = pull(jane_books, full=True)
+    jane_company.touch("JournalEntry", entry["Id"], TxnDate=month_day(today, 1, 10))
+    intuit_standin.requests.clear()
+
+    run = pull(jane_books)
+
+    assert whole.kind == SyncRun.Kind.FULL
+    assert run.kind == SyncRun.Kind.INCREMENTAL
+    assert report_ends(intuit_standin)[0] == month(today, 4).isoformat()
+    assert net_income(jane, month(today, 4)) == Decimal("600.00")
 
 
 def test_a_pull_stopped_by_a_5xx_resumes_at_its_month_without_duplicates(

@@ -9,8 +9,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.models import Organization
 from billing.models import Invoice, Payment
 from integrations.quickbooks.models import QuickBooksLink, SyncIssue
 from tests.integrations.quickbooks.conftest import FIRM_REALM, connect, sync
@@ -213,3 +216,51 @@ def test_an_import_happens_in_the_firm_of_the_connection_only(
     ]
     # Each firm numbers its own invoices.
     assert [i.number for i in alpha + beta] == [1, 1]
+
+
+def test_an_invoice_with_no_date_is_issued_on_the_firms_day(
+    cast, alpha_books, firm_company
+):
+    # A zone whose day differs from UTC's at this moment, whatever it is.
+    zone = "Etc/GMT+12" if timezone.now().hour < 12 else "Pacific/Kiritimati"
+    with tenant_context(cast.alpha):
+        Organization.objects.filter(pk=cast.alpha.pk).update(timezone=zone)
+        cast.alpha.refresh_from_db()
+    alpha_books.organization = cast.alpha
+    customer = firm_company.add("Customer", DisplayName="Acme Ltd")
+    qbo_invoice(firm_company, customer["Id"], TxnDate=None, DueDate=None)
+
+    sync(alpha_books)
+
+    (invoice,) = invoices_of(cast.alpha)
+    assert invoice.issue_date == firm_today(cast.alpha)
+    assert invoice.issue_date != timezone.now().date()
+
+
+def test_a_unit_price_finer_than_a_cent_is_imported_as_one_of_its_amount(
+    cast, alpha_books, firm_company
+):
+    customer = firm_company.add("Customer", DisplayName="Acme Ltd")
+    qbo_invoice(
+        firm_company,
+        customer["Id"],
+        TxnTaxDetail={"TotalTax": 0},
+        TotalAmt=100,
+        Line=[
+            {
+                "DetailType": "SalesItemLineDetail",
+                "Amount": 100,
+                "Description": "Three reviews",
+                "SalesItemLineDetail": {"Qty": 3, "UnitPrice": "33.333333"},
+            }
+        ],
+    )
+
+    sync(alpha_books)
+
+    (invoice,) = invoices_of(cast.alpha)
+    ((quantity, unit_price, amount),) = [
+        (line.quantity, line.unit_price, line.amount) for line in invoice.lines.all()
+    ]
+    # Kept as a line whose quantity times price is its amount.
+    assert quantity * unit_price == amount == Decimal("100.00")
