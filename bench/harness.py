@@ -85,6 +85,7 @@ from django.utils import timezone
 
 from advisoros.accounts.models import User
 from advisoros.tenancy.db import tenant_context
+from advisoros.tenancy.dbroles import database_vacuum
 from advisoros.tenancy.models import Membership, Organization, Role
 
 BENCH_FIRMS: tuple[tuple[str, int], ...] = (
@@ -523,6 +524,8 @@ def run(
             for seeder in bench_seeders():
                 seeder(firm=firm, stdout=stdout)
         bench_firms.append(firm)
+    # A settled database, as autovacuum leaves it (dbroles.database_vacuum).
+    database_vacuum()
     # Production-like: no query logging (DEBUG), the test client's host allowed.
     with override_settings(
         DEBUG=False, ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]
