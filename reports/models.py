@@ -15,7 +15,9 @@ unbalanced trial balance whoever writes it.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import calendar
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -30,8 +32,23 @@ ZERO = Decimal("0.00")
 
 
 def cents(value: Decimal | int | str) -> Decimal:
-    """`value` rounded half-up to the cent: the ledger's one rounding rule."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """`value` rounded half-up to the cent: the ledger's one rounding rule.
+
+    Any finite value has its cents, however large: the default context's 28
+    digits made quantize() raise InvalidOperation for a figure of 27 digits or
+    more ("1e30" in an uploaded file), where the caller wants a row to say
+    "too large" (reports.services.balance_rows_check), not a server error."""
+    value = Decimal(value)
+    digits = max(28, value.adjusted() + 3)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=Context(prec=digits))
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def is_month_end(day: date) -> bool:
+    return day == month_end(day)
 
 
 def amount_field(**kwargs) -> models.DecimalField:

@@ -37,6 +37,7 @@ from reports.models import (
     StatementOutput,
     StatementSchedule,
     StatementTemplate,
+    month_end,
 )
 from reports.outputs import (
     statement_output_request,
@@ -44,7 +45,6 @@ from reports.outputs import (
     statement_schedule_save,
     statement_template_save,
 )
-from reports.services import month_end
 
 SCHEDULED_ROWS = 12
 STATEMENT_URLS = {  # kind -> the statement page's URL name

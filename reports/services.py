@@ -14,7 +14,6 @@ matches by account number, then by name.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +32,7 @@ from reports.models import (
     TrialBalance,
     TrialBalanceLine,
     cents,
+    is_month_end,
 )
 
 # Larger than any trial balance a firm's client has; keeps sums inside the
@@ -75,14 +75,6 @@ class Matched:
 
     accounts: list[LedgerAccount | None]
     problems: list[RowProblem] = field(default_factory=list)
-
-
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def is_month_end(day: date) -> bool:
-    return day == month_end(day)
 
 
 # Checks -------------------------------------------------------------------------

@@ -45,9 +45,10 @@ from reports.models import (
     StatementOutput,
     TrialBalance,
     TrialBalanceImport,
+    month_end,
 )
 from reports.rendering import statement_rows_html
-from reports.services import month_end, trial_balance_delete
+from reports.services import trial_balance_delete
 from reports.statements import (
     COMPARISONS,
     PERIODS,
