@@ -31,6 +31,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from advisoros.accounts.models import User
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import Client
@@ -260,14 +262,19 @@ def statement_output_response(
     request: HttpRequest, output: StatementOutput
 ) -> HttpResponse:
     """The ready output's file to a viewer whose access the caller has checked:
-    the stored file, or a short-lived presigned link when the storage is S3."""
+    the stored file, or a short-lived presigned link when the storage is S3.
+
+    Writes STATEMENT_DOWNLOADED (who took which client's figures, for which
+    period) with the request's address, as a document's download writes
+    DOCUMENT_DOWNLOADED (documents.storage.document_download_response). Raises
+    FileNotFoundError, before any audit, when the stored file is gone."""
     filename = output.filename
     content_type = CONTENT_TYPES[output.format]
     storage = output_storage()
     response: HttpResponse
     if storage_is_local(storage):
         response = FileResponse(
-            storage.open(output.file.name, "rb"),
+            storage.open(output.file.name, "rb"),  # FileNotFoundError before audit
             as_attachment=True,
             filename=filename,
             content_type=content_type,
@@ -287,6 +294,23 @@ def statement_output_response(
         )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    audit_event_record(
+        action=AuditAction.STATEMENT_DOWNLOADED,
+        organizations=[output.organization_id],
+        actor=request.user,
+        target=f"{filename} ({output.client.display_name})",
+        request=request,
+        detail={
+            "output": str(output.uuid),
+            "client": str(output.client.uuid),
+            "kind": output.kind,
+            "format": output.format,
+            "period_end": output.period_end.isoformat(),
+            "period": output.period,
+            "compare": output.compare,
+            "scheduled": output.schedule_id is not None,
+        },
+    )
     return response
 
 
