@@ -461,7 +461,8 @@ class StatementOutput(TenantModel):
         blank=True,
         related_name="+",
     )
-    # The document the PDF was shared to the portal as (scheduled outputs).
+    # The document the PDF was shared to the portal as (scheduled outputs): the
+    # latest version of it, once a rebuild has shared a new one.
     document = models.ForeignKey(
         "documents.Document",
         on_delete=models.SET_NULL,
@@ -469,6 +470,10 @@ class StatementOutput(TenantModel):
         blank=True,
         related_name="+",
     )
+    # A scheduled file whose figures a replaced trial balance changed: its
+    # schedule builds it again at its next run (reports.outputs).
+    stale = models.BooleanField(default=False)
+    rebuilt_at = models.DateTimeField("rebuilt", null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -493,6 +498,12 @@ class StatementOutput(TenantModel):
             models.Index(
                 fields=["organization", "client", "created_at"],
                 name="statementoutput_client",
+            ),
+            # The hourly run's look for files to build again: a few rows.
+            models.Index(
+                fields=["organization", "schedule"],
+                condition=Q(stale=True),
+                name="statementoutput_stale",
             ),
         ]
         ordering = ["-created_at", "-id"]

@@ -322,7 +322,7 @@ def statement(
                 period_end=end,
                 period=period,
                 compare=compare,
-            ).select_related("created_by")[:OUTPUT_ROWS]
+            ).select_related("created_by", "schedule")[:OUTPUT_ROWS]
         )
         if end is not None
         else []

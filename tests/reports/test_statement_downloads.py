@@ -115,3 +115,30 @@ def test_a_file_that_is_gone_sends_back_to_the_statement_unrecorded(
     assert response.status_code == 302
     assert f"/clients/{acme.uuid}/profit-and-loss/" in response["Location"]
     assert _events(cast.alpha) == []
+
+
+def test_a_second_run_of_the_build_job_keeps_the_first_file_only(
+    cast, acme, record, media
+):
+    """A retry that starts while the first run still draws finds the row
+    pending too: the first to finish marks it ready, the other keeps nothing."""
+    record(
+        acme, DEC, {("1000", "Checking", "Bank"): 10, ("4000", "Sales", "Income"): -10}
+    )
+    with tenant_context(cast.alpha):
+        output = StatementOutput.objects.create(
+            organization=cast.alpha,
+            client=acme,
+            kind="profit_and_loss",
+            period_end=DEC,
+            format="xlsx",
+        )
+        late = StatementOutput.objects.get(pk=output.pk)  # loaded while pending
+
+        first = statement_output_build(output=output)
+        second = statement_output_build(output=late)
+
+    assert first.status == second.status == OutputStatus.READY
+    assert second.file.name == first.file.name
+    stored = sorted(p.name for p in (media / "private").rglob("*.xlsx"))
+    assert stored == [first.file.name.rsplit("/", 1)[-1]]
