@@ -223,6 +223,7 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
     if output.status != OutputStatus.PENDING:
         return output
     storage = output_storage()
+    name, error = "", ""
     try:
         data = output_render(output)
         name = storage.save(output_file_name(output), ContentFile(data), max_length=300)
@@ -231,25 +232,27 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
         # (a retry would keep the page saying "building" for minutes). The
         # traceback goes to the log.
         logger.exception("Statement output %s failed", output.uuid)
-        output.status = OutputStatus.FAILED
-        output.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
-        output.finished_at = timezone.now()
-        output.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        return output
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
     with transaction.atomic():
         # Two runs of the job (a retry while the first still draws) both reach
-        # here: the row's lock lets the first mark it ready; the second keeps
-        # nothing, not even its file.
+        # here: the row's lock lets the first say how it went; the second
+        # changes nothing and keeps nothing, not even its file.
         current = (
             StatementOutput.objects.select_for_update().only("status").get(pk=output.pk)
         )
         if current.status != OutputStatus.PENDING:
-            storage.delete(name)  # no row names it
+            if name:
+                storage.delete(name)  # no row names it
             output.refresh_from_db()
+            return output
+        output.finished_at = timezone.now()
+        if error:
+            output.status = OutputStatus.FAILED
+            output.error = error
+            output.save(update_fields=["status", "error", "finished_at", "updated_at"])
             return output
         output.file.name = name
         output.status = OutputStatus.READY
-        output.finished_at = timezone.now()
         output.save(update_fields=["file", "status", "finished_at", "updated_at"])
         if output.schedule_id is None:
             _remove_older(output)
