@@ -39,6 +39,7 @@ from reports.models import (
     cents,
 )
 from reports.services import (
+    MAX_AMOUNT,
     AccountData,
     BalanceRow,
     balance_rows_check,
@@ -294,9 +295,12 @@ def csv_check(*, client: Client, rows: list[CsvRow]) -> Checked:
             clean[problem.index].error(problem.column, problem.message)
         for row, found in zip(clean, matched.accounts, strict=True):
             _note_change(row, found)
-    # Amounts of the readable rows, for the preview's totals line.
-    total_debit = sum((r.data.debit for r in good), ZERO)
-    total_credit = sum((r.data.credit for r in good), ZERO)
+    # Amounts of the readable rows, for the preview's totals line; a row
+    # refused as too large is left out (its row says so), or the totals would
+    # not fit their columns (5,000 rows of the largest amount do).
+    sized = [r.data for r in good if max(r.data.debit, r.data.credit) <= MAX_AMOUNT]
+    total_debit = sum((d.debit for d in sized), ZERO)
+    total_credit = sum((d.credit for d in sized), ZERO)
     messages = [m for r in rows for m in r.messages] + file_messages
     return Checked(
         rows=rows,

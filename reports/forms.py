@@ -9,8 +9,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from reports.csv_import import MAX_BYTES, MAX_ROWS, import_decode
-from reports.models import ScheduleFrequency, StatementKind, StatementTemplate
-from reports.services import month_end
+from reports.models import (
+    ScheduleFrequency,
+    StatementKind,
+    StatementTemplate,
+    month_end,
+)
 
 
 class TrialBalanceUploadForm(forms.Form):

@@ -15,7 +15,9 @@ unbalanced trial balance whoever writes it.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import calendar
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -30,8 +32,23 @@ ZERO = Decimal("0.00")
 
 
 def cents(value: Decimal | int | str) -> Decimal:
-    """`value` rounded half-up to the cent: the ledger's one rounding rule."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """`value` rounded half-up to the cent: the ledger's one rounding rule.
+
+    Any finite value has its cents, however large: the default context's 28
+    digits made quantize() raise InvalidOperation for a figure of 27 digits or
+    more ("1e30" in an uploaded file), where the caller wants a row to say
+    "too large" (reports.services.balance_rows_check), not a server error."""
+    value = Decimal(value)
+    digits = max(28, value.adjusted() + 3)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=Context(prec=digits))
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def is_month_end(day: date) -> bool:
+    return day == month_end(day)
 
 
 def amount_field(**kwargs) -> models.DecimalField:
@@ -444,7 +461,8 @@ class StatementOutput(TenantModel):
         blank=True,
         related_name="+",
     )
-    # The document the PDF was shared to the portal as (scheduled outputs).
+    # The document the PDF was shared to the portal as (scheduled outputs): the
+    # latest version of it, once a rebuild has shared a new one.
     document = models.ForeignKey(
         "documents.Document",
         on_delete=models.SET_NULL,
@@ -452,6 +470,10 @@ class StatementOutput(TenantModel):
         blank=True,
         related_name="+",
     )
+    # A scheduled file whose figures a replaced trial balance changed: its
+    # schedule builds it again at its next run (reports.outputs).
+    stale = models.BooleanField(default=False)
+    rebuilt_at = models.DateTimeField("rebuilt", null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -476,6 +498,12 @@ class StatementOutput(TenantModel):
             models.Index(
                 fields=["organization", "client", "created_at"],
                 name="statementoutput_client",
+            ),
+            # The hourly run's look for files to build again: a few rows.
+            models.Index(
+                fields=["organization", "schedule"],
+                condition=Q(stale=True),
+                name="statementoutput_stale",
             ),
         ]
         ordering = ["-created_at", "-id"]

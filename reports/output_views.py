@@ -37,6 +37,7 @@ from reports.models import (
     StatementOutput,
     StatementSchedule,
     StatementTemplate,
+    month_end,
 )
 from reports.outputs import (
     statement_output_request,
@@ -44,7 +45,6 @@ from reports.outputs import (
     statement_schedule_save,
     statement_template_save,
 )
-from reports.services import month_end
 
 SCHEDULED_ROWS = 12
 STATEMENT_URLS = {  # kind -> the statement page's URL name
@@ -118,9 +118,17 @@ def output_download(
         uuid=statement_output_uuid,
     )
     if output.status == OutputStatus.READY and output.file:
-        return statement_output_response(request, output)
-    # Building or failed: back to its statement, whose panel says which.
-    messages.info(request, "That file is not ready: see its statement's files.")
+        try:
+            return statement_output_response(request, output)
+        except FileNotFoundError:
+            # A newer file of the same choices replaced it a moment ago
+            # (outputs._remove_older), or the store lost it.
+            messages.info(
+                request, "That file is no longer kept: see its statement's files."
+            )
+    else:
+        # Building or failed: back to its statement, whose panel says which.
+        messages.info(request, "That file is not ready: see its statement's files.")
     page = STATEMENT_URLS.get(output.kind, "profit_and_loss")
     url = reverse(
         f"reports:{page}",

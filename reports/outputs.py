@@ -14,6 +14,10 @@
   month-end (or a fiscal quarter's end) whose trial balance is in the ledger,
   the package's PDF and XLSX, once per period (a unique constraint), the PDF
   shared to the client's portal as a document when the schedule says so.
+- `scheduled_outputs_mark_stale` / `statement_schedule_period_rebuild`: a
+  trial balance replaced with other figures (reports.services) marks stale the
+  scheduled files whose period reads it; the next run draws them again in
+  place, once, and shares the PDF as a new version of the same document.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from advisoros.accounts.models import User
+from advisoros.audit.models import AuditAction
+from advisoros.audit.services import audit_event_record
 from advisoros.tenancy.models import Organization
 from advisoros.tenancy.tasks import enqueue_for_organization
 from clients.models import Client
 from documents.models import DocumentCategory
-from documents.services.documents import document_create
+from documents.services.documents import document_add_version, document_create
 from documents.storage import storage_is_local
 from documents.upload import UploadRejected
 from reports.drawing import Heading, statement_pdf_render, statement_xlsx_render
@@ -57,6 +63,8 @@ from reports.statements import (
     add_months,
     client_fiscal_start_month,
     ledger_dates,
+    needed_dates,
+    spans_for,
     statement_build,
     template_for,
 )
@@ -215,6 +223,7 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
     if output.status != OutputStatus.PENDING:
         return output
     storage = output_storage()
+    name, error = "", ""
     try:
         data = output_render(output)
         name = storage.save(output_file_name(output), ContentFile(data), max_length=300)
@@ -223,17 +232,30 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
         # (a retry would keep the page saying "building" for minutes). The
         # traceback goes to the log.
         logger.exception("Statement output %s failed", output.uuid)
-        output.status = OutputStatus.FAILED
-        output.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+    with transaction.atomic():
+        # Two runs of the job (a retry while the first still draws) both reach
+        # here: the row's lock lets the first say how it went; the second
+        # changes nothing and keeps nothing, not even its file.
+        current = (
+            StatementOutput.objects.select_for_update().only("status").get(pk=output.pk)
+        )
+        if current.status != OutputStatus.PENDING:
+            if name:
+                storage.delete(name)  # no row names it
+            output.refresh_from_db()
+            return output
         output.finished_at = timezone.now()
-        output.save(update_fields=["status", "error", "finished_at", "updated_at"])
-        return output
-    output.file.name = name
-    output.status = OutputStatus.READY
-    output.finished_at = timezone.now()
-    output.save(update_fields=["file", "status", "finished_at", "updated_at"])
-    if output.schedule_id is None:
-        _remove_older(output)
+        if error:
+            output.status = OutputStatus.FAILED
+            output.error = error
+            output.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            return output
+        output.file.name = name
+        output.status = OutputStatus.READY
+        output.save(update_fields=["file", "status", "finished_at", "updated_at"])
+        if output.schedule_id is None:
+            _remove_older(output)
     return output
 
 
@@ -260,14 +282,19 @@ def statement_output_response(
     request: HttpRequest, output: StatementOutput
 ) -> HttpResponse:
     """The ready output's file to a viewer whose access the caller has checked:
-    the stored file, or a short-lived presigned link when the storage is S3."""
+    the stored file, or a short-lived presigned link when the storage is S3.
+
+    Writes STATEMENT_DOWNLOADED (who took which client's figures, for which
+    period) with the request's address, as a document's download writes
+    DOCUMENT_DOWNLOADED (documents.storage.document_download_response). Raises
+    FileNotFoundError, before any audit, when the stored file is gone."""
     filename = output.filename
     content_type = CONTENT_TYPES[output.format]
     storage = output_storage()
     response: HttpResponse
     if storage_is_local(storage):
         response = FileResponse(
-            storage.open(output.file.name, "rb"),
+            storage.open(output.file.name, "rb"),  # FileNotFoundError before audit
             as_attachment=True,
             filename=filename,
             content_type=content_type,
@@ -287,6 +314,23 @@ def statement_output_response(
         )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    audit_event_record(
+        action=AuditAction.STATEMENT_DOWNLOADED,
+        organizations=[output.organization_id],
+        actor=request.user,
+        target=f"{filename} ({output.client.display_name})",
+        request=request,
+        detail={
+            "output": str(output.uuid),
+            "client": str(output.client.uuid),
+            "kind": output.kind,
+            "format": output.format,
+            "period_end": output.period_end.isoformat(),
+            "period": output.period,
+            "compare": output.compare,
+            "scheduled": output.schedule_id is not None,
+        },
+    )
     return response
 
 
@@ -398,17 +442,28 @@ def _share(output: StatementOutput, template: StatementTemplate | None) -> bool:
         label = f"quarter ending {label}"
     with output_storage().open(output.file.name, "rb") as handle:
         data = handle.read()
+    filename = f"{title} {when:%Y-%m}.pdf"
     try:
-        document = document_create(
-            client=output.client,
-            file=ContentFile(data),
-            filename=f"{title} {when:%Y-%m}.pdf",
-            uploaded_by=output.created_by,
-            title=f"{title}, {label}",
-            category=DocumentCategory.FINANCIAL_STATEMENT,
-            tax_year=when.year,
-            visible_to_client=True,
-        )
+        if output.document_id is not None:
+            # Rebuilt: the client finds the same document with a new version
+            # (its title and visibility as the firm left them), not a second one.
+            document = document_add_version(
+                document=output.document,
+                file=ContentFile(data),
+                filename=filename,
+                uploaded_by=output.created_by,
+            )
+        else:
+            document = document_create(
+                client=output.client,
+                file=ContentFile(data),
+                filename=filename,
+                uploaded_by=output.created_by,
+                title=f"{title}, {label}",
+                category=DocumentCategory.FINANCIAL_STATEMENT,
+                tax_year=when.year,
+                visible_to_client=True,
+            )
     except (UploadRejected, ValidationError) as exc:
         message = getattr(exc, "staff_message", None) or getattr(
             exc, "message", str(exc)
@@ -421,9 +476,110 @@ def _share(output: StatementOutput, template: StatementTemplate | None) -> bool:
     return True
 
 
+# Rebuilds ------------------------------------------------------------------------
+
+
+def scheduled_outputs_mark_stale(*, client: Client, period_end: date) -> int:
+    """After the client's trial balance at `period_end` was replaced with other
+    figures: mark stale the scheduled files whose own period reads it, for
+    their schedule to build again (`statement_schedules_build`). Returns how
+    many.
+
+    That is the period ending then, and the one after it: a month's profit and
+    loss is YTD(its end) - YTD(the month-end before), and its cash flow starts
+    from the balances of the month-end before. A later period that shows it in
+    a comparison column only is left as it was shared (decisions-revrep.md)."""
+    start_month = client_fiscal_start_month(client)
+    marked = 0
+    for output in StatementOutput.objects.filter(
+        organization_id=client.organization_id,
+        client=client,
+        schedule__isnull=False,
+        stale=False,
+        period_end__gte=period_end,
+        period_end__lte=add_months(period_end, 3),  # a quarter after, at most
+    ).only("id", "organization_id", "period_end", "period", "stale"):
+        # The cash flow reads every date any statement of the period reads.
+        spans = spans_for(output.period_end, output.period, "none", start_month)
+        if period_end in needed_dates(spans, "cash_flow", start_month):
+            output.stale = True
+            output.save(update_fields=["stale", "updated_at"])
+            marked += 1
+    return marked
+
+
+def _output_redraw(output: StatementOutput) -> None:
+    """Draw a built file again from the ledger as it stands now, in place: its
+    row (and its download link) stays, the new file replaces the old one."""
+    storage = output_storage()
+    old = output.file.name
+    now = timezone.now()
+    try:
+        data = output_render(output)
+        name = storage.save(output_file_name(output), ContentFile(data), max_length=300)
+    except Exception as exc:
+        logger.exception("Statement output %s failed to rebuild", output.uuid)
+        output.status = OutputStatus.FAILED
+        output.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+    else:
+        output.file.name = name
+        output.status = OutputStatus.READY
+        output.error = ""
+        if old and old != name:
+            transaction.on_commit(lambda: storage.delete(old))
+    output.stale = False
+    output.finished_at = output.rebuilt_at = now
+    output.save(
+        update_fields=[
+            "file",
+            "status",
+            "error",
+            "stale",
+            "finished_at",
+            "rebuilt_at",
+            "template",
+            "updated_at",
+        ]
+    )
+
+
+def statement_schedule_period_rebuild(
+    *, schedule: StatementSchedule, period_end: date
+) -> PeriodResult | None:
+    """The schedule's stale files of one period drawn again, and the PDF
+    shared again as a new version of the document it was shared as. The rows
+    are claimed under their lock (a run racing this one skips them, and finds
+    them no longer stale after): each staleness is rebuilt once. None when
+    there was nothing to claim."""
+    template = template_for(schedule.client)
+    with transaction.atomic():
+        outputs = list(
+            StatementOutput.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                organization_id=schedule.organization_id,
+                schedule=schedule,
+                period_end=period_end,
+                stale=True,
+            )
+            .select_related("client", "document")
+            .order_by("format")
+        )
+        if not outputs:
+            return None
+        for output in outputs:
+            output.template = template  # today's layout, as a new period gets
+            _output_redraw(output)
+        shared = False
+        pdf = next((o for o in outputs if o.format == OutputFormat.PDF), None)
+        if pdf and schedule.share_to_portal and pdf.status == OutputStatus.READY:
+            shared = _share(pdf, template)
+        return PeriodResult(outputs, shared)
+
+
 def statement_schedules_build(*, organization: Organization, today: date) -> int:
-    """Every active schedule's due periods in the firm; returns how many
-    periods were built now (0 when all were done before)."""
+    """Every active schedule's due periods in the firm, and the periods whose
+    files went stale; returns how many periods were built or rebuilt now (0
+    when all were done before)."""
     schedules = list(
         StatementSchedule.objects.filter(organization=organization, is_active=True)
         .select_related("client", "created_by")
@@ -450,4 +606,17 @@ def statement_schedules_build(*, organization: Organization, today: date) -> int
                 continue
             if statement_schedule_period_build(schedule=schedule, period_end=day):
                 built += 1
+    by_id = {schedule.pk: schedule for schedule in schedules}
+    stale = (
+        StatementOutput.objects.filter(
+            organization=organization, schedule__in=schedules, stale=True
+        )
+        .values_list("schedule_id", "period_end")
+        .distinct()
+        .order_by("schedule_id", "period_end")
+    )
+    for schedule_id, day in list(stale):
+        schedule = by_id[schedule_id]
+        if statement_schedule_period_rebuild(schedule=schedule, period_end=day):
+            built += 1
     return built

@@ -33,8 +33,11 @@ from reports.statements import Row, Statement
 
 NO_DATA = "—"
 # One format string a level: the level is code's choice, never an argument.
+# The account's name is its row's header: a screen reader names each figure
+# by its account as well as its column.
 _ACCOUNT_ROW = {
-    level: f'<tr><td class="level-{level}">{{}}</td>{{}}</tr>' for level in range(4)
+    level: f'<tr><th scope="row" class="account level-{level}">{{}}</th>{{}}</tr>'
+    for level in range(4)
 }
 _CELL = '<td class="num">{}</td>'
 _STRONG_CELL = '<td class="num"><strong>{}</strong></td>'

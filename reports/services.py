@@ -14,7 +14,6 @@ matches by account number, then by name.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,7 +32,9 @@ from reports.models import (
     TrialBalance,
     TrialBalanceLine,
     cents,
+    is_month_end,
 )
+from reports.outputs import scheduled_outputs_mark_stale
 
 # Larger than any trial balance a firm's client has; keeps sums inside the
 # columns' 18 digits.
@@ -75,14 +76,6 @@ class Matched:
 
     accounts: list[LedgerAccount | None]
     problems: list[RowProblem] = field(default_factory=list)
-
-
-def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def is_month_end(day: date) -> bool:
-    return day == month_end(day)
 
 
 # Checks -------------------------------------------------------------------------
@@ -334,10 +327,21 @@ def trial_balance_record(
     if problems:
         _raise(problems)
     with transaction.atomic():
+        # One writer of a client's ledger at a time: two imports (or an import
+        # and a QuickBooks pull) of the same month would both find no snapshot
+        # and the second fail on the one-per-date constraint, or both add the
+        # same new account.
+        Client.objects.select_for_update().only("pk").get(pk=client.pk)
         accounts = ledger_accounts_save(
             client=client, accounts=[row.account for row in rows]
         )
-        TrialBalance.objects.filter(client=client, period_end=period_end).delete()
+        replaced = TrialBalance.objects.filter(client=client, period_end=period_end)
+        before = _figures(
+            TrialBalanceLine.objects.filter(trial_balance__in=replaced).values_list(
+                "account_id", "debit", "credit"
+            )
+        )
+        replaced.delete()
         trial_balance = TrialBalance.objects.create(
             organization_id=client.organization_id,
             client=client,
@@ -358,7 +362,23 @@ def trial_balance_record(
             )
             for row, account in zip(rows, accounts, strict=True)
         )
+        after = _figures(
+            (account.pk, row.debit, row.credit)
+            for row, account in zip(rows, accounts, strict=True)
+        )
+        if before is not None and before != after:
+            # Files the schedule built from the replaced figures are built
+            # again (a pull that brings the same figures changes nothing).
+            scheduled_outputs_mark_stale(client=client, period_end=period_end)
     return trial_balance
+
+
+def _figures(lines) -> frozenset[tuple[int, Decimal, Decimal]] | None:
+    """A snapshot's figures by account, zero lines left out; None: no lines."""
+    found = [(a, d, c) for a, d, c in lines]
+    if not found:
+        return None
+    return frozenset((a, d, c) for a, d, c in found if d or c)
 
 
 def trial_balance_delete(*, trial_balance: TrialBalance) -> None:

@@ -59,8 +59,8 @@ from reports.models import (
     StatementTemplate,
     TrialBalance,
     cents,
+    month_end,
 )
-from reports.services import month_end
 
 # Periods a statement covers: months ending at the chosen month-end.
 PERIODS: dict[str, str] = {

@@ -45,9 +45,10 @@ from reports.models import (
     StatementOutput,
     TrialBalance,
     TrialBalanceImport,
+    month_end,
 )
 from reports.rendering import statement_rows_html
-from reports.services import month_end, trial_balance_delete
+from reports.services import trial_balance_delete
 from reports.statements import (
     COMPARISONS,
     PERIODS,
@@ -321,7 +322,7 @@ def statement(
                 period_end=end,
                 period=period,
                 compare=compare,
-            ).select_related("created_by")[:OUTPUT_ROWS]
+            ).select_related("created_by", "schedule")[:OUTPUT_ROWS]
         )
         if end is not None
         else []

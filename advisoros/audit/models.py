@@ -115,6 +115,7 @@ class AuditAction(models.TextChoices):
     AUDIT_CHECKPOINT_CREATED = "audit_checkpoint_created", "Audit checkpoint created"
     CLIENTS_EXPORTED = "clients_exported", "Clients exported"
     REPORT_EXPORTED = "report_exported", "Money report exported"
+    STATEMENT_DOWNLOADED = "statement_downloaded", "Statement file downloaded"
     CLIENTS_IMPORTED = "clients_imported", "Clients imported"
     ENGAGEMENT_LETTER_DOWNLOADED = (
         "engagement_letter_downloaded",

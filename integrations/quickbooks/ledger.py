@@ -88,13 +88,12 @@ from integrations.quickbooks.models import (
 )
 from integrations.quickbooks.sync import STOPS_A_RUN, _run_lock
 from reports.csv_import import account_type_parse
-from reports.models import ZERO, LedgerSource, TrialBalance
+from reports.models import ZERO, LedgerSource, TrialBalance, month_end
 from reports.services import (
     AccountData,
     BalanceRow,
     balance_rows_check,
     ledger_accounts_save,
-    month_end,
     trial_balance_delete,
     trial_balance_record,
 )

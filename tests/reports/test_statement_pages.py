@@ -233,3 +233,22 @@ def test_account_names_are_shown_as_text_never_as_html(cast, login_as, acme, rec
         assert "<script>alert(1)" not in html
         assert "<b>Sales" not in html
         assert text in html, name
+
+
+def test_each_figure_has_its_account_as_row_header_and_buttons_say_what_they_build(
+    cast, login_as, acme, record
+):
+    record(
+        acme,
+        date(2026, 12, 31),
+        {("1000", "Checking", "Bank"): 5, ("4000", "Sales", "Income"): -5},
+    )
+
+    html = login_as(cast.sam).get(_url("balance_sheet", acme)).content.decode()
+
+    # A screen reader names each figure by its account as well as its column.
+    assert '<th scope="row" class="account level-2">1000 · Checking</th>' in html
+    assert '<td class="level-' not in html
+    # Two forms have a PDF button each: their names tell them apart.
+    assert 'aria-label="Balance sheet: PDF"' in html
+    assert 'aria-label="The package: Excel"' in html

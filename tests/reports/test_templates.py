@@ -151,7 +151,7 @@ def test_staff_save_a_clients_layout_and_its_statements_use_it(
         )
     )
     html = page.content.decode()
-    assert ">Payroll</td>" in html
+    assert ">Payroll</th>" in html  # the row header of the group's figures
     assert "6000 · Wages" not in html
 
 

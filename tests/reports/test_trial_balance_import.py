@@ -116,6 +116,10 @@ def test_a_good_file_is_previewed_then_imported_whole(cast, login_as, acme):
         ("1000,Checking again,Bank,,10,", "account_number", "same account"),
         ("5000,checking,Expense,,10,", "account_name", "same account"),
         (",,Expense,,10,", "account_name", "no name"),
+        # Past the 28 digits of Decimal's default context: a row error, where
+        # rounding it to the cent raised InvalidOperation (a server error).
+        ("5000,Freight,Expense,,1e30,", "debit", "too large"),
+        ("5000,Freight,Expense,,," + "9" * 40, "credit", "too large"),
     ],
 )
 def test_a_bad_row_is_shown_with_its_error_and_nothing_is_imported(

@@ -16,7 +16,7 @@ from integrations.quickbooks.ledger import client_ledger_pull
 from integrations.quickbooks.models import QuickBooksConnection, SyncRun
 from integrations.quickbooks.services import connect_finish, connect_start
 from integrations.quickbooks.sync import quickbooks_sync_run
-from reports.services import month_end
+from reports.models import month_end
 from reports.statements import add_months
 from tests.standins.intuit import Company, IntuitStandin
 

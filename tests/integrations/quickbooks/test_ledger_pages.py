@@ -8,7 +8,7 @@ import pytest
 from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from integrations.quickbooks.models import SyncRun
-from reports.services import month_end
+from reports.models import month_end
 from reports.statements import add_months
 from tests.integrations.quickbooks.conftest import client_books, pull
 from tests.standins.intuit import IntuitStandin

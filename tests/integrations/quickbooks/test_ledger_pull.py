@@ -13,8 +13,7 @@ from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.db import tenant_context
 from integrations.quickbooks.ledger import LedgerCursor
 from integrations.quickbooks.models import LedgerTransaction, SyncRun
-from reports.models import LedgerAccount, TrialBalance, TrialBalanceLine
-from reports.services import month_end
+from reports.models import LedgerAccount, TrialBalance, TrialBalanceLine, month_end
 from reports.statements import add_months, ledger_dates, statement_build
 from tests.integrations.quickbooks.conftest import (
     JANE_REALM,
