@@ -472,7 +472,7 @@ class StatementOutput(TenantModel):
     )
     # A scheduled file whose figures a replaced trial balance changed: its
     # schedule builds it again at its next run (reports.outputs).
-    stale = models.BooleanField(default=False)
+    stale = models.BooleanField(default=False, db_default=False)
     rebuilt_at = models.DateTimeField("rebuilt", null=True, blank=True)
 
     class Meta(TenantModel.Meta):
