@@ -409,6 +409,13 @@ if env.str("CACHE_KEY_PREFIX", default=""):
 # Redis must persist and never evict them).
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    # A Redis that takes connections and never answers fails a request in
+    # CACHE_TIMEOUT seconds, not redis-py's 5 (connect) or never (reads): every
+    # signed-in request reads its session there.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=env.float("CACHE_TIMEOUT", default=2.0),
+        socket_timeout=env.float("CACHE_TIMEOUT", default=2.0),
+    )
 
 # Stripe (integrations.stripe.client). Each firm connects its own account (keys
 # stored encrypted per firm); these only shape how we call Stripe. The API base

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from cryptography.fernet import Fernet
@@ -115,3 +117,27 @@ def test_the_deploy_check_refuses_a_cache_that_is_not_shared(cache_url, what):
     assert "advisoros.E001" in result.stderr
     assert what in result.stderr
     assert "Set CACHE_URL to the Redis or Valkey" in result.stderr
+
+
+def test_a_redis_cache_that_never_answers_fails_a_call_within_its_timeout():
+    """CACHE_URL's Redis taking connections and never replying: a cache call (a
+    session read, on every signed-in request) fails in CACHE_TIMEOUT seconds,
+    not in redis-py's 5 or never."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        started = time.monotonic()
+        done = manage(
+            "shell",
+            "-c",
+            "from django.core.cache import cache\n"
+            "try:\n    cache.get('x')\nexcept Exception as exc:\n"
+            "    print('failed:', type(exc).__name__)",
+            CACHE_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            CACHE_TIMEOUT="0.5",
+            DJANGO_DEBUG="true",
+        )
+        took = time.monotonic() - started
+
+    assert "failed: TimeoutError" in done.stdout, done.stdout + done.stderr
+    assert took < 4.5  # the process's start and the half-second timeout
