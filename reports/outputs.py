@@ -216,6 +216,15 @@ def output_render(output: StatementOutput) -> bytes:
     return statement_xlsx_render(heading, reports)
 
 
+def failure_reason(exc: Exception) -> str:
+    """What the page says of a build that failed: a ValidationError's own words
+    (written for people), else a plain sentence. The exception's text can name a
+    path or a host on the server; it goes to the log with the traceback only."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)[:ERROR_CHARS]
+    return "An unexpected error stopped it (logged for the administrator); try again."
+
+
 def statement_output_build(*, output: StatementOutput) -> StatementOutput:
     """Draw and keep the output's file; ready, or failed with the reason. A
     second run finds it done. Earlier files of the same parameters asked for
@@ -232,7 +241,7 @@ def statement_output_build(*, output: StatementOutput) -> StatementOutput:
         # (a retry would keep the page saying "building" for minutes). The
         # traceback goes to the log.
         logger.exception("Statement output %s failed", output.uuid)
-        error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        error = failure_reason(exc)
     with transaction.atomic():
         # Two runs of the job (a retry while the first still draws) both reach
         # here: the row's lock lets the first say how it went; the second
@@ -520,7 +529,7 @@ def _output_redraw(output: StatementOutput) -> None:
     except Exception as exc:
         logger.exception("Statement output %s failed to rebuild", output.uuid)
         output.status = OutputStatus.FAILED
-        output.error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        output.error = failure_reason(exc)
     else:
         output.file.name = name
         output.status = OutputStatus.READY

@@ -102,4 +102,7 @@ def test_a_build_that_fails_says_so_on_the_page(
     assert html.lstrip().startswith('<div class="panel statement-outputs"')
     assert 'data-testid="output-failed"' in html
     assert "could not be built" in html
+    # The reason is the log's (a path on the server here), not the page's.
+    assert "An unexpected error stopped it" in html
+    assert str(media) not in html and str(media) not in output.error
     assert "hx-trigger" not in html  # nothing left to wait for
