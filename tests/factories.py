@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from datetime import date, timedelta
@@ -46,6 +47,14 @@ from workflows.models import (
 PASSWORD = "correct-horse-battery-9"
 
 # People ----------------------------------------------------------------------------
+
+
+def firm_day(days: int = 0) -> date:
+    """`days` from today in the time zone the cast's firms keep (the default):
+    the firm's today, which "due", "overdue" and "in the future" mean, and which
+    is the server's (UTC) yesterday for hours every night."""
+    zone = Organization._meta.get_field("timezone").default
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)) + timedelta(days=days)
 
 
 def make_user(email: str, name: str) -> User:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Membership, Role
 from billing.models import Invoice, InvoiceStatus
 from billing.signals import invoice_paid
@@ -50,7 +51,7 @@ def settle(invoice: Invoice) -> bool:
     elif invoice.status in (InvoiceStatus.PAID, InvoiceStatus.PARTIAL):
         # Refunded back to nothing paid: owed again, as it was before.
         invoice.paid_at = None
-        if invoice.due_date and invoice.due_date < timezone.localdate():
+        if invoice.due_date and invoice.due_date < firm_today(invoice.organization):
             invoice.status = InvoiceStatus.OVERDUE
         elif invoice.viewed_at:
             invoice.status = InvoiceStatus.VIEWED

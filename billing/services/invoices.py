@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from advisoros.tenancy.models import Organization
 from billing.models import (
     ZERO,
@@ -372,7 +373,7 @@ def invoice_issue(
         raise ValidationError("An invoice for nothing cannot be issued.")
     rules = billing_settings(locked.organization_id)
     locked.number = _take_number(locked.organization_id, InvoiceKind.INVOICE)
-    locked.issue_date = issue_date or timezone.localdate()
+    locked.issue_date = issue_date or firm_today(invoice.organization)
     if locked.due_date is None or locked.due_date < locked.issue_date:
         locked.due_date = locked.issue_date + timedelta(days=rules.payment_terms_days)
     locked.status = InvoiceStatus.SENT
@@ -540,7 +541,7 @@ def credit_note_create(
         )
     if not reason.strip():
         raise ValidationError("Say why the invoice is credited.")
-    today = timezone.localdate()
+    today = firm_today(invoice.organization)
     now = timezone.now()
     note = Invoice.objects.create(
         organization_id=locked.organization_id,

@@ -16,9 +16,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from advisoros.accounts.models import User
+from advisoros.tenancy.clock import firm_today
 from billing.models import (
     MANUAL_METHODS,
     Invoice,
@@ -79,8 +79,9 @@ def payment_record(
             f"{locked.balance} {locked.currency} still owed on "
             f"{locked.display_number}."
         )
-    received_on = received_on or timezone.localdate()
-    if received_on > timezone.localdate():
+    today = firm_today(invoice.organization)
+    received_on = received_on or today
+    if received_on > today:
         raise ValidationError("A payment cannot be received in the future.")
     payment = Payment.objects.create(
         organization_id=locked.organization_id,
@@ -162,7 +163,7 @@ def payment_record_online(
     else:
         payment.status = status
         payment.failure_message = failure_message[:500]
-        payment.received_on = timezone.localdate()
+        payment.received_on = firm_today(invoice.organization)
         payment.save()
     if status == PaymentStatus.SUCCEEDED:
         if amount > locked.balance:

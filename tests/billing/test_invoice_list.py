@@ -4,12 +4,9 @@ and a query count that does not grow with the rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from advisoros.tenancy.db import platform_bypass, tenant_context
 from advisoros.tenancy.models import Organization
@@ -17,6 +14,7 @@ from billing.models import Invoice
 from billing.services.invoices import credit_note_create
 from billing.services.payments import payment_record
 from tests.factories import (
+    firm_day,
     make_client,
     make_draft_invoice,
     make_invoices,
@@ -31,14 +29,9 @@ def _numbers(response) -> list[str]:
     return [i.display_number for i in response.context["page"].rows]
 
 
-# The cast's firms keep the default time zone; the list reads "overdue" in the
-# firm's today, which is the server's (UTC) yesterday for hours each night.
-FIRM_TZ = ZoneInfo(Organization._meta.get_field("timezone").default)
-
-
 def _days(n: int):
-    """n days from the firm's today."""
-    return timezone.localdate(timezone=FIRM_TZ) + timedelta(days=n)
+    """n days from the firm's today (the list reads "overdue" in it)."""
+    return firm_day(n)
 
 
 # What a row shows -------------------------------------------------------------------

@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core import mail
-from django.utils import timezone
 
 from advisoros.tenancy.db import tenant_context
 from billing.models import Invoice, Payment
 from billing.services.invoices import invoice_void
-from tests.factories import make_billing_contact
+from tests.factories import firm_day, make_billing_contact
 
 D = Decimal
 
@@ -34,7 +33,7 @@ def _form(**overrides) -> dict:
     return {
         "method": "check",
         "amount": "200",
-        "received_on": timezone.localdate().isoformat(),
+        "received_on": firm_day().isoformat(),
         "reference": "#1001",
         **overrides,
     }
@@ -85,7 +84,7 @@ def test_a_card_payment_cannot_be_typed_in(cast, login_as, issued):
 
 
 def test_a_payment_in_the_future_is_refused(cast, login_as, issued):
-    tomorrow = timezone.localdate() + timezone.timedelta(days=1)
+    tomorrow = firm_day(1)  # the firm's; the server's is some nights its today
 
     response = login_as(cast.sam).post(
         _url(issued), _form(received_on=tomorrow.isoformat())
