@@ -76,3 +76,11 @@ def on_starting(server) -> None:
         for message in errors:
             server.log.error("%s", message)
         raise SystemExit("AdvisorOS: the deploy check found errors; not starting.")
+
+
+def post_worker_init(worker) -> None:
+    """The worker has imported the application: tune its garbage collector for
+    requests (advisoros.gc_tuning)."""
+    from advisoros.gc_tuning import gc_tune
+
+    gc_tune()
